@@ -1,0 +1,65 @@
+"""Coordinate handling: everything inside svtui is British National Grid metres (EPSG:27700).
+
+Transformers are cached because building one costs milliseconds and readers call them per file.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from pyproj import Transformer
+
+# Plausible bounds. Great Britain's BNG extent, plus the lon/lat box around it (with the Isles
+# of Scilly, Shetland, and Northern Ireland excluded from BNG use).
+BNG_BOUNDS = (0.0, 0.0, 700_000.0, 1_300_000.0)
+LONLAT_BOUNDS = (-8.7, 49.8, 2.0, 61.0)
+
+
+@lru_cache(maxsize=8)
+def _transformer(src: str, dst: str) -> Transformer:
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def lonlat_to_bng(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 lon/lat degrees -> BNG easting/northing metres (NaN in, NaN out)."""
+    x, y = _transformer("EPSG:4326", "EPSG:27700").transform(
+        np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64")
+    )
+    return np.asarray(x), np.asarray(y)
+
+
+def bng_to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lon, lat = _transformer("EPSG:27700", "EPSG:4326").transform(
+        np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64")
+    )
+    return np.asarray(lon), np.asarray(lat)
+
+
+def in_lonlat_box(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    x0, y0, x1, y1 = LONLAT_BOUNDS
+    return (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
+
+
+def in_bng_box(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    x0, y0, x1, y1 = BNG_BOUNDS
+    return (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+
+
+def detect_xy_kind(a: np.ndarray, b: np.ndarray) -> str:
+    """Guess whether a pair of coordinate columns holds 'lonlat', 'latlon', or 'bng'.
+
+    Decided by where most finite values fall; used where a file does not say.
+    """
+    a = np.asarray(a, dtype="float64")
+    b = np.asarray(b, dtype="float64")
+    ok = np.isfinite(a) & np.isfinite(b)
+    if not ok.any():
+        return "unknown"
+    a, b = a[ok], b[ok]
+    scores = {
+        "lonlat": in_lonlat_box(a, b).mean(),
+        "latlon": in_lonlat_box(b, a).mean(),
+        "bng": (in_bng_box(a, b) & (np.abs(a) > 1000)).mean(),
+    }
+    best = max(scores, key=scores.get)
+    return best if scores[best] > 0.5 else "unknown"

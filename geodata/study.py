@@ -1,0 +1,280 @@
+"""A study: the named set of sources an analysis runs on, loaded into canonical frames.
+
+A study comes from a `study.toml`, from ad-hoc command-line paths, or (with neither) from the
+embedded SYNTHETIC sample study. Loading reads every source through its reader, puts everything
+in BNG metres, assigns areas and keeps the ledger. It knows nothing of hotspots or screens.
+"""
+from __future__ import annotations
+
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import polars as pl
+
+from geodata.errors import SourceError
+from geodata.ledger import Ledger, SourceLedger
+from geodata.schema import AE_SCHEMA, INCIDENT_SCHEMA, VENUE_SCHEMA, empty_frame
+
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_data" / "study"
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class StudySpec:
+    """What a study is made of. Paths are absolute once resolved."""
+
+    name: str = "Ad-hoc study"
+    synthetic: bool = False
+    crimes: list[Path] = field(default_factory=list)
+    ae: list[Path] = field(default_factory=list)
+    areas: Path | None = None
+    lookups: list[Path] = field(default_factory=list)
+    indicators: list[Path] = field(default_factory=list)
+    venues: Path | None = None
+    interventions: Path | None = None
+    definition: str | None = None
+    origin: str = "flags"
+
+    def all_paths(self) -> list[Path]:
+        one = [p for p in (self.areas, self.venues, self.interventions) if p is not None]
+        return [*self.crimes, *self.ae, *self.lookups, *self.indicators, *one]
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def load_spec(path: str | Path) -> StudySpec:
+    """Read a study.toml; paths inside it are relative to the file."""
+    path = Path(path)
+    if not path.exists():
+        raise SourceError(path, "study file not found", "check the path given to --study")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SourceError(path, f"not valid TOML: {exc}", "fix the line named above") from None
+    base = path.parent.resolve()
+    study = data.get("study", {})
+    src = data.get("sources", {})
+    settings = data.get("settings", {})
+
+    def rel(p):
+        return (base / str(p)).resolve()
+
+    one = lambda key: rel(src[key]) if src.get(key) else None  # noqa: E731
+    return StudySpec(
+        name=str(study.get("name", path.stem)),
+        synthetic=bool(study.get("synthetic", False)),
+        crimes=[rel(p) for p in _as_list(src.get("crimes"))],
+        ae=[rel(p) for p in _as_list(src.get("ae"))],
+        areas=one("areas"),
+        lookups=[rel(p) for p in _as_list(src.get("lookups"))],
+        indicators=[rel(p) for p in _as_list(src.get("indicators"))],
+        venues=one("venues"),
+        interventions=one("interventions"),
+        definition=settings.get("definition"),
+        origin=str(path.resolve()),
+    )
+
+
+def sample_spec() -> StudySpec:
+    """The embedded SYNTHETIC sample study."""
+    return load_spec(SAMPLE_DIR / "study.toml")
+
+
+def spec_from_options(
+    study: str | None = None,
+    crimes: list[str] | None = None,
+    areas: str | None = None,
+    lookups: list[str] | None = None,
+    indicators: list[str] | None = None,
+    venues: str | None = None,
+    ae: list[str] | None = None,
+    interventions: str | None = None,
+    definition: str | None = None,
+) -> StudySpec:
+    """Combine --study and ad-hoc flags. Flags override the study file; none at all = sample."""
+    adhoc = any([crimes, areas, lookups, indicators, venues, ae, interventions])
+    if study:
+        spec = load_spec(study)
+    elif adhoc:
+        spec = StudySpec()
+    else:
+        spec = sample_spec()
+    res = lambda p: Path(p).expanduser().resolve()  # noqa: E731
+    if crimes:
+        spec.crimes = [res(p) for p in crimes]
+    if ae:
+        spec.ae = [res(p) for p in ae]
+    if areas:
+        spec.areas = res(areas)
+    if lookups:
+        spec.lookups = [res(p) for p in lookups]
+    if indicators:
+        spec.indicators = [res(p) for p in indicators]
+    if venues:
+        spec.venues = res(venues)
+    if interventions:
+        spec.interventions = res(interventions)
+    if definition:
+        spec.definition = definition
+    if adhoc and not study:
+        names = [p.name for p in spec.crimes] or ["no crimes"]
+        spec.name = "Ad-hoc: " + ", ".join(names[:3]) + (" ..." if len(names) > 3 else "")
+    return spec
+
+
+@dataclass
+class Study:
+    """Everything an analysis needs, in canonical frames (see docs/formats.md)."""
+
+    spec: StudySpec
+    incidents: pl.DataFrame
+    ae: pl.DataFrame
+    venues: pl.DataFrame
+    areas: object | None  # geodata.areas.Areas
+    indicators: pl.DataFrame
+    interventions: list
+    ledger: Ledger
+    notes: list[str] = field(default_factory=list)
+    load_seconds: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def synthetic(self) -> bool:
+        return self.spec.synthetic
+
+    @property
+    def months(self) -> tuple[object, object] | None:
+        if self.incidents.height == 0:
+            return None
+        m = self.incidents["month"]
+        return m.min(), m.max()
+
+    def has_records(self) -> bool:
+        return bool((self.incidents["source"] == "records").any()) if self.incidents.height else False
+
+
+def _read_crimes(path: Path, ledger: Ledger) -> pl.DataFrame:
+    """Route a crimes path to the police.uk reader or the record-extract reader by its header."""
+    from geodata import policeuk, records
+
+    if path.is_dir() or path.suffix.lower() == ".zip":
+        return policeuk.read_police_uk([path], ledger=ledger)
+    header = sniff_header(path)
+    if records.is_records_header(header):
+        return records.read_records(path, ledger=ledger)
+    return policeuk.read_police_uk([path], ledger=ledger)
+
+
+def sniff_header(path: Path) -> list[str]:
+    """First line's column names, tolerant of BOM, cp1252 and ; or tab delimiters."""
+    if not path.exists():
+        raise SourceError(path, "file not found", "check the path")
+    with open(path, "rb") as fh:
+        raw = fh.readline(65536)
+    text = raw.decode("utf-8-sig", errors="replace").strip("\r\n")
+    delim = max([",", ";", "\t"], key=text.count)
+    return [c.strip().strip('"') for c in text.split(delim)]
+
+
+def load_study(spec: StudySpec, progress: Progress | None = None) -> Study:
+    """Read every source of `spec`. Raises SourceError if a source cannot be read at all."""
+    from geodata import ae as ae_reader
+    from geodata import areas as areas_mod
+    from geodata import indicators as ind_reader
+    from geodata import interventions as iv_reader
+    from geodata import policeuk
+    from geodata import venues as venue_reader
+
+    t0 = time.perf_counter()
+    say = progress or (lambda msg, frac: None)
+    ledger = Ledger()
+    notes: list[str] = []
+
+    areas = None
+    if spec.areas is not None:
+        say("Reading boundaries", 0.05)
+        areas = areas_mod.build_areas(spec.areas, spec.lookups)
+        notes.extend(getattr(areas, "notes", []))
+
+    say("Reading crimes", 0.2)
+    frames = [_read_crimes(p, ledger) for p in spec.crimes]
+    incidents = pl.concat(frames, how="vertical_relaxed") if frames else empty_frame(INCIDENT_SCHEMA)
+    if areas is not None and incidents.height:
+        say("Assigning areas", 0.5)
+        incidents = _assign_per_source(incidents, areas, ledger)
+
+    say("Reading venues", 0.65)
+    if spec.venues is not None:
+        venues = venue_reader.read_venues(spec.venues, ledger=ledger)
+    elif incidents.height:
+        venues = policeuk.infer_venues_from_labels(incidents)
+        notes.append("No venue file: venue points inferred from police.uk location labels.")
+    else:
+        venues = empty_frame(VENUE_SCHEMA)
+
+    say("Reading A&E", 0.75)
+    ae_frames = [ae_reader.read_ae(p, venues=venues, ledger=ledger) for p in spec.ae]
+    ae = pl.concat(ae_frames, how="vertical_relaxed") if ae_frames else empty_frame(AE_SCHEMA)
+    if areas is not None and ae.height:
+        ae = areas_mod.locate_points(ae, areas)
+
+    say("Reading indicators", 0.85)
+    indicators = None
+    for p in spec.indicators:
+        frame = ind_reader.read_indicators(p, areas, ledger=ledger)
+        if indicators is None:
+            indicators = frame
+        else:
+            new = [c for c in frame.columns if c == "lsoa_code" or c not in indicators.columns]
+            indicators = indicators.join(frame.select(new), on="lsoa_code", how="full", coalesce=True)
+    if indicators is None:
+        indicators = pl.DataFrame(schema={"lsoa_code": pl.Utf8})
+
+    say("Reading interventions", 0.95)
+    interventions = iv_reader.read_interventions(spec.interventions) if spec.interventions else []
+
+    for entry in ledger.sources:
+        entry.check()
+    say("Loaded", 1.0)
+    return Study(
+        spec=spec,
+        incidents=incidents,
+        ae=ae,
+        venues=venues,
+        areas=areas,
+        indicators=indicators,
+        interventions=interventions,
+        ledger=ledger,
+        notes=notes,
+        load_seconds=time.perf_counter() - t0,
+    )
+
+
+def _assign_per_source(incidents: pl.DataFrame, areas, ledger: Ledger) -> pl.DataFrame:
+    """Assign areas file by file so each quarantine lands in its own source's ledger entry."""
+    from geodata.areas import assign_areas
+
+    out = []
+    crime_entries = [e for e in ledger.sources if e.kind == "crimes"]
+    by_path = {e.path: e for e in crime_entries}
+    for entry in crime_entries:
+        part = incidents.filter(pl.col("source_file").str.starts_with(entry.path))
+        if part.height:
+            out.append(assign_areas(part, areas, entry))
+    covered = sum(f.height for f in out)
+    if covered != incidents.height:  # source_file not under any entry path: assign without ledger
+        claimed = pl.concat([f.select("source_file", "source_row") for f in out]) if out else None
+        rest = incidents if claimed is None else incidents.join(claimed, on=["source_file", "source_row"], how="anti")
+        out.append(assign_areas(rest, areas, next(iter(by_path.values()), None)))
+    return pl.concat(out, how="vertical_relaxed")

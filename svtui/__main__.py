@@ -1,0 +1,5 @@
+import sys
+
+from svtui.cli import main
+
+sys.exit(main())

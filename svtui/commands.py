@@ -1,0 +1,61 @@
+"""Subcommands of the CLI. Each loads the study, asks the engine, and prints or writes."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from svtui.cli import command, load_from_args, print_json
+from svtui.safe import plain
+
+
+def _check_opts(p):
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--quarantine", metavar="DIR", help="write quarantined rows as CSVs into DIR")
+
+
+@command("check", "Load every source and print the ledger: rows read, accepted, quarantined by reason.", _check_opts)
+def check(args) -> int:
+    from hotspot.definition import load_definition, what_definition_sees
+
+    study = load_from_args(args, quiet=args.json)
+    definition = load_definition(study.spec.definition or default_definition(study))
+    sees = what_definition_sees(definition, study.incidents)
+    written = study.ledger.write_quarantine(args.quarantine) if args.quarantine else []
+    if args.json:
+        obj = study.ledger.to_dict()
+        obj["study"] = {"name": study.name, "synthetic": study.synthetic, "load_seconds": round(study.load_seconds, 3)}
+        obj["definition"] = {"name": definition.name, "sees": sees}
+        obj["totals"] = {
+            "read": sum(s.read for s in study.ledger.sources),
+            "accepted": sum(s.accepted for s in study.ledger.sources),
+            "quarantined": sum(s.n_quarantined for s in study.ledger.sources),
+        }
+        if written:
+            obj["quarantine_files"] = [str(p) for p in written]
+        print_json(obj)
+        return 0
+    print(plain(f"Study: {study.name}" + ("  [SYNTHETIC sample data]" if study.synthetic else ""), None))
+    print(f"Loaded in {study.load_seconds:.2f} s")
+    print()
+    width = max([len(plain(Path(s.path).name, 60)) for s in study.ledger.sources] + [6])
+    print(f"{'kind':<13} {'source':<{width}} {'read':>9} {'accepted':>9} {'quarantined':>11}")
+    for s in study.ledger.sources:
+        print(f"{s.kind:<13} {plain(Path(s.path).name, 60):<{width}} {s.read:>9,} {s.accepted:>9,} {s.n_quarantined:>11,}")
+        for reason, n in sorted(s.quarantined.items(), key=lambda kv: -kv[1]):
+            print(f"{'':<13} {'  - ' + reason:<{width}} {'':>9} {'':>9} {n:>11,}")
+        for note in s.notes:
+            print(f"{'':<13}   note: {plain(note, 200)}")
+    print()
+    print(f"Definition: {definition.title}")
+    for line in sees:
+        print(f"  - {plain(line, 300)}")
+    for note in study.notes:
+        print(f"Note: {plain(note, 300)}")
+    for p in written:
+        print(f"Quarantined rows written to {plain(p, None)}")
+    return 0
+
+
+def default_definition(study) -> str:
+    """Record-level data gets the partnership definition; police.uk only gets the proxy."""
+    return "west-mercia" if study.has_records() else "police-uk-proxy"
