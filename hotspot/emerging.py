@@ -78,19 +78,29 @@ def category_names(codes) -> np.ndarray:
     return lookup[codes.astype(np.int64) + 8]
 
 
+def _signed(bins: np.ndarray, min_level: int) -> np.ndarray:
+    return np.where(bins >= min_level, 1, np.where(bins <= -min_level, -1, 0)).astype(np.int8)
+
+
 def classify(bins, z=None, *, trend: MannKendall | None = None, alpha: float = 0.05,
-             share: float = 0.9) -> np.ndarray:
+             share: float = 0.9, min_level: int = 1) -> np.ndarray:
     """Category code per cell from ``(n_cells, T)`` Gi* bins and z-scores.
 
-    Pass either the z-scores (the Mann-Kendall test is run on them) or a
-    precomputed ``trend``. Returns an int8 array of codes (see ``CATEGORY_NAMES``).
-    Vectorised over cells; loops only over the T axis.
+    ``bins`` holds +1/-1/0 (significant hot/cold/not), or ArcGIS Gi_Bin levels
+    -3..3 (99/95/90% confidence); a step counts as hot when ``bin >= min_level``
+    and cold when ``bin <= -min_level``. Pass either the z-scores (the
+    Mann-Kendall test is run on them) or a precomputed ``trend``. Returns an int8
+    array of codes (see ``CATEGORY_NAMES``). Vectorised over cells; loops only over
+    the T axis.
     """
-    b = np.asarray(bins)
-    if b.ndim != 2:
+    raw = np.asarray(bins)
+    if raw.ndim != 2:
         raise ValueError("bins must be a 2-D (n_cells, T) array")
-    if not np.isin(b, (-1, 0, 1)).all():
-        raise ValueError("bins must contain only -1, 0 and +1")
+    if not (np.all(np.isfinite(raw)) and np.all(raw == np.round(raw))):
+        raise ValueError("bins must be whole numbers (+1/-1/0 or Gi_Bin -3..3)")
+    if min_level < 1:
+        raise ValueError("min_level must be >= 1")
+    b = _signed(raw, min_level)
     n_cells, t_len = b.shape
     if t_len < 1:
         raise ValueError("need at least one time step")
@@ -148,7 +158,7 @@ class EmergingResult:
 
     category: np.ndarray   #: int8 code per cell (see CATEGORY_NAMES)
     z: np.ndarray          #: (n_cells, T) Gi* z-scores
-    bins: np.ndarray       #: (n_cells, T) significance bins, +1/-1/0
+    bins: np.ndarray       #: (n_cells, T) hot +1 / cold -1 / not 0, after min_level
     trend: MannKendall     #: Mann-Kendall on each cell's z series
 
     @property
@@ -172,14 +182,21 @@ class EmergingResult:
 
 
 def emerging_hotspots(cube, gi: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
-                      *, alpha: float = 0.05, share: float = 0.9) -> EmergingResult:
+                      *, alpha: float = 0.05, share: float = 0.9,
+                      min_level: int = 1) -> EmergingResult:
     """Run ``gi`` on each time slice of a ``(n_cells, T)`` cube, then ``classify``.
 
-    ``gi(values) -> (z, bin)`` computes Gi* for one time step, e.g.
-    ``lambda v: (r := gi_star(v, W, ...)).z, r.bin``, or the analytic z with bins
-    from a fixed threshold. Keeping it a parameter leaves the choice of weights,
-    permutations and FDR to the caller. Non-finite z (a month with no events) is
-    kept as NaN and dropped from that cell's trend test.
+    ``gi(values) -> (z, bin)`` computes Gi* for one time step and returns the
+    z-scores and signed significance (+1/-1/0, or Gi_Bin levels, see ``min_level``
+    in ``classify``). For example, with ``hotspot.gistar``::
+
+        def gi(v):
+            r = gi_star(v, W, permutations=0, alpha=0.05, fdr=True)
+            return r.z, np.sign(r.z) * r.significant
+
+    Keeping it a parameter leaves weights, permutations and FDR to the caller.
+    ``alpha`` is the Mann-Kendall trend level. Non-finite z (e.g. a month with no
+    events) is kept as NaN and dropped from that cell's trend test.
     """
     cube = np.asarray(cube, dtype=float)
     if cube.ndim != 2:
@@ -190,14 +207,14 @@ def emerging_hotspots(cube, gi: Callable[[np.ndarray], tuple[np.ndarray, np.ndar
     for t in range(t_len):
         zt, bt = gi(cube[:, t])
         zt = np.asarray(zt, dtype=float).ravel()
-        bt = np.sign(np.nan_to_num(np.asarray(bt, dtype=float).ravel())).astype(np.int8)
+        bt = np.nan_to_num(np.asarray(bt, dtype=float).ravel()).astype(np.int8)
         if zt.shape != (n_cells,) or bt.shape != (n_cells,):
             raise ValueError(f"gi returned arrays of the wrong length at step {t}")
         z[:, t] = np.where(np.isfinite(zt), zt, np.nan)
         bins[:, t] = bt
     trend = mann_kendall(z)
-    category = classify(bins, trend=trend, alpha=alpha, share=share)
-    return EmergingResult(category=category, z=z, bins=bins, trend=trend)
+    category = classify(bins, trend=trend, alpha=alpha, share=share, min_level=min_level)
+    return EmergingResult(category=category, z=z, bins=_signed(bins, min_level), trend=trend)
 
 
 def count_cube(cell, step, n_cells: int, n_steps: int, weights=None) -> np.ndarray:

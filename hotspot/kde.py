@@ -10,7 +10,10 @@ points.
 Units: the result is density at each cell centre in **events per km²** (or harm
 units per km² when weighted). Multiply by ``grid.cell_area_km2`` to get the expected
 events in a cell; summed over a grid that contains the whole kernel footprint this
-gives back the (weighted) number of events, to within the discretisation error.
+gives back the (weighted) number of events, to within the discretisation error of
+sampling the kernel at cell centres (quartic: +1.5% at a two-cell radius, under
+0.3% from three cells; Gaussian: under 0.05%). The kernel is not renormalised, so
+values equal the textbook formula at every cell centre.
 
 Kernels, with ``d`` the distance from a point and ``h`` the bandwidth:
 

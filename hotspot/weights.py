@@ -131,7 +131,8 @@ def distance_band_weights(x: np.ndarray, y: np.ndarray, threshold: float) -> sp.
     Coordinates are projected metres (BNG), so plain Euclidean distance is right.  Uses
     ``scipy.spatial.cKDTree.query_pairs`` (inclusive of the threshold, like libpysal's
     ``DistanceBand`` and ArcGIS's fixed distance band).  Coincident points (police.uk snaps
-    crimes to shared map points) are neighbours of each other, never of themselves.
+    crimes to shared map points) are neighbours of each other, never of themselves; note
+    libpysal's ``DistanceBand`` silently drops such zero-distance pairs.
     Points with nobody in range are islands (empty rows); Gi* then rests on self alone.
     """
     x = np.asarray(x, dtype=np.float64)

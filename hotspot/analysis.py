@@ -1,0 +1,435 @@
+"""The engine's one entry point: (study, filters, parameters) -> Analysis.
+
+`prepare` does the work that does not depend on filters (classification, harm, the grid, the
+study cells and their weights) once per study and definition; `analyse` then runs the filtered
+statistics, so a filter change never repeats national- or force-sized set-up work.
+Pure and deterministic: reads no files, draws nothing.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+import numpy as np
+import polars as pl
+import shapely
+
+from hotspot import profiles
+from hotspot.definition import Definition, classify, fill_crime_type, load_definition
+from hotspot.emerging import category_names
+from hotspot.emerging import classify as classify_emerging
+from hotspot.gistar import gi_star, gi_star_z
+from hotspot.grid import Grid, default_cell_size
+from hotspot.harm import add_harm
+from hotspot.kde import default_bandwidth, kde_from_counts, kde_pad_cells
+from hotspot.localities import ClusterParams, find_localities
+from hotspot.trend import mann_kendall
+from hotspot.weights import grid_weights_for_cells
+
+MARKER_FILTERS = ("domestic_abuse", "knife", "firearm", "corrosive", "county_lines", "hate_crime", "alcohol", "youth", "sexual")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What to analyse. Empty tuples mean 'all'. Months are first-of-month dates, inclusive."""
+
+    start: date | None = None
+    end: date | None = None
+    categories: tuple[str, ...] = ()
+    markers: tuple[str, ...] = ()  # each must be true (see MARKER_FILTERS)
+    night_time: bool = False  # only incidents known to start 21:00-03:59
+    areas: tuple[str, ...] = ()  # area codes or names at any level
+    min_harm: float = 0.0  # localities with less harm are dropped
+
+
+@dataclass(frozen=True)
+class Params:
+    """How to analyse. None means 'chosen from the data' (documented where chosen)."""
+
+    cell_size: float | None = None
+    radius_cells: int = 1
+    permutations: int = 99_999  # BH-FDR needs p floors of 2/(R+1) well below alpha/n
+    alpha: float = 0.05
+    seed: int = 0
+    bandwidth: float | None = None
+    eps_m: float = 250.0
+    min_incidents: int | None = None
+    emerging: bool = True
+
+
+@dataclass
+class Prepared:
+    """Filter-independent state for one study and definition."""
+
+    study_name: str
+    synthetic: bool
+    definition: Definition
+    incidents: pl.DataFrame  # all incidents, classified, with harm, flags, `cell` (study-cell index)
+    venues: pl.DataFrame
+    hierarchy: pl.DataFrame
+    grid: Grid
+    cell_flat: np.ndarray  # grid flat id of each study cell
+    W: object  # binary CSR weights among study cells (no self)
+    study_area_m2: float
+    months: list[date]
+    area_index: dict[str, set[str]]  # any code or lower-cased name -> LSOA codes
+    notes: list[str]
+    seconds: float = 0.0
+    cache: dict = field(default_factory=dict)
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.cell_flat)
+
+
+@dataclass
+class Analysis:
+    """The results, as plain frames and arrays. Nothing here knows about screens."""
+
+    study_name: str
+    synthetic: bool
+    definition: Definition
+    filters: Filters
+    params: Params
+    window: tuple[date, date] | None
+    incidents: pl.DataFrame  # the filtered serious incidents, with locality_id
+    cells: pl.DataFrame  # study cells with any incident, Gi* or KDE signal
+    localities: pl.DataFrame  # one row per locality with its profile
+    locality_categories: pl.DataFrame
+    locality_monthly: pl.DataFrame
+    grid: Grid
+    cell_flat: np.ndarray
+    cell_arrays: dict[str, np.ndarray]  # per study cell: count, harm, z_count, z_harm, bin, kde
+    study_area_m2: float
+    notes: list[str]
+    seconds: dict[str, float]
+
+    @property
+    def n_incidents(self) -> int:
+        return self.incidents.height
+
+    def locality_area_share(self) -> float:
+        if self.localities.height == 0 or self.study_area_m2 <= 0:
+            return 0.0
+        return float(self.localities["area_m2"].sum() / self.study_area_m2)
+
+
+def _month_range(lo: date, hi: date) -> list[date]:
+    out, y, m = [], lo.year, lo.month
+    while (y, m) <= (hi.year, hi.month):
+        out.append(date(y, m, 1))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def build_area_index(hierarchy: pl.DataFrame) -> dict[str, set[str]]:
+    """Map every area code and lower-cased name at every level to its LSOA codes."""
+    index: dict[str, set[str]] = {}
+    if hierarchy is None or hierarchy.height == 0:
+        return index
+    for level in ("lsoa", "ward", "district", "csp", "force"):
+        for kind in ("code", "name"):
+            col = f"{level}_{kind}"
+            if col not in hierarchy.columns:
+                continue
+            grouped = hierarchy.filter(pl.col(col).is_not_null()).group_by(col).agg(pl.col("lsoa_code"))
+            for key, codes in grouped.iter_rows():
+                k = key if kind == "code" else key.lower()
+                index.setdefault(k, set()).update(codes)
+    return index
+
+
+def prepare(study, definition: str | Definition | None = None, params: Params = Params()) -> Prepared:
+    """Classify, weight harm, lay the grid and its weights: everything filters don't change."""
+    t0 = time.perf_counter()
+    notes: list[str] = []
+    if not isinstance(definition, Definition):
+        name = definition or getattr(study.spec, "definition", None)
+        if not name:
+            name = "west-mercia" if study.has_records() else "police-uk-proxy"
+        definition = load_definition(name)
+    inc = classify(fill_crime_type(study.incidents), definition)
+    inc = add_harm(inc)
+    inc = profiles.add_flags(inc, study.venues, definition.themed("sexual"))
+
+    serious_xy = inc.filter(pl.col("serious") & pl.col("easting").is_not_null())
+    areas = study.areas
+    study_poly = None
+    if areas is not None and len(areas.lsoa):
+        study_poly = shapely.union_all(areas.lsoa.geometry.values)
+        minx, miny, maxx, maxy = study_poly.bounds
+        study_area = float(study_poly.area)
+    elif serious_xy.height:
+        xs, ys = serious_xy["easting"].to_numpy(), serious_xy["northing"].to_numpy()
+        minx, miny, maxx, maxy = xs.min(), ys.min(), xs.max(), ys.max()
+        study_area = 0.0
+    else:
+        minx = miny = 0.0
+        maxx = maxy = 1000.0
+        study_area = 0.0
+    cell = params.cell_size or (
+        default_cell_size(serious_xy["easting"].to_numpy(), serious_xy["northing"].to_numpy(), serious_xy.height)
+        if serious_xy.height > 1
+        else 250.0
+    )
+    bw = params.bandwidth or default_bandwidth(cell)
+    grid = Grid.fit(np.array([minx, maxx]), np.array([miny, maxy]), cell, pad=kde_pad_cells(bw, cell))
+    cx, cy = grid.centres()
+    cx, cy = cx.ravel(), cy.ravel()
+    inc_flat = grid.flat_index(inc["easting"].fill_null(np.nan).to_numpy(), inc["northing"].fill_null(np.nan).to_numpy())
+    occupied = np.zeros(grid.n_cells, dtype=bool)
+    occupied[inc_flat[inc_flat >= 0]] = True
+    if study_poly is not None:
+        shapely.prepare(study_poly)
+        inside = shapely.contains_xy(study_poly, cx, cy) | occupied
+    else:
+        inside = np.ones(grid.n_cells, dtype=bool)
+        notes.append("No boundary file: the study area is the grid around the incidents; PAI needs boundaries.")
+        study_area = float(grid.n_cells * grid.cell_area)
+    cell_flat = np.flatnonzero(inside)
+    lookup = np.full(grid.n_cells + 1, -1, dtype=np.int64)
+    lookup[cell_flat] = np.arange(len(cell_flat))
+    inc = inc.with_columns(pl.Series("cell", lookup[np.where(inc_flat >= 0, inc_flat, grid.n_cells)]))
+    rows, cols = grid.from_flat(cell_flat)
+    W = grid_weights_for_cells(rows, cols, params.radius_cells)
+
+    months = inc["month"].drop_nulls()
+    month_list = _month_range(months.min(), months.max()) if len(months) else []
+    hierarchy = areas.hierarchy if areas is not None else pl.DataFrame(schema={"lsoa_code": pl.Utf8})
+    return Prepared(
+        study_name=study.name,
+        synthetic=study.synthetic,
+        definition=definition,
+        incidents=inc,
+        venues=study.venues,
+        hierarchy=hierarchy,
+        grid=grid,
+        cell_flat=cell_flat,
+        W=W,
+        study_area_m2=study_area,
+        months=month_list,
+        area_index=build_area_index(hierarchy),
+        notes=notes,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def select(prep: Prepared, filters: Filters) -> tuple[pl.DataFrame, list[str]]:
+    """The serious incidents the filters keep, and notes on what the filters could not see."""
+    notes: list[str] = []
+    inc = prep.incidents.filter(pl.col("serious"))
+    if filters.start:
+        inc = inc.filter(pl.col("month") >= filters.start)
+    if filters.end:
+        inc = inc.filter(pl.col("month") <= filters.end)
+    if filters.categories:
+        inc = inc.filter(pl.col("categories").list.eval(pl.element().is_in(list(filters.categories))).list.any())
+    for m in filters.markers:
+        if m not in MARKER_FILTERS:
+            raise ValueError(f"unknown marker filter {m!r}; choose from {', '.join(MARKER_FILTERS)}")
+        unknown = inc[m].null_count()
+        if unknown:
+            notes.append(f"{unknown:,} incidents left out by the {m.replace('_', ' ')} filter because the data cannot say.")
+        inc = inc.filter(pl.col(m).fill_null(False))
+    if filters.night_time:
+        unknown = inc["night"].null_count()
+        if unknown:
+            notes.append(f"{unknown:,} incidents have no time of day and are left out by the night-time filter.")
+        inc = inc.filter(pl.col("night").fill_null(False))
+    if filters.areas:
+        codes: set[str] = set()
+        for a in filters.areas:
+            found = prep.area_index.get(a) or prep.area_index.get(a.lower())
+            if not found:
+                raise ValueError(f"unknown area {a!r}: give an ONS code or a name from the study's boundaries")
+            codes |= found
+        inc = inc.filter(pl.col("lsoa_code").is_in(sorted(codes)))
+    return inc, notes
+
+
+class _HotCells:
+    """Callable for find_localities: is a point in a significant hot cell; z at a point."""
+
+    def __init__(self, prep: Prepared, hot: np.ndarray, z: np.ndarray) -> None:
+        self.prep, self.hot_cells, self.z_cells = prep, hot, z
+        self.lookup = np.full(prep.grid.n_cells + 1, -1, dtype=np.int64)
+        self.lookup[prep.cell_flat] = np.arange(prep.n_cells)
+
+    def _idx(self, x, y):
+        flat = self.prep.grid.flat_index(x, y)
+        return self.lookup[np.where(flat >= 0, flat, self.prep.grid.n_cells)]
+
+    def __call__(self, x, y):
+        i = self._idx(x, y)
+        return np.where(i >= 0, self.hot_cells[np.maximum(i, 0)], False)
+
+    def z(self, x, y):
+        i = self._idx(x, y)
+        return np.where(i >= 0, self.z_cells[np.maximum(i, 0)], np.nan)
+
+
+def analyse(prep: Prepared, filters: Filters = Filters(), params: Params = Params()) -> Analysis:
+    """Run the filtered analysis. Cached per (filters, params) on the Prepared object."""
+    key = (filters, params)
+    if key in prep.cache:
+        return prep.cache[key]
+    t = {"start": time.perf_counter()}
+    inc, notes = select(prep, filters)
+    notes = list(prep.notes) + notes
+    t["select"] = time.perf_counter()
+    n = prep.n_cells
+    cell = inc["cell"].to_numpy()
+    ok = cell >= 0
+    counts = np.bincount(cell[ok], minlength=n).astype(float)
+    harm = np.bincount(cell[ok], weights=inc["harm"].to_numpy()[ok], minlength=n)
+
+    gi_h = gi_star(harm, prep.W, permutations=params.permutations, alpha=params.alpha, fdr=True, seed=params.seed)
+    z_count = gi_star_z(counts, prep.W)
+    t["gistar"] = time.perf_counter()
+
+    bw = params.bandwidth or default_bandwidth(prep.grid.cell_size)
+    full = np.zeros(prep.grid.n_cells)
+    full[prep.cell_flat] = counts
+    dens = kde_from_counts(full.reshape(prep.grid.shape), prep.grid.cell_size, bw).ravel()[prep.cell_flat]
+    t["kde"] = time.perf_counter()
+
+    hot = gi_h.significant & (gi_h.z > 0)
+    loc, members = find_localities(
+        inc.select("easting", "northing", "harm", "location", "location_type", "lsoa_code"),
+        hot_mask_fn=_HotCells(prep, hot, gi_h.z),
+        venues=prep.venues,
+        hierarchy=prep.hierarchy,
+        params=ClusterParams(eps_m=params.eps_m, min_incidents=params.min_incidents),
+    )
+    inc = inc.with_row_index("row_nr").join(members, on="row_nr", how="left").drop("row_nr")
+    t["localities"] = time.perf_counter()
+
+    window = (inc["month"].min(), inc["month"].max()) if inc.height else None
+    months = [m for m in prep.months if (not filters.start or m >= filters.start) and (not filters.end or m <= filters.end)]
+    pattern = np.zeros(n, dtype=np.int8)
+    if params.emerging and len(months) >= 2 and inc.height:
+        pattern = _emerging(prep, inc, months, params)
+    t["emerging"] = time.perf_counter()
+
+    loc, cat_mix, loc_monthly = _locality_profiles(prep, inc, loc, months)
+    if filters.min_harm > 0 and loc.height:
+        loc = loc.filter(pl.col("harm") >= filters.min_harm)
+    t["profiles"] = time.perf_counter()
+
+    arrays = {
+        "count": counts,
+        "harm": harm,
+        "z_count": z_count,
+        "z_harm": gi_h.z,
+        "p_harm": gi_h.p,
+        "bin": gi_h.bin,
+        "significant": gi_h.significant,
+        "kde": dens,
+        "pattern": pattern,
+    }
+    keep = (counts > 0) | gi_h.significant | (pattern != 0)
+    cx, cy = prep.grid.centres()
+    cells = pl.DataFrame(
+        {
+            "cell": prep.cell_flat[keep],
+            "x": cx.ravel()[prep.cell_flat[keep]],
+            "y": cy.ravel()[prep.cell_flat[keep]],
+            **{k: v[keep] for k, v in arrays.items()},
+        }
+    ).with_columns(pl.Series("pattern_name", category_names(pattern[keep]).astype(str)))
+    seconds = {k: t[k] - t["start"] for k in t if k != "start"}
+    seconds["total"] = time.perf_counter() - t["start"]
+    result = Analysis(
+        study_name=prep.study_name,
+        synthetic=prep.synthetic,
+        definition=prep.definition,
+        filters=filters,
+        params=params,
+        window=window,
+        incidents=inc,
+        cells=cells,
+        localities=loc,
+        locality_categories=cat_mix,
+        locality_monthly=loc_monthly,
+        grid=prep.grid,
+        cell_flat=prep.cell_flat,
+        cell_arrays=arrays,
+        study_area_m2=prep.study_area_m2,
+        notes=notes,
+        seconds=seconds,
+    )
+    if len(prep.cache) > 32:
+        prep.cache.pop(next(iter(prep.cache)))
+    prep.cache[key] = result
+    return result
+
+
+def _emerging(prep: Prepared, inc: pl.DataFrame, months: list[date], params: Params) -> np.ndarray:
+    """Emerging hot spot pattern per study cell over monthly steps (0 = no pattern)."""
+    m0 = months[0]
+    step = ((inc["month"].dt.year() - m0.year) * 12 + inc["month"].dt.month() - m0.month).to_numpy()
+    cell = inc["cell"].to_numpy()
+    ok = (cell >= 0) & (step >= 0) & (step < len(months))
+    T = len(months)
+    cube = np.zeros((prep.n_cells, T))
+    np.add.at(cube, (cell[ok], step[ok]), 1.0)
+    # Only cells with any incident in their neighbourhood can be significant in any step.
+    reach = (prep.W @ cube.sum(axis=1) + cube.sum(axis=1)) > 0
+    sub_idx = np.flatnonzero(reach)
+    z_all = np.empty((prep.n_cells, T))
+    sig_all = np.zeros((prep.n_cells, T), dtype=np.int8)
+    for s in range(T):
+        r = gi_star(cube[:, s], prep.W, permutations=0, alpha=params.alpha, fdr=True)
+        z_all[:, s] = r.z
+        sig_all[:, s] = (np.sign(r.z) * r.significant).astype(np.int8)
+    trend = mann_kendall(z_all[sub_idx])
+    codes = classify_emerging(sig_all[sub_idx], trend=trend, alpha=params.alpha)
+    out = np.zeros(prep.n_cells, dtype=np.int8)
+    out[sub_idx] = codes
+    return out
+
+
+def _locality_profiles(prep: Prepared, inc: pl.DataFrame, loc: pl.DataFrame, months: list[date]):
+    """Join profile fields, trend and area to each locality."""
+    members = inc.filter(pl.col("locality_id").is_not_null())
+    if loc.height == 0:
+        empty_mix = pl.DataFrame(schema={"locality_id": pl.Utf8, "category": pl.Utf8, "n": pl.UInt32, "harm": pl.Float64, "share": pl.Float64})
+        empty_monthly = pl.DataFrame(schema={"locality_id": pl.Utf8, "month": pl.Date, "n": pl.UInt32, "harm": pl.Float64})
+        return loc, empty_mix, empty_monthly
+    by = "locality_id"
+    shares = profiles.flag_shares(members, by).drop("n", "harm")
+    peaks = profiles.peak_times(members, by)
+    venues = profiles.top_venues(members, by)
+    mix = profiles.category_mix(members, by)
+    monthly = profiles.monthly(members, by, months)
+    series = monthly.pivot(on="month", index=by, values="n", sort_columns=True)
+    mk = mann_kendall(series.drop(by).to_numpy().astype(float))
+    trend = pl.DataFrame(
+        {
+            by: series[by],
+            "trend_tau": mk.tau,
+            "trend_p": mk.p,
+            "trend": np.array(["falling", "no clear trend", "rising"])[mk.direction(0.05) + 1],
+        }
+    )
+    out = loc.join(shares, on=by, how="left").join(peaks, on=by, how="left").join(venues, on=by, how="left").join(trend, on=by, how="left")
+    if prep.hierarchy.height and "csp_code" in prep.hierarchy.columns:
+        up = [c for c in ("ward_code", "ward_name", "district_code", "district_name", "csp_code", "csp_name") if c in prep.hierarchy.columns]
+        out = out.join(prep.hierarchy.select("lsoa_code", *up), on="lsoa_code", how="left")
+        csp_harm = inc.join(prep.hierarchy.select("lsoa_code", "csp_code"), on="lsoa_code", how="left").group_by("csp_code").agg(pl.col("harm").sum().alias("csp_harm"))
+        out = out.join(csp_harm, on="csp_code", how="left").with_columns(
+            (pl.col("harm") / pl.col("csp_harm")).alias("share_of_area_harm")
+        ).drop("csp_harm")
+    else:
+        total = float(inc["harm"].sum()) or 1.0
+        out = out.with_columns((pl.col("harm") / total).alias("share_of_area_harm"))
+    return out.sort("harm", descending=True), mix, monthly
+
+
+def run(study, filters: Filters = Filters(), params: Params = Params(), definition=None) -> Analysis:
+    """Convenience: prepare and analyse in one call."""
+    return analyse(prepare(study, definition, params), filters, params)
+
+
+__all__ = ["Filters", "Params", "Prepared", "Analysis", "prepare", "analyse", "select", "run", "replace"]
