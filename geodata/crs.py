@@ -63,3 +63,20 @@ def detect_xy_kind(a: np.ndarray, b: np.ndarray) -> str:
     }
     best = max(scores, key=scores.get)
     return best if scores[best] > 0.5 else "unknown"
+
+
+def bounds_kind(minx: float, miny: float, maxx: float, maxy: float) -> str:
+    """Guess what a bounding box is measured in: 'lonlat', 'bng' or 'unknown'.
+
+    For files that do not say (a shapefile without .prj) or say wrongly (a GeoJSON holding BNG
+    metres, which RFC 7946 readers take as WGS84).
+    """
+    b = np.array([minx, miny, maxx, maxy], dtype="float64")
+    if not np.isfinite(b).all():
+        return "unknown"
+    if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
+        return "lonlat"
+    x0, y0, x1, y1 = BNG_BOUNDS
+    if x0 <= minx <= maxx <= x1 and y0 <= miny <= maxy <= y1 and maxx > 1000 and maxy > 1000:
+        return "bng"
+    return "unknown"

@@ -58,7 +58,7 @@ _HEADER = {
     "longitude": ("Longitude", "longitude"),
     "latitude": ("Latitude", "latitude"),
     "location": ("Location", "location"),
-    "lsoacode": ("LSOA code", "lsoa_code"),
+    "lsoacode": ("LSOA code", "lsoa_given"),
     "lsoaname": ("LSOA name", "lsoa_name"),
     "crimetype": ("Crime type", "crime_type"),
     "lastoutcomecategory": ("Last outcome category", "last_outcome"),
@@ -117,7 +117,9 @@ _SUFFIX_TYPES = (
     (r"(?i)\b(bus|coach) (station|terminal)$", "bus_station"),
     (r"(?i)\b(railway|train) station$", "train_station"),
     (r"(?i)\bshopping (centre|center)$", "shopping_area"),
-    (r"(?i)\b(police|fire|ambulance|petrol) station$", None),  # not a rail station
+    (r"(?i)\bpolice station$", "police_station"),
+    (r"(?i)\b(petrol|filling|service) station$", "petrol_station"),
+    (r"(?i)\b(fire|ambulance|lifeboat) station$", "other"),
     (r"(?i)\bstation$", "train_station"),
 )
 NO_LOCATION = "no location"
@@ -270,6 +272,7 @@ class _Table:
     original_header: list[str]
     frame: pl.DataFrame  # one Utf8 column per known header field + source_file, source_row
     malformed: pl.DataFrame  # source_file, source_row, raw
+    sep: str = ","
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -399,7 +402,7 @@ def _parse_csv(data: bytes, name: str) -> _Table:
         notes.append(f"{int(blank.sum())} blank line(s) ignored")
     if n == 0:
         notes.append("header only: no data rows")
-    return _Table(name, header_internal, original_header, frame, malformed, notes)
+    return _Table(name, header_internal, original_header, frame, malformed, sep, notes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -466,7 +469,7 @@ def _check_table(tbl: _Table, decimal_comma: bool) -> pl.DataFrame:
         _number("latitude", decimal_comma).alias("_lat"),
         _month_expr().alias("_month"),
     )
-    finite = pl.col("_lon").is_finite() & pl.col("_lat").is_finite()
+    finite = (pl.col("_lon").is_finite() & pl.col("_lat").is_finite()).fill_null(False)
     stats = df.select(
         (finite & _in_box(pl.col("_lon"), pl.col("_lat"))).sum().alias("ok"),
         (finite & _in_box(pl.col("_lat"), pl.col("_lon"))
@@ -479,7 +482,7 @@ def _check_table(tbl: _Table, decimal_comma: bool) -> pl.DataFrame:
             "swapped back")
     empty_lon = _strip("longitude").is_null() | (_strip("longitude") == "")
     empty_lat = _strip("latitude").is_null() | (_strip("latitude") == "")
-    ok_coords = finite & _in_box(pl.col("_lon"), pl.col("_lat"))
+    ok_coords = (finite & _in_box(pl.col("_lon"), pl.col("_lat"))).fill_null(False)
     reason = (
         pl.when(empty_lon | empty_lat).then(pl.lit("no coordinates"))
         .when(~ok_coords).then(pl.lit("coordinates out of range"))
@@ -509,15 +512,14 @@ def read_police_uk(paths, ledger: Ledger | None = None) -> pl.DataFrame:
     `SourceLedger(kind="crimes")` per path is added to `ledger` (always balanced).
     Raises `SourceError` when a path cannot be read at all.
     """
-    if isinstance(paths, (str, Path)):
-        paths = [paths]
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     ledger = ledger if ledger is not None else Ledger()
     entries: list[SourceLedger] = []
-    street: list[tuple[int, _Table, bool]] = []
+    street: list[tuple[int, _Table]] = []
     outcomes: list[_Table] = []
     for pidx, raw_path in enumerate(paths):
         path = Path(raw_path)
-        entry = SourceLedger(kind="crimes", path=str(raw_path))
+        entry = SourceLedger(kind="crimes", path=str(path))
         entries.append(entry)
         members, single = _members_for(path)
         n_street = 0
@@ -528,8 +530,7 @@ def read_police_uk(paths, ledger: Ledger | None = None) -> pl.DataFrame:
                 continue
             if kind == "street":
                 n_street += 1
-                street.append((pidx, tbl, "semicolons" in " ".join(tbl.notes) or "tabs" in
-                               " ".join(tbl.notes)))
+                street.append((pidx, tbl))
             else:
                 n_outcomes += 1
                 outcomes.append(tbl)
@@ -546,14 +547,14 @@ def read_police_uk(paths, ledger: Ledger | None = None) -> pl.DataFrame:
 
     checked = []
     malformed = []
-    for pidx, tbl, decimal_comma in street:
-        df = _check_table(tbl, decimal_comma).with_columns(pl.lit(pidx).alias("_path"))
+    for pidx, tbl in street:
+        # With ';' or tab separators (European Excel) coordinates may carry decimal commas.
+        df = _check_table(tbl, decimal_comma=tbl.sep != ",").with_columns(pl.lit(pidx).alias("_path"))
         checked.append(df)
         if tbl.malformed.height:
             malformed.append(tbl.malformed.with_columns(pl.lit(pidx).alias("_path")))
         entries[pidx].read += tbl.read
-        prefix = tbl.name if len(street) > 1 or True else ""
-        entries[pidx].notes.extend(f"{prefix}: {n}" for n in tbl.notes)
+        entries[pidx].notes.extend(f"{tbl.name}: {n}" for n in tbl.notes)
     df = pl.concat(checked, how="diagonal_relaxed")
     for c in INTERNAL_COLUMNS:
         if c not in df.columns:
@@ -586,17 +587,15 @@ def read_police_uk(paths, ledger: Ledger | None = None) -> pl.DataFrame:
 
     # Outcomes: latest Outcome type per Crime ID.
     outcome_col = _strip("last_outcome")
-    joined = 0
     if outcomes:
         oc = _latest_outcomes(outcomes)
-        good = good.join(oc, left_on="_cid", right_on="_ocid", how="left")
+        good = good.join(oc, left_on="_cid", right_on="_ocid", how="left", maintain_order="left")
         has = pl.col("_outcome").is_not_null()
         per_path = good.filter(has).group_by("_path").len()
         joined_by_path = dict(zip(per_path["_path"].to_list(), per_path["len"].to_list()))
         for pidx, entry in enumerate(entries):
             entry.notes.append(
                 f"latest outcome joined from outcomes files for {joined_by_path.get(pidx, 0)} crime(s)")
-        joined = sum(joined_by_path.values())
         outcome_col = pl.coalesce(pl.col("_outcome"), outcome_col)
 
     e, n = lonlat_to_bng(good["_lon"].to_numpy(), good["_lat"].to_numpy())
@@ -608,13 +607,12 @@ def read_police_uk(paths, ledger: Ledger | None = None) -> pl.DataFrame:
         pl.col("_month").alias("month"),
         pl.Series("easting", e, dtype=pl.Float64),
         pl.Series("northing", n, dtype=pl.Float64),
-        _strip("location").alias("location"),
+        _strip("location").str.replace_all(r"\s+", " ").alias("location"),
         location_type_expr(pl.col("location")).alias("location_type"),
-        _empty_null("lsoa_code").str.to_uppercase().alias("lsoa_given"),
+        _empty_null("lsoa_given").str.to_uppercase().alias("lsoa_given"),
         _empty_null("crime_type").alias("crime_type"),
         outcome_col.alias("outcome"),
     )
-    del joined
     for entry in entries:
         ledger.add(entry)
     return conform(out, INCIDENT_SCHEMA)
@@ -724,10 +722,13 @@ def infer_venues_from_labels(incidents: pl.DataFrame) -> pl.DataFrame:
     vtype = {k: v[0] for k, v in VENUE_FROM_LOCATION.items()}
     licensed = {k: v[1] for k, v in VENUE_FROM_LOCATION.items()}
     name = pl.col("location").str.replace(r"(?i)^on or near\s+", "")
+    base_id = (pl.lit("puk-") + pl.col("location_type") + "-"
+               + pl.col("easting").round(0).cast(pl.Int64).cast(pl.Utf8) + "-"
+               + pl.col("northing").round(0).cast(pl.Int64).cast(pl.Utf8))
+    seq = pl.int_range(pl.len()).over(base_id)
     out = pts.sort(["location_type", "easting", "northing"]).with_columns(
-        (pl.lit("puk-") + pl.col("location_type") + "-"
-         + pl.col("easting").round(0).cast(pl.Int64).cast(pl.Utf8) + "-"
-         + pl.col("northing").round(0).cast(pl.Int64).cast(pl.Utf8)).alias("venue_id"),
+        pl.when(seq == 0).then(base_id)
+        .otherwise(base_id + "-" + (seq + 1).cast(pl.Utf8)).alias("venue_id"),
         name.alias("name"),
         pl.col("location_type").replace_strict(vtype, return_dtype=pl.Utf8).alias("type"),
         pl.col("location_type").replace_strict(licensed, return_dtype=pl.Boolean).alias("licensed"),

@@ -190,6 +190,12 @@ def parse_marker(expr: pl.Expr) -> pl.Expr:
     )
 
 
+def _is_unknown_text(expr: pl.Expr) -> pl.Expr:
+    """True where text is blank or says 'unknown' / 'not known' / 'n/k' and the like."""
+    s = expr.cast(pl.Utf8).str.strip_chars().str.to_lowercase()
+    return s.is_null() | s.is_in(_UNKNOWN)
+
+
 def _marker_unrecognised(expr: pl.Expr) -> pl.Expr:
     s = expr.cast(pl.Utf8).str.strip_chars().str.to_lowercase()
     return s.is_not_null() & ~s.is_in(_TRUE + _FALSE + _UNKNOWN)
@@ -356,10 +362,18 @@ def read_header(path: str | Path) -> list[str]:
         raise SourceError(str(p), f"cannot be read ({exc.strerror or exc})",
                           "check the path and permissions") from exc
     text, _ = _decode(raw, str(p))
-    header_line, _ = _split_header(text)
+    header_line, _ = _split_header(text.replace("\r\n", "\n").replace("\r", "\n"))
     if header_line is None:
         return []
-    return next(csv.reader([header_line]), [])
+    return _parse_header_line(header_line, str(p))
+
+
+def _parse_header_line(line: str, path: str) -> list[str]:
+    try:
+        return next(csv.reader([line]), [])
+    except csv.Error as exc:
+        raise SourceError(path, f"the header row cannot be read ({exc})",
+                          "the first line must be the column names, separated by commas") from exc
 
 
 def _split_header(text: str) -> tuple[str | None, str]:
@@ -408,11 +422,12 @@ def read_csv_table(
     elif encoding == "utf-16":
         notes.append("the file was UTF-16; converted to UTF-8")
 
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     header_line, body = _split_header(text)
     if header_line is None:
         raise SourceError(spath, "the file is empty (only blank or '#' comment lines)",
                           f"export the {what} again")
-    header = next(csv.reader([header_line]), [])
+    header = _parse_header_line(header_line, spath)
     if len(header) <= 1:
         for d, label in _DELIMS.items():
             if d in header_line:
@@ -620,6 +635,11 @@ def _quarantine_by_reason(table: CsvTable, entry: SourceLedger, df: pl.DataFrame
     return df.filter(pl.col(reason_col).is_null())
 
 
+def _prefix_raw(df: pl.DataFrame) -> pl.DataFrame:
+    """Rename file columns to ``_raw_<name>`` so they can never leak into a canonical frame."""
+    return df.rename({c: f"_raw_{c}" for c in df.columns if c not in ("source_row", "_malformed")})
+
+
 def _dedupe(df: pl.DataFrame, id_col: str, reason_col: str = "_reason") -> pl.DataFrame:
     """Among rows with no reason yet, later rows repeating an id get 'duplicate id'."""
     ok = pl.col(reason_col).is_null()
@@ -681,9 +701,10 @@ def read_records(path: str | Path, ledger: Ledger | None = None) -> pl.DataFrame
 
     x, y, kind = resolve_coordinates(df)
     cols = set(df.columns)
+    df = _prefix_raw(df)
 
     def col(name: str) -> pl.Expr:
-        return pl.col(name) if name in cols else pl.lit(None, dtype=pl.Utf8)
+        return pl.col(f"_raw_{name}") if name in cols else pl.lit(None, dtype=pl.Utf8)
 
     exprs: list[pl.Expr] = [
         pl.lit("records").alias("source"),
@@ -699,7 +720,7 @@ def read_records(path: str | Path, ledger: Ledger | None = None) -> pl.DataFrame
         normalise_location_type(col("location_type")).alias("location_type"),
         col("location_type").alias("_loc_text"),
         col("lsoa_code").str.to_uppercase().str.replace_all(r"\s+", "").alias("_lsoa_raw"),
-        normalise_offence_code(col("offence_code")).alias("offence_code_n"),
+        normalise_offence_code(col("offence_code")).alias("offence_code"),
         col("offence_description").alias("offence_desc"),
         col("outcome").alias("outcome"),
         col("committed_from").alias("_from_text"),
@@ -714,8 +735,6 @@ def read_records(path: str | Path, ledger: Ledger | None = None) -> pl.DataFrame
         exprs += [age.alias(age_col), problem.alias(f"_bad_{age_col}"), col(age_col).alias(f"_txt_{age_col}")]
 
     df = df.with_columns(exprs)
-    df = df.drop("offence_code").rename({"offence_code_n": "offence_code"}) if "offence_code" in df.columns \
-        else df.rename({"offence_code_n": "offence_code"})
 
     missing = pl.any_horizontal(
         [col("crime_ref").is_null(), pl.col("offence_code").is_null(), col("committed_from").is_null()]
@@ -737,7 +756,7 @@ def read_records(path: str | Path, ledger: Ledger | None = None) -> pl.DataFrame
     to_ok = pl.col("_to_raw").is_not_null() & (pl.col("_to_raw") >= pl.col("from_dt"))
     lsoa_ok = pl.col("_lsoa_raw").str.contains(_LSOA_RE)
     df = df.with_columns(
-        (pl.col("_to_text").is_not_null() & pl.col("_to_raw").is_null()).alias("_bad_to_parse"),
+        (~_is_unknown_text(pl.col("_to_text")) & pl.col("_to_raw").is_null()).alias("_bad_to_parse"),
         (pl.col("_to_raw").is_not_null() & (pl.col("_to_raw") < pl.col("from_dt"))).alias("_bad_to_order"),
         pl.when(to_ok).then(pl.col("_to_raw")).otherwise(None).alias("to_dt"),
         (pl.col("_lsoa_raw").is_not_null() & ~lsoa_ok.fill_null(False)).alias("_bad_lsoa"),

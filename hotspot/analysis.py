@@ -150,7 +150,7 @@ def prepare(study, definition: str | Definition | None = None, params: Params = 
             name = "west-mercia" if study.has_records() else "police-uk-proxy"
         definition = load_definition(name)
     inc = classify(fill_crime_type(study.incidents), definition)
-    inc = add_harm(inc)
+    inc = add_harm(inc).with_columns(pl.col("harm").fill_null(0.0))
     inc = profiles.add_flags(inc, study.venues, definition.themed("sexual"))
 
     serious_xy = inc.filter(pl.col("serious") & pl.col("easting").is_not_null())

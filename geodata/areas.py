@@ -1,0 +1,681 @@
+"""Areas: 2021 LSOA polygons, the area hierarchy above them, and assigning rows to them.
+
+* `read_boundaries(path)` reads GeoJSON / GeoPackage / Shapefile in any CRS into EPSG:27700 and
+  finds the ONS code and name columns whatever their spelling (`LSOA21CD`, `lsoa21_code`,
+  `WD24CD`, `ltla24_code`, `CSP24CD`, `pfa24_code`, ...) or, failing that, from the code prefixes.
+* `read_lookup(path)` reads a CSV lookup with the same column finding.
+* `build_areas(boundary, lookups)` gives an `Areas`: the LSOA polygons, a hierarchy frame
+  (`geodata.schema.HIERARCHY_COLUMNS`, upper levels filled from lookups where the boundary file
+  lacks them) and the 2011 -> 2021 LSOA lookup.
+* `assign_areas(incidents, areas, entry)` sets `lsoa_code` on every row, quarantining rows that
+  lie outside the study area.
+"""
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import polars as pl
+import shapely
+
+from geodata.crs import bounds_kind, in_bng_box
+from geodata.errors import SourceError
+from geodata.ledger import Ledger, SourceLedger
+from geodata.schema import BNG, HIERARCHY_COLUMNS, WGS84
+
+LEVELS = ("lsoa", "ward", "district", "csp", "force")
+
+# Abbreviations ONS and others use for each level in column names.
+_LEVEL_WORDS = {
+    "lsoa": "lsoa",
+    "wd": "ward", "ward": "ward",
+    "lad": "district", "ltla": "district", "la": "district", "lau": "district",
+    "district": "district", "localauthority": "district",
+    "csp": "csp", "cspa": "csp",
+    "pfa": "force", "force": "force", "policeforce": "force", "policeforcearea": "force",
+}
+_COLUMN_RE = re.compile(
+    r"^(?P<level>" + "|".join(sorted(_LEVEL_WORDS, key=len, reverse=True)) + r")"
+    r"(?P<y1>\d{2}|\d{4})?(?P<kind>cd|code|cod|nm|name|nam|nmw)(?P<y2>\d{2}|\d{4})?$"
+)
+
+# ONS code prefixes by level (England / Wales).
+PREFIX_LEVEL = {
+    "E01": "lsoa", "W01": "lsoa",
+    "E05": "ward", "W05": "ward",
+    "E06": "district", "E07": "district", "E08": "district", "E09": "district", "W06": "district",
+    "E22": "csp", "W22": "csp",
+    "E23": "force", "W15": "force",
+}
+ONS_CODE = r"^[EWSN]\d{8}$"
+LSOA_CODE = r"^[EW]01\d{6}$"
+
+L11_21_SCHEMA = {"lsoa11_code": pl.Utf8, "lsoa21_code": pl.Utf8, "change_code": pl.Utf8,
+                 "weight": pl.Float64}
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(name).replace("\ufeff", "").lower())
+
+
+@dataclass
+class _Col:
+    name: str
+    level: str
+    kind: str  # "code" or "name"
+    year: int | None
+
+
+def _parse_column(name: str) -> _Col | None:
+    m = _COLUMN_RE.match(_norm(name))
+    if not m:
+        return None
+    kind = m.group("kind")
+    if kind == "nmw":  # Welsh-language name
+        return None
+    year = m.group("y1") or m.group("y2")
+    return _Col(name, _LEVEL_WORDS[m.group("level")],
+                "code" if kind in ("cd", "code", "cod") else "name",
+                int(year[-2:]) if year else None)
+
+
+def _code_share(values: pl.Series) -> tuple[float, str | None]:
+    """Share of non-null values that look like ONS codes, and the level most of them name."""
+    s = values.cast(pl.Utf8, strict=False).drop_nulls().str.strip_chars()
+    if s.len() == 0:
+        return 0.0, None
+    ok = s.str.contains(ONS_CODE)
+    share = ok.mean()
+    lv = s.filter(ok).str.slice(0, 3).replace_strict(PREFIX_LEVEL, default=None)
+    counts = lv.drop_nulls().value_counts(sort=True)
+    level = counts[lv.name][0] if counts.height else None
+    return float(share or 0.0), level
+
+
+def _find_columns(columns: list[str], values, level_hint: str | None = None
+                  ) -> dict[str, dict[int | None, dict[str, str]]]:
+    """Map level -> year -> {"code": column, "name": column} for the columns found.
+
+    `values(col)` returns the column as a Polars Series (used to check or infer levels from the
+    code prefixes).
+    """
+    found: dict[str, dict[int | None, dict[str, str]]] = {}
+    for c in columns:
+        p = _parse_column(c)
+        if p is None:
+            continue
+        if p.kind == "code":
+            share, lv = _code_share(values(c))
+            if share < 0.5:
+                continue
+            if lv is not None and lv != p.level:
+                p.level = lv  # the codes say otherwise: believe the codes
+        slot = found.setdefault(p.level, {}).setdefault(p.year, {})
+        slot.setdefault(p.kind, c)
+    # Code columns with unrecognised names: infer the level from the code prefixes.
+    used = {c for lv in found.values() for y in lv.values() for c in y.values()}
+    for c in columns:
+        if c in used:
+            continue
+        share, lv = _code_share(values(c))
+        if share >= 0.9 and lv is not None and lv not in found:
+            found.setdefault(lv, {}).setdefault(None, {})["code"] = c
+            used.add(c)
+    # A generic name column ("name", "areaname") belongs to the hinted or only level.
+    generic = [c for c in columns if _norm(c) in ("name", "areaname", "geographyname", "nm")
+               and c not in used]
+    if generic:
+        target = level_hint if level_hint in found else (next(iter(found)) if len(found) == 1 else None)
+        if target:
+            slot = found[target][_best_year(found[target])]
+            slot.setdefault("name", generic[0])
+    return found
+
+
+def _best_year(years: dict[int | None, dict[str, str]]) -> int | None:
+    with_code = [y for y, s in years.items() if "code" in s] or list(years)
+    return max(with_code, key=lambda y: -1 if y is None else y)
+
+
+def _lowest_level(found) -> str | None:
+    for lv in LEVELS:
+        if lv in found and any("code" in s for s in found[lv].values()):
+            return lv
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Boundaries
+
+
+def _repair(geoms: np.ndarray) -> np.ndarray:
+    """make_valid, keeping only the polygonal part of any result."""
+    try:
+        fixed = shapely.make_valid(geoms, method="structure", keep_collapsed=False)
+    except TypeError:  # shapely < 2.1
+        fixed = shapely.make_valid(geoms)
+    out = []
+    for g in fixed:  # a loop over the few invalid polygons, not over rows of data
+        if g.geom_type in ("Polygon", "MultiPolygon"):
+            out.append(g)
+        else:
+            parts = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
+            out.append(shapely.union_all(parts) if parts else shapely.Polygon())
+    return np.asarray(out, dtype=object)
+
+
+def read_boundaries(path, level_hint: str | None = None) -> gpd.GeoDataFrame:
+    """Read area polygons into EPSG:27700 with hierarchy column names.
+
+    Returns a GeoDataFrame with the `HIERARCHY_COLUMNS` the file supplies (e.g. `lsoa_code`,
+    `lsoa_name`, `csp_code`, ...) and `geometry`. `gdf.attrs` holds `level` (the lowest level with
+    a code column), `lsoa_year` (11 or 21 when the file says) and `notes`.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise SourceError(str(path), "does not exist", "check the areas path in study.toml")
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:  # pyogrio/GDAL raise many types; the user needs one message
+        raise SourceError(str(path), f"cannot be read as a boundary file ({exc})",
+                          "give a GeoJSON, GeoPackage or Shapefile of area polygons") from exc
+    notes: list[str] = []
+    if len(gdf) == 0:
+        raise SourceError(str(path), "holds no features", "give a file with area polygons")
+    geom = gdf.geometry
+    bad = geom.isna() | geom.is_empty
+    if bad.any():
+        notes.append(f"{int(bad.sum())} feature(s) without geometry dropped")
+        gdf = gdf[~bad.values].copy()
+    if len(gdf) == 0:
+        raise SourceError(str(path), "holds no geometries", "give a file with area polygons")
+    poly = gdf.geom_type.isin(["Polygon", "MultiPolygon"])
+    if not poly.all():
+        notes.append(f"{int((~poly).sum())} non-polygon feature(s) dropped")
+        gdf = gdf[poly.values].copy()
+        if len(gdf) == 0:
+            raise SourceError(str(path), "holds no polygons", "give a file of area polygons")
+
+    kind = bounds_kind(*gdf.total_bounds)
+    if gdf.crs is None:
+        if kind == "bng":
+            gdf = gdf.set_crs(BNG)
+            notes.append("no CRS in the file; coordinates look like British National Grid metres")
+        elif kind == "lonlat":
+            gdf = gdf.set_crs(WGS84)
+            notes.append("no CRS in the file; coordinates taken as WGS84 longitude/latitude")
+        else:
+            raise SourceError(str(path), "has no CRS and its coordinates are neither BNG metres "
+                              "nor longitude/latitude", "save the file with its CRS (a .prj file "
+                              "for a shapefile)")
+    elif gdf.crs.is_geographic and kind == "bng":
+        gdf = gdf.set_crs(BNG, allow_override=True)
+        notes.append("file says longitude/latitude but coordinates are British National Grid "
+                     "metres; read as EPSG:27700")
+    try:
+        gdf = gdf.to_crs(BNG)
+    except Exception as exc:
+        raise SourceError(str(path), f"cannot be converted to British National Grid ({exc})",
+                          "save the file in EPSG:27700 or EPSG:4326") from exc
+    if bounds_kind(*gdf.total_bounds) != "bng":
+        raise SourceError(str(path), "does not lie in Great Britain once converted to "
+                          "British National Grid", "check the file's CRS")
+
+    invalid = ~gdf.is_valid
+    if invalid.any():
+        fixed = _repair(np.asarray(gdf.geometry.values[invalid.values]))
+        gdf.loc[invalid.values, gdf.geometry.name] = fixed
+        notes.append(f"repaired {int(invalid.sum())} invalid polygon(s) with make_valid")
+
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    found = _find_columns(columns, lambda c: pl.Series(c, gdf[c].to_numpy(), strict=False),
+                          level_hint)
+    level = _lowest_level(found)
+    if level is None:
+        raise SourceError(str(path), "has no ONS area code column (looked for LSOA21CD, "
+                          "lsoa21_code, WD24CD, LAD24CD, CSP24CD, PFA24CD and codes like E01...)",
+                          "add the area codes to the file or use the ONS boundary download")
+    out = {}
+    lsoa_year = None
+    for lv, years in found.items():
+        y = _best_year(years)
+        if lv == "lsoa":
+            lsoa_year = y
+        slot = years[y]
+        for kind_ in ("code", "name"):
+            if kind_ in slot:
+                out[f"{lv}_{kind_}"] = (
+                    gdf[slot[kind_]].astype("string").str.strip().astype(object).values)
+    res = gpd.GeoDataFrame(
+        {c: out[c] for c in HIERARCHY_COLUMNS if c in out},
+        geometry=gdf.geometry.values, crs=BNG,
+    )
+    key = f"{level}_code"
+    if res[key].isna().any():
+        n = int(res[key].isna().sum())
+        notes.append(f"{n} feature(s) without a {level} code dropped")
+        res = res[res[key].notna()].copy()
+    if res[key].duplicated().any():
+        n = int(res[key].duplicated().sum())
+        res = res.dissolve(by=key, as_index=False, aggfunc="first")
+        res = res[[c for c in HIERARCHY_COLUMNS if c in res.columns] + ["geometry"]]
+        notes.append(f"{n} repeated {level} code(s): their polygons were merged")
+    if lsoa_year == 11:
+        notes.append("LSOA codes are 2011 codes")
+    res = res.reset_index(drop=True)
+    res.attrs["level"] = level
+    res.attrs["lsoa_year"] = lsoa_year
+    res.attrs["notes"] = notes
+    return res
+
+
+# --------------------------------------------------------------------------------------------
+# Lookups and small CSVs
+
+
+def read_csv_strings(path) -> tuple[pl.DataFrame, list[str]]:
+    """Read a small CSV with every column as text: BOM dropped, cp1252 fallback, ';'/tab found."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(str(path), f"cannot be read ({exc.strerror or exc})",
+                          "check the path in study.toml") from exc
+    notes = []
+    if data[:3] == b"\xef\xbb\xbf":
+        data = data[3:]
+    if not data.strip():
+        raise SourceError(str(path), "is empty", "give the CSV with its header row")
+    if b"\x00" in data[:4096] or data[:4] == b"PK\x03\x04":
+        raise SourceError(str(path), "is not a text CSV file",
+                          "save it as 'CSV UTF-8 (comma delimited)'")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+        notes.append("file is not valid UTF-8; decoded as Windows-1252 (cp1252)")
+    first = text.split("\n", 1)[0]
+    sep = max((",", ";", "\t", "|"), key=first.count)
+    if first.count(sep) == 0:
+        sep = ","
+    if sep != ",":
+        notes.append(f"columns are separated by {sep!r}, not commas; read anyway")
+    try:
+        df = pl.read_csv(io.BytesIO(text.encode("utf-8")), separator=sep, infer_schema=False,
+                         truncate_ragged_lines=True)
+    except pl.exceptions.PolarsError as exc:
+        raise SourceError(str(path), f"cannot be parsed as CSV ({str(exc).splitlines()[0]})",
+                          "save it as 'CSV UTF-8 (comma delimited)'") from exc
+    df = df.rename({c: c.replace("\ufeff", "").strip() for c in df.columns})
+    return df, notes
+
+
+_WEIGHT_NAMES = ("weight", "share", "proportion", "apportionment", "popweight",
+                 "populationweight", "popshare", "fraction")
+
+
+def read_lookup(path) -> pl.DataFrame:
+    """Read a CSV lookup and name its columns canonically.
+
+    LSOA columns keep their vintage (`lsoa11_code`, `lsoa11_name`, `lsoa21_code`, `lsoa21_name`;
+    `lsoa_code` when the file does not say), the other levels become `ward_code`, `ward_name`,
+    `district_code`, `district_name`, `csp_code`, `csp_name`, `force_code`, `force_name` (latest
+    vintage when there are several). A change indicator becomes `change_code`, an apportioning
+    weight `weight`. Other columns are kept as they are. Notes are in `df` via `lookup_notes`.
+    """
+    df, notes = read_csv_strings(path)
+    df = df.with_columns(pl.col(c).str.strip_chars() for c in df.columns)
+    found = _find_columns(df.columns, lambda c: df[c])
+    rename: dict[str, str] = {}
+    for lv, years in found.items():
+        if lv == "lsoa":
+            for y, slot in years.items():
+                prefix = "lsoa" if y is None else f"lsoa{y:02d}"
+                for k, c in slot.items():
+                    rename[c] = f"{prefix}_{k}"
+        else:
+            for k, c in years[_best_year(years)].items():
+                rename[c] = f"{lv}_{k}"
+    for c in df.columns:
+        n = _norm(c)
+        if c in rename:
+            continue
+        if "chgind" in n or n in ("changecode", "change", "changeindicator", "chgcode"):
+            rename[c] = "change_code"
+        elif n in _WEIGHT_NAMES or n.endswith("weight"):
+            rename[c] = "weight"
+    # Never produce two columns with one name.
+    taken: set[str] = set()
+    final = {}
+    for c in df.columns:
+        new = rename.get(c, c)
+        if new in taken:
+            new = c
+        taken.add(new)
+        final[c] = new
+    df = df.rename(final)
+    if "weight" in df.columns:
+        df = df.with_columns(pl.col("weight").cast(pl.Float64, strict=False))
+    if not found:
+        raise SourceError(str(path), "has no ONS area code columns (looked for LSOA21CD, "
+                          "lsoa11_code, WD24CD, LAD24CD, CSP24CD, PFA24CD and codes like E01...)",
+                          "give an ONS lookup CSV")
+    return df
+
+
+# --------------------------------------------------------------------------------------------
+# Areas
+
+
+@dataclass
+class Areas:
+    """The study's 2021 LSOAs and what sits above them."""
+
+    lsoa: gpd.GeoDataFrame  # lsoa_code, geometry (EPSG:27700)
+    hierarchy: pl.DataFrame  # HIERARCHY_COLUMNS, one row per LSOA
+    lsoa11_to_21: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=L11_21_SCHEMA))
+    notes: list[str] = field(default_factory=list)
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def codes(self) -> pl.Series:
+        if "codes" not in self._cache:
+            self._cache["codes"] = pl.Series("lsoa_code", self.lsoa["lsoa_code"].tolist(),
+                                             dtype=pl.Utf8)
+        return self._cache["codes"]
+
+    def tree(self) -> shapely.STRtree:
+        if "tree" not in self._cache:
+            self._cache["tree"] = shapely.STRtree(self.lsoa.geometry.values)
+        return self._cache["tree"]
+
+    def levels_present(self) -> list[str]:
+        return [lv for lv in LEVELS if self.hierarchy[f"{lv}_code"].null_count()
+                < self.hierarchy.height]
+
+
+def _hierarchy_from(gdf: gpd.GeoDataFrame) -> pl.DataFrame:
+    cols = {}
+    for c in HIERARCHY_COLUMNS:
+        if c in gdf.columns:
+            cols[c] = pl.Series(c, gdf[c].tolist(), dtype=pl.Utf8)
+        else:
+            cols[c] = pl.Series(c, [None] * len(gdf), dtype=pl.Utf8)
+    return pl.DataFrame(cols)
+
+
+def _fill_hierarchy(h: pl.DataFrame, lk: pl.DataFrame, notes: list[str], name: str) -> pl.DataFrame:
+    """Fill null hierarchy cells from one lookup, keyed on any level both share."""
+    if "lsoa_code" not in lk.columns:
+        lk = lk.rename({c: c.replace("lsoa21_", "lsoa_") for c in ("lsoa21_code", "lsoa21_name")
+                        if c in lk.columns and c.replace("lsoa21_", "lsoa_") not in lk.columns})
+    for _ in range(len(LEVELS)):
+        changed = False
+        for i, lv in enumerate(LEVELS):
+            key = f"{lv}_code"
+            if key not in lk.columns or h[key].null_count() == h.height:
+                continue
+            targets = [f"{lv}_name"] + [f"{up}_{k}" for up in LEVELS[i + 1:] for k in ("code", "name")]
+            targets = [t for t in targets if t in lk.columns and h[t].null_count() > 0]
+            if not targets:
+                continue
+            m = lk.select([key, *targets]).filter(pl.col(key).is_not_null())
+            conflicts = m.unique().group_by(key).len().filter(pl.col("len") > 1).height
+            m = m.unique(subset=[key], keep="first", maintain_order=True)
+            before = h.select(pl.col(targets).null_count()).sum_horizontal().item()
+            h = h.join(m.rename({t: f"{t}__lk" for t in targets}), on=key, how="left",
+                       maintain_order="left")
+            h = h.with_columns(pl.coalesce(t, f"{t}__lk").alias(t) for t in targets)
+            h = h.drop([f"{t}__lk" for t in targets])
+            after = h.select(pl.col(targets).null_count()).sum_horizontal().item()
+            if after < before:
+                changed = True
+                filled = sorted({t.rsplit("_", 1)[0] for t in targets})
+                notes.append(f"{name}: filled {', '.join(filled)} from {lv} codes")
+                if conflicts:
+                    notes.append(f"{name}: {conflicts} {lv} code(s) map to several areas; "
+                                 "the first was used")
+        if not changed:
+            break
+    return h
+
+
+def build_areas(boundary_path, lookup_paths=()) -> Areas:
+    """Build the study's areas from an LSOA boundary file and optional CSV lookups.
+
+    Lookups may be LSOA -> ward -> district, district -> CSP -> force, or the 2011 -> 2021 LSOA
+    lookup (with change codes U/S/M/X). Upper levels missing from the boundary file are filled.
+    """
+    if isinstance(lookup_paths, (str, Path)):
+        lookup_paths = [lookup_paths]
+    gdf = read_boundaries(boundary_path, level_hint="lsoa")
+    notes = [f"{Path(boundary_path).name}: {n}" for n in gdf.attrs.get("notes", [])]
+    if gdf.attrs.get("level") != "lsoa":
+        raise SourceError(str(boundary_path), f"holds {gdf.attrs.get('level')} polygons, not LSOAs",
+                          "give the 2021 LSOA boundaries (e.g. lsoa21_*_bsc.geojson); "
+                          "wards, districts and CSPs are built from them")
+    h = _hierarchy_from(gdf)
+    l1121 = pl.DataFrame(schema=L11_21_SCHEMA)
+    for lp in lookup_paths:
+        lk = read_lookup(lp)
+        name = Path(lp).name
+        if "lsoa11_code" in lk.columns and "lsoa21_code" in lk.columns:
+            l1121 = pl.concat([l1121, _lsoa11_to_21(lk)]).unique(
+                subset=["lsoa11_code", "lsoa21_code"], keep="first", maintain_order=True)
+            notes.append(f"{name}: 2011 -> 2021 LSOA lookup, {l1121.height} pairs")
+            if h["lsoa_name"].null_count() and "lsoa21_name" in lk.columns:
+                h = _fill_hierarchy(h, lk.select("lsoa21_code", "lsoa21_name"), notes, name)
+            continue
+        h = _fill_hierarchy(h, lk, notes, name)
+    lsoa = gpd.GeoDataFrame({"lsoa_code": gdf["lsoa_code"].values}, geometry=gdf.geometry.values,
+                            crs=BNG)
+    if gdf.attrs.get("lsoa_year") == 11:
+        notes.append("the boundary file holds 2011 LSOAs; they are used as the study's LSOAs")
+    return Areas(lsoa=lsoa, hierarchy=h, lsoa11_to_21=l1121, notes=notes)
+
+
+def _lsoa11_to_21(lk: pl.DataFrame) -> pl.DataFrame:
+    cols = [pl.col("lsoa11_code"), pl.col("lsoa21_code")]
+    cols.append(pl.col("change_code").str.to_uppercase() if "change_code" in lk.columns
+                else pl.lit(None, dtype=pl.Utf8).alias("change_code"))
+    cols.append(pl.col("weight").cast(pl.Float64, strict=False) if "weight" in lk.columns
+                else pl.lit(None, dtype=pl.Float64).alias("weight"))
+    m = (lk.select(cols).filter(pl.col("lsoa11_code").is_not_null()
+                                & pl.col("lsoa21_code").is_not_null())
+         .unique(subset=["lsoa11_code", "lsoa21_code"], keep="first", maintain_order=True))
+    # Equal shares of a 2011 area among its 2021 parts unless the lookup gives weights.
+    share = 1.0 / pl.len().over("lsoa11_code")
+    return m.with_columns(pl.coalesce(pl.col("weight"), share).alias("weight"))
+
+
+_LEVEL_CACHE = "level:"
+
+
+def level_polygons(areas: Areas, level: str) -> gpd.GeoDataFrame:
+    """Polygons of `level` (lsoa, ward, district, csp, force) dissolved from the LSOAs (cached).
+
+    Columns `<level>_code`, `<level>_name`, `geometry` (EPSG:27700).
+    """
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
+    key = _LEVEL_CACHE + level
+    if key in areas._cache:
+        return areas._cache[key]
+    code, name = f"{level}_code", f"{level}_name"
+    h = areas.hierarchy.select("lsoa_code", code, name)
+    if h[code].null_count() == h.height:
+        raise SourceError("areas", f"no {level} codes for the LSOAs",
+                          f"add a lookup that gives {level} codes to [sources] lookups")
+    codes = dict(zip(h["lsoa_code"].to_list(), h[code].to_list()))
+    names = dict(zip(h[code].to_list(), h[name].to_list()))
+    g = areas.lsoa.assign(**{code: areas.lsoa["lsoa_code"].map(codes)})
+    if level == "lsoa":
+        out = g[["lsoa_code", "geometry"]].copy()
+    else:
+        g = g[g[code].notna()]
+        out = g[[code, "geometry"]].dissolve(by=code, as_index=False)
+    out[name] = out[code].map(names)
+    out = gpd.GeoDataFrame(out[[code, name, "geometry"]], geometry="geometry", crs=BNG)
+    areas._cache[key] = out
+    return out
+
+
+def study_polygon(areas: Areas):
+    """The union of the study's LSOAs (a shapely geometry in EPSG:27700, cached)."""
+    if "study" not in areas._cache:
+        areas._cache["study"] = shapely.union_all(areas.lsoa.geometry.values)
+    return areas._cache["study"]
+
+
+# --------------------------------------------------------------------------------------------
+# Assignment
+
+
+def point_in_lsoa(areas: Areas, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Index into `areas.lsoa` of the polygon holding each point, -1 where none (vectorised).
+
+    A point on a shared edge goes to the polygon listed first.
+    """
+    x = np.asarray(x, dtype="float64")
+    y = np.asarray(y, dtype="float64")
+    hit = np.full(len(x), -1, dtype=np.int64)
+    ok = np.isfinite(x) & np.isfinite(y)
+    if not ok.any():
+        return hit
+    idx = np.flatnonzero(ok)
+    pts = shapely.points(x[idx], y[idx])
+    inp, tre = areas.tree().query(pts, predicate="intersects")
+    if len(inp):
+        big = np.iinfo(np.int64).max
+        first = np.full(len(idx), big, dtype=np.int64)
+        np.minimum.at(first, inp, tre)
+        found = first != big
+        hit[idx[found]] = first[found]
+    return hit
+
+
+def _entries_for(entry, files: list[str]) -> dict[str, SourceLedger | None]:
+    if entry is None:
+        return {f: None for f in files}
+    if isinstance(entry, SourceLedger):
+        return {f: entry for f in files}
+    entries = entry.sources if isinstance(entry, Ledger) else list(entry)
+    out = {}
+    for f in files:
+        best, best_len = None, -1
+        for e in entries:
+            p = str(e.path).rstrip("/")
+            if f == p or f.startswith(p + "/") or f.startswith(p + "!") or f.startswith(p + "\\"):
+                if len(p) > best_len:
+                    best, best_len = e, len(p)
+        if best is None and len(entries) == 1:
+            best = entries[0]
+        if best is None:
+            raise ValueError(f"rows from {f!r} belong to no ledger entry; pass the entry they "
+                             "were read into")
+        out[f] = best
+    return out
+
+
+def assign_areas(incidents: pl.DataFrame, areas: Areas,
+                 entry: SourceLedger | Ledger | list[SourceLedger] | None = None) -> pl.DataFrame:
+    """Set `lsoa_code` (a 2021 LSOA of the study) on every row; quarantine the rest.
+
+    In order: the given code (`lsoa_given`) when it is a study LSOA; a 2011 code that maps to a
+    single 2021 study LSOA (unchanged or merged); otherwise the point (`easting`, `northing`) in
+    polygon. A given 2021 code missing from the boundary file but with a point inside one is
+    assigned by the point (boundary snapping). A split 2011 code without a point goes to its first
+    2021 part (noted). Rows left over are moved to quarantine: "outside the study area" (a point in
+    no LSOA, or a real-looking LSOA code of another area), "no coordinates" (no code, no point),
+    "unknown area code" (a code that is not an LSOA code and no point).
+
+    `entry` is the ledger entry the rows came from; with a `Ledger` (or list of entries) each row
+    is charged to the entry whose path its `source_file` starts with.
+    """
+    df = incidents.with_row_index("_i")
+    if "lsoa_given" not in df.columns:
+        df = df.with_columns(pl.lit(None, dtype=pl.Utf8).alias("lsoa_given"))
+    for c in ("easting", "northing"):
+        if c not in df.columns:
+            df = df.with_columns(pl.lit(None, dtype=pl.Float64).alias(c))
+    given = pl.col("lsoa_given").cast(pl.Utf8).str.strip_chars().str.to_uppercase()
+    df = df.with_columns(pl.when(given == "").then(None).otherwise(given).alias("_g"))
+    codes = areas.codes
+    m11 = (areas.lsoa11_to_21.filter(pl.col("lsoa21_code").is_in(codes.implode()))
+           .group_by("lsoa11_code", maintain_order=True)
+           .agg(pl.len().alias("_n11"), pl.col("lsoa21_code").first().alias("_t11")))
+    df = df.join(m11, left_on="_g", right_on="lsoa11_code", how="left", maintain_order="left")
+    by_code = (pl.when(pl.col("_g").is_in(codes.implode())).then(pl.col("_g"))
+               .when(pl.col("_n11") == 1).then(pl.col("_t11")))
+    df = df.with_columns(by_code.alias("_code"))
+
+    need = df.filter(pl.col("_code").is_null())
+    pip = point_in_lsoa(areas, need["easting"].fill_null(np.nan).to_numpy(),
+                        need["northing"].fill_null(np.nan).to_numpy())
+    ext = pl.concat([codes, pl.Series([None], dtype=pl.Utf8)])  # index -1 -> the trailing null
+    need = need.select("_i").with_columns(
+        ext.gather(np.where(pip < 0, len(codes), pip)).alias("_pip"))
+    df = df.join(need, on="_i", how="left", maintain_order="left")
+    df = df.with_columns(
+        (pl.col("_code").is_null() & pl.col("_pip").is_null() & pl.col("_n11").gt(1))
+        .fill_null(False).alias("_split"))
+    split_fallback = pl.col("_split")
+    df = df.with_columns(
+        pl.coalesce("_code", "_pip", pl.when(pl.col("_n11") > 1).then(pl.col("_t11")))
+        .alias("_code"))
+    has_point = pl.col("easting").is_finite() & pl.col("northing").is_finite()
+    reason = (
+        pl.when(pl.col("_code").is_not_null()).then(pl.lit(None, dtype=pl.Utf8))
+        .when(has_point).then(pl.lit("outside the study area"))
+        .when(pl.col("_g").is_null()).then(pl.lit("no coordinates"))
+        .when(pl.col("_g").str.contains(LSOA_CODE)).then(pl.lit("outside the study area"))
+        .otherwise(pl.lit("unknown area code"))
+    )
+    df = df.with_columns(reason.alias("_reason"))
+    base_cols = list(incidents.columns)
+    if "source_file" not in df.columns:
+        df = df.with_columns(pl.lit("").alias("source_file"))
+    df = df.with_columns(pl.col("source_file").fill_null(""))
+    bad = df.filter(pl.col("_reason").is_not_null())
+    split_rows = df.filter(split_fallback)
+    files = sorted(set(bad["source_file"].unique().to_list())
+                   | set(split_rows["source_file"].unique().to_list()))
+    owners = _entries_for(entry, files)
+    for f in files:
+        owner = owners.get(f)
+        if owner is None:
+            continue
+        mine = bad.filter(pl.col("source_file") == f)
+        for r in sorted(mine["_reason"].unique().to_list()):
+            owner.move_to_quarantine(mine.filter(pl.col("_reason") == r).select(base_cols), r)
+        n_split = split_rows.filter(pl.col("source_file") == f).height
+        if n_split:
+            owner.notes.append(
+                f"{f}: {n_split} row(s) with a split 2011 LSOA code and no usable point were put "
+                "in the first 2021 LSOA of the split")
+    out = df.filter(pl.col("_reason").is_null()).with_columns(pl.col("_code").alias("lsoa_code"))
+    return out.select(base_cols if "lsoa_code" in base_cols else base_cols + ["lsoa_code"])
+
+
+def locate_points(frame: pl.DataFrame, areas: Areas) -> pl.DataFrame:
+    """Fill a null `lsoa_code` from `easting`/`northing` by point in polygon; drop no rows.
+
+    For frames whose rows stay in the study whether or not they can be placed (A&E attendances:
+    most have no coordinates). A `lsoa_code` already set is kept; rows without a point, or with a
+    point outside the study's LSOAs, keep a null code.
+    """
+    if frame.height == 0 or not {"easting", "northing"} <= set(frame.columns):
+        return frame
+    had = "lsoa_code" in frame.columns
+    hit = point_in_lsoa(areas, frame["easting"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
+                        frame["northing"].cast(pl.Float64).fill_null(np.nan).to_numpy())
+    codes = areas.codes
+    ext = pl.concat([codes, pl.Series([None], dtype=pl.Utf8)])
+    found = ext.gather(np.where(hit < 0, len(codes), hit))
+    if had:
+        return frame.with_columns(pl.coalesce(pl.col("lsoa_code"), found).alias("lsoa_code"))
+    return frame.with_columns(found.alias("lsoa_code"))
