@@ -23,10 +23,11 @@ from geodata.records import (
     _is_unknown_text,
     _parse_age,
     _prefix_raw,
+    _via_unique,
     _quarantine_by_reason,
     coordinate_notes,
     normalise_location_type,
-    parse_datetime,
+    parse_datetime_series,
     read_csv_table,
     resolve_coordinates,
 )
@@ -197,17 +198,23 @@ def read_ae(path: str | Path, venues: pl.DataFrame | None = None,
         y = np.full(df.height, np.nan)
         kind = np.full(df.height, "none")
     df = _prefix_raw(df)
+
+    def raw(name: str) -> pl.Series:
+        return df[f"_raw_{name}"] if name in cols else pl.Series(name, [None] * df.height, dtype=pl.Utf8)
+
+    df = df.with_columns(
+        parse_datetime_series(raw("arrival_datetime")).alias("arrival_dt"),
+        parse_datetime_series(raw("assault_datetime")).alias("_assault_raw"),
+        _via_unique(raw("assault_method"), normalise_assault_method).alias("assault_method"),
+        _via_unique(raw("assault_location_type"), normalise_location_type).alias("location_type"),
+    )
     age, age_bad = _parse_age(col("patient_age"))
     df = df.with_columns(
         pl.lit(table.path).alias("source_file"),
         col("attendance_id").alias("attendance_id"),
         col("site_code").str.to_uppercase().alias("site_code"),
-        parse_datetime(col("arrival_datetime")).alias("arrival_dt"),
-        parse_datetime(col("assault_datetime")).alias("_assault_raw"),
         col("assault_datetime").alias("_assault_text"),
-        normalise_assault_method(col("assault_method")).alias("assault_method"),
         col("assault_method").alias("_method_text"),
-        normalise_location_type(col("assault_location_type")).alias("location_type"),
         col("assault_location_type").alias("_loc_text"),
         col("assault_location_description").alias("location_desc"),
         age.alias("age"),

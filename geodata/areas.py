@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 import shapely
 
-from geodata.crs import bounds_kind, in_bng_box
+from geodata.crs import bounds_kind
 from geodata.errors import SourceError
 from geodata.ledger import Ledger, SourceLedger
 from geodata.schema import BNG, HIERARCHY_COLUMNS, WGS84

@@ -41,6 +41,7 @@ __all__ = [
     "normalise_location_type",
     "normalise_offence_code",
     "parse_datetime",
+    "parse_datetime_series",
     "parse_marker",
     "read_csv_table",
     "resolve_coordinates",
@@ -150,9 +151,8 @@ def _to_float(expr: pl.Expr) -> pl.Expr:
     )
 
 
-def parse_datetime(expr: pl.Expr) -> pl.Expr:
-    """Parse text in any of DATETIME_FORMATS to Datetime(us); anything else -> null."""
-    s = (
+def _clean_datetime_text(expr: pl.Expr) -> pl.Expr:
+    return (
         expr.cast(pl.Utf8)
         .str.strip_chars()
         .str.replace(r"^(\d{4}-\d{2}-\d{2})T", "${1} ")
@@ -160,8 +160,46 @@ def parse_datetime(expr: pl.Expr) -> pl.Expr:
         .str.replace(r"\s*(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT|BST)$", "")
         .str.replace_all(r"\s+", " ")
     )
+
+
+def parse_datetime(expr: pl.Expr) -> pl.Expr:
+    """Parse text in any of DATETIME_FORMATS to Datetime(us); anything else -> null.
+
+    Expression form (tries every format on every row); readers use the faster
+    `parse_datetime_series`, which gives the same result.
+    """
+    s = _clean_datetime_text(expr)
     return pl.coalesce(
         [s.str.strptime(pl.Datetime("us"), f, strict=False, exact=True) for f in DATETIME_FORMATS]
+    )
+
+
+def parse_datetime_series(values: pl.Series) -> pl.Series:
+    """Series form of parse_datetime: each format is tried only on rows still unparsed, so a
+    file in one layout costs one pass."""
+    text = pl.select(_clean_datetime_text(pl.lit(values.cast(pl.Utf8)))).to_series()
+    out = pl.Series(values.name, [None] * len(text), dtype=pl.Datetime("us"))
+    todo = text.is_not_null() & (text != "")
+    for fmt in DATETIME_FORMATS:
+        idx = todo.arg_true()
+        if idx.len() == 0:
+            break
+        parsed = text.gather(idx).str.strptime(pl.Datetime("us"), fmt, strict=False, exact=True)
+        ok = parsed.is_not_null()
+        if ok.any():
+            hit = idx.filter(ok)
+            out = out.scatter(hit, parsed.filter(ok))
+            todo = todo.scatter(hit, False)
+    return out
+
+
+def _via_unique(values: pl.Series, fn, dtype: pl.DataType = pl.Utf8) -> pl.Series:
+    """Apply an expression function to the distinct values only, then map back (fast for
+    low-cardinality text such as location types or assault methods)."""
+    u = pl.DataFrame({"k": values.cast(pl.Utf8).unique()}).with_columns(fn(pl.col("k")).cast(dtype).alias("v"))
+    return (
+        pl.DataFrame({"k": values.cast(pl.Utf8)})
+        .join(u, on="k", how="left", nulls_equal=True, maintain_order="left")["v"]
     )
 
 
@@ -318,7 +356,11 @@ class CsvTable:
         """Original text of (some) rows, with the file's own column names, for the quarantine."""
         df = self.frame if mask is None else self.frame.filter(mask)
         cols = [pl.lit(self.path).alias("source_file"), pl.col("source_row")]
-        cols += [pl.col(c).alias(self.original[c]) for c in self.original]
+        reserved = ("source_file", "source_row", "reason")
+        cols += [
+            pl.col(c).alias(f"file_{o}" if (o := self.original[c]) in reserved else o)
+            for c in self.original
+        ]
         return df.select(cols)
 
 
@@ -447,6 +489,8 @@ def read_csv_table(
     for i, h in enumerate(header):
         norm = normalise_header(h)
         canon = lookup.get(norm, norm) or f"column_{i + 1}"
+        if canon in ("source_row", "malformed"):  # names the reader uses itself
+            canon = f"file_{canon}"
         if canon in seen:
             if canon in aliases:
                 raise SourceError(
@@ -706,18 +750,23 @@ def read_records(path: str | Path, ledger: Ledger | None = None) -> pl.DataFrame
     def col(name: str) -> pl.Expr:
         return pl.col(f"_raw_{name}") if name in cols else pl.lit(None, dtype=pl.Utf8)
 
+    def raw(name: str) -> pl.Series:
+        return df[f"_raw_{name}"] if name in cols else pl.Series(name, [None] * df.height, dtype=pl.Utf8)
+
+    df = df.with_columns(
+        parse_datetime_series(raw("committed_from")).alias("from_dt"),
+        parse_datetime_series(raw("committed_to")).alias("_to_raw"),
+        _via_unique(raw("location_type"), normalise_location_type).alias("location_type"),
+    )
     exprs: list[pl.Expr] = [
         pl.lit("records").alias("source"),
         pl.lit(table.path).alias("source_file"),
         col("crime_ref").alias("incident_id"),
         col("force").alias("force"),
-        parse_datetime(col("committed_from")).alias("from_dt"),
-        parse_datetime(col("committed_to")).alias("_to_raw"),
         pl.Series("easting", x),
         pl.Series("northing", y),
         pl.Series("_coord_kind", kind),
         col("location_description").alias("location"),
-        normalise_location_type(col("location_type")).alias("location_type"),
         col("location_type").alias("_loc_text"),
         col("lsoa_code").str.to_uppercase().str.replace_all(r"\s+", "").alias("_lsoa_raw"),
         normalise_offence_code(col("offence_code")).alias("offence_code"),

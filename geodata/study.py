@@ -262,19 +262,7 @@ def load_study(spec: StudySpec, progress: Progress | None = None) -> Study:
 
 
 def _assign_per_source(incidents: pl.DataFrame, areas, ledger: Ledger) -> pl.DataFrame:
-    """Assign areas file by file so each quarantine lands in its own source's ledger entry."""
+    """Assign areas; each quarantine is charged to the ledger entry its source_file came from."""
     from geodata.areas import assign_areas
 
-    out = []
-    crime_entries = [e for e in ledger.sources if e.kind == "crimes"]
-    by_path = {e.path: e for e in crime_entries}
-    for entry in crime_entries:
-        part = incidents.filter(pl.col("source_file").str.starts_with(entry.path))
-        if part.height:
-            out.append(assign_areas(part, areas, entry))
-    covered = sum(f.height for f in out)
-    if covered != incidents.height:  # source_file not under any entry path: assign without ledger
-        claimed = pl.concat([f.select("source_file", "source_row") for f in out]) if out else None
-        rest = incidents if claimed is None else incidents.join(claimed, on=["source_file", "source_row"], how="anti")
-        out.append(assign_areas(rest, areas, next(iter(by_path.values()), None)))
-    return pl.concat(out, how="vertical_relaxed")
+    return assign_areas(incidents, areas, [e for e in ledger.sources if e.kind == "crimes"])

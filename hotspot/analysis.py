@@ -133,7 +133,11 @@ def build_area_index(hierarchy: pl.DataFrame) -> dict[str, set[str]]:
             col = f"{level}_{kind}"
             if col not in hierarchy.columns:
                 continue
-            grouped = hierarchy.filter(pl.col(col).is_not_null()).group_by(col).agg(pl.col("lsoa_code"))
+            grouped = (
+                hierarchy.filter(pl.col(col).is_not_null())
+                .group_by(pl.col(col).alias("key"))
+                .agg(pl.col("lsoa_code").alias("codes"))
+            )
             for key, codes in grouped.iter_rows():
                 k = key if kind == "code" else key.lower()
                 index.setdefault(k, set()).update(codes)

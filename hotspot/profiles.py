@@ -44,7 +44,7 @@ def add_flags(inc: pl.DataFrame, venues: pl.DataFrame | None, sexual_categories:
         pl.col("from_dt").dt.weekday().cast(pl.Int8).alias("weekday"),
     )
     out = out.with_columns(near_licensed(out, venues))
-    return out.with_columns((pl.col("night") & pl.col("near_licensed")).alias("nte"))
+    return out.with_columns((pl.col("night") & pl.col("near_venue").is_not_null()).alias("nte"))
 
 
 def near_licensed(inc: pl.DataFrame, venues: pl.DataFrame | None) -> pl.Series:
@@ -63,24 +63,20 @@ def near_licensed(inc: pl.DataFrame, venues: pl.DataFrame | None) -> pl.Series:
             xy[ok], k=1, distance_upper_bound=NEAR_VENUE_M
         )
         idx[ok] = found
-    names = np.append(lic["name"].to_numpy().astype(object), None)
-    return pl.Series("near_venue", names[idx], dtype=pl.Utf8)
-
-
-def _near_licensed_expr() -> pl.Expr:
-    return pl.col("near_venue").is_not_null()
+    names = lic["name"].append(pl.Series([None], dtype=pl.Utf8))
+    return names.gather(idx).alias("near_venue")
 
 
 def flag_shares(inc: pl.DataFrame, by: str) -> pl.DataFrame:
     """Per group: n, harm, and for each flag its share among known rows and how much is known."""
     aggs = [pl.len().alias("n"), pl.col("harm").sum().alias("harm")]
     for f in FLAGS:
-        col = _near_licensed_expr() if f == "near_licensed" else pl.col(f)
+        col = pl.col(f)
         known = col.is_not_null().sum()
         aggs.append(pl.when(known > 0).then(col.cast(pl.Float64).sum() / known).alias(f"{f}_share"))
         aggs.append((known / pl.len()).alias(f"{f}_known"))
         aggs.append(col.cast(pl.Int64).sum().alias(f"{f}_n"))
-    return inc.with_columns(_near_licensed_expr().alias("near_licensed")).group_by(by).agg(aggs)
+    return inc.group_by(by).agg(aggs)
 
 
 def category_mix(inc: pl.DataFrame, by: str) -> pl.DataFrame:

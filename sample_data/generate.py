@@ -345,11 +345,8 @@ def _rng(seed: int, component: int) -> np.random.Generator:
 # --------------------------------------------------------------------------------------------
 
 
-FRINGE_MIN_POP = 8000  # towns this big get a ring of urban-fringe LSOAs
-
-
 def town_radius(pop: float, spread: float) -> float:
-    return 13.0 * math.sqrt(pop) * spread
+    return 10.0 * math.sqrt(pop) * spread
 
 
 def generate_outline(rng: np.random.Generator) -> Polygon:
@@ -393,107 +390,91 @@ class Geography:
     lsoa_codes: np.ndarray
     lsoa_names: np.ndarray
     tree: shapely.STRtree
+    mass: np.ndarray             # people per LSOA from the density surface (before rounding)
 
 
-def _district_raster(outline: Polygon, cell: float = 500.0):
-    x0, y0, x1, y1 = outline.bounds
-    xs = np.arange(x0 + cell / 2, x1, cell)
-    ys = np.arange(y0 + cell / 2, y1, cell)
-    gx, gy = np.meshgrid(xs, ys)
-    inside = shapely.contains_xy(outline, gx, gy)
-    ax, ay, aw, ad = [], [], [], []
-    for name, dkey, e, n, pop, _nte, _sp in TOWNS:
-        ax.append(e), ay.append(n), aw.append(ANCHOR_WEIGHT.get(name, 1.0)), ad.append(DKEY[dkey])
-    for dkey, e, n in RURAL_ANCHORS:
-        ax.append(e), ay.append(n), aw.append(1.0), ad.append(DKEY[dkey])
-    ax, ay, aw, ad = map(np.asarray, (ax, ay, aw, ad))
-    d = np.hypot(gx[..., None] - ax, gy[..., None] - ay) / aw
-    dist_id = ad[np.argmin(d, axis=-1)]
-    urban = np.zeros(gx.shape, dtype=bool)
-    for name, dkey, e, n, pop, _nte, sp in TOWNS:
+def _anchor_district(px: np.ndarray, py: np.ndarray) -> np.ndarray:
+    """District of each point: nearest weighted anchor (towns plus rural anchors)."""
+    anchors = [(e, n, ANCHOR_WEIGHT.get(name, 1.0), DKEY[dkey]) for name, dkey, e, n, *_ in TOWNS]
+    anchors += [(e, n, 1.0, DKEY[dkey]) for dkey, e, n in RURAL_ANCHORS]
+    best = np.full(len(px), np.inf)
+    out = np.zeros(len(px), dtype=int)
+    for e, n, w, d in anchors:
+        dd = np.hypot(px - e, py - n) / w
+        closer = dd < best
+        best[closer] = dd[closer]
+        out[closer] = d
+    return out
+
+
+def _density(rng, px, py, dist_id, cell):
+    """Population density surface (people per pixel): towns, villages and scattered homes."""
+    town_rho = np.zeros(len(px))
+    best_town = np.full(len(px), -1)
+    best_val = np.zeros(len(px))
+    for ti, (name, dkey, e, n, pop, _nte, sp) in enumerate(TOWNS):
         R = town_radius(pop, sp)
-        r = R * 1.2 + 2400 if pop >= FRINGE_MIN_POP else R * 1.1 + 700
-        urban |= np.hypot(gx - e, gy - n) < r
-    return xs, ys, inside, dist_id, urban, (x0, y0, cell)
+        prof = 1.0 / (1.0 + (np.hypot(px - e, py - n) / R) ** 4)
+        prof *= pop / prof.sum()
+        town_rho += prof
+        better = prof > best_val
+        best_val[better] = prof[better]
+        best_town[better] = ti
+    rural_rho = np.zeros(len(px))
+    for di, d in enumerate(DISTRICTS):
+        rural_pop = d.population - sum(t[4] for t in TOWNS if t[1] == d.key)
+        inside_d = np.nonzero(dist_id == di)[0]
+        if rural_pop <= 0 or len(inside_d) == 0:
+            continue
+        rural_rho[inside_d] += 0.45 * rural_pop / len(inside_d)
+        nv = max(1, round(rural_pop / 900))
+        centres = rng.choice(inside_d, size=nv, replace=False)
+        vil = np.zeros(len(px))
+        for c, m in zip(centres, rng.lognormal(0, 0.6, nv)):
+            near = np.nonzero(np.abs(px - px[c]) + np.abs(py - py[c]) < 2000)[0]
+            vil[near] += m * np.exp(-((px[near] - px[c]) ** 2 + (py[near] - py[c]) ** 2) / (2 * 450.0 ** 2))
+        vil[dist_id != di] = 0
+        rural_rho += 0.55 * rural_pop * vil / vil.sum()
+    return town_rho + rural_rho, best_town, best_val, rural_rho
 
 
 def build_geography(seed: int) -> Geography:
     rng = _rng(seed, 1)
     outline = generate_outline(rng)
-    xs, ys, inside, dist_id, urban, (x0, y0, cell) = _district_raster(outline)
+    cell = 150.0
+    x0, y0, x1, y1 = outline.bounds
+    gx, gy = np.meshgrid(np.arange(x0 + cell / 2, x1, cell), np.arange(y0 + cell / 2, y1, cell))
+    inside = shapely.contains_xy(outline, gx, gy)
+    px, py = gx[inside], gy[inside]
+    dist_id = _anchor_district(px, py)
+    rho, best_town, best_val, rural_rho = _density(rng, px, py, dist_id, cell)
 
-    pts, dist, town = [], [], []
-    golden = math.pi * (3 - math.sqrt(5))
-    for ti, (name, dkey, e, n, pop, _nte, sp) in enumerate(TOWNS):
-        k = max(1, round(pop / 1560))
-        R = town_radius(pop, sp)
-        i = np.arange(k)
-        r = R * ((i + 0.5) / k) ** 0.62
-        th = i * golden + rng.uniform(0, 2 * np.pi)
-        r = r * (1 + rng.normal(0, 0.12, k))
-        th = th + rng.normal(0, 0.25, k)
-        if k == 1:
-            r = np.array([0.0])
-        pts.append(np.column_stack([e + r * np.cos(th), n + r * np.sin(th)]))
-        dist.append(np.full(k, DKEY[dkey]))
-        town.append(np.full(k, ti))
-    # a ring of urban-fringe LSOAs around the bigger towns (softens the town edge)
-    n_fringe = np.zeros(len(DISTRICTS), dtype=int)
-    for ti, (name, dkey, e, n, pop, _nte, sp) in enumerate(TOWNS):
-        if pop < FRINGE_MIN_POP:
-            continue
-        R = town_radius(pop, sp)
-        rf = 1.2 * R + 1300
-        kf = int(np.clip(round(2 * np.pi * rf / 2300), 5, 12))
-        th = np.arange(kf) * 2 * np.pi / kf + rng.uniform(0, 2 * np.pi) + rng.normal(0, 0.15, kf)
-        rr = rf * (1 + rng.normal(0, 0.1, kf))
-        fx, fy = e + rr * np.cos(th), n + rr * np.sin(th)
-        ci = np.clip(np.floor((fx - x0) / cell).astype(int), 0, len(xs) - 1)
-        cj = np.clip(np.floor((fy - y0) / cell).astype(int), 0, len(ys) - 1)
-        other = np.zeros(kf, dtype=bool)
-        for tj, (_n2, _d2, e2, n2, pop2, _x2, sp2) in enumerate(TOWNS):
-            if tj != ti:
-                other |= np.hypot(fx - e2, fy - n2) < town_radius(pop2, sp2) * 1.1 + 500
-        keep = inside[cj, ci] & ~other
-        pts.append(np.column_stack([fx[keep], fy[keep]]))
-        dist.append(dist_id[cj[keep], ci[keep]])
-        town.append(np.full(int(keep.sum()), -1))
-        np.add.at(n_fringe, dist_id[cj[keep], ci[keep]], 1)
+    # seeds: about one LSOA per 1,600 people, drawn from the density within each district
+    seeds = []
     for di, d in enumerate(DISTRICTS):
-        urban_pop = sum(t[4] for t in TOWNS if t[1] == d.key)
-        rural_pop = d.population - urban_pop
-        n_r = round(rural_pop / 1650) - n_fringe[di]
-        mask = inside & (dist_id == di) & ~urban
-        if n_r <= 0 or not mask.any():
-            continue
-        area = mask.sum() * cell * cell
-        s = math.sqrt(area / (0.866 * n_r))
-        off = rng.uniform(0, s, 2)
-        gx = np.arange(xs[0] - s + off[0], xs[-1] + s, s)
-        gy = np.arange(ys[0] - s + off[1], ys[-1] + s, s * 0.866)
-        hx, hy = np.meshgrid(gx, gy)
-        hx = hx + (np.arange(len(gy))[:, None] % 2) * s / 2
-        hx, hy = hx.ravel(), hy.ravel()
-        hx = hx + rng.uniform(-0.22, 0.22, hx.size) * s
-        hy = hy + rng.uniform(-0.22, 0.22, hy.size) * s
-        ci = np.floor((hx - x0) / cell).astype(int)
-        cj = np.floor((hy - y0) / cell).astype(int)
-        ok = (ci >= 0) & (cj >= 0) & (ci < len(xs)) & (cj < len(ys))
-        ci, cj, hx, hy = ci[ok], cj[ok], hx[ok], hy[ok]
-        keep = mask[cj, ci]
-        pts.append(np.column_stack([hx[keep], hy[keep]]))
-        dist.append(np.full(int(keep.sum()), di))
-        town.append(np.full(int(keep.sum()), -1))
-    pts = np.concatenate(pts)
-    dist = np.concatenate(dist)
-    town = np.concatenate(town)
-    # drop seeds outside the outline or too close to an earlier seed
-    ok = shapely.contains_xy(outline, pts[:, 0], pts[:, 1])
-    pts, dist, town = pts[ok], dist[ok], town[ok]
-    pairs = cKDTree(pts).query_pairs(r=220.0, output_type="ndarray")
-    drop = np.zeros(len(pts), dtype=bool)
-    drop[np.maximum(pairs[:, 0], pairs[:, 1])] = True
-    pts, dist, town = pts[~drop], dist[~drop], town[~drop]
+        idx = np.nonzero(dist_id == di)[0]
+        k = round(d.population / 1600)
+        pick = rng.choice(idx, size=k, replace=False, p=rho[idx] / rho[idx].sum())
+        seeds.append(np.column_stack([px[pick], py[pick]]) + rng.uniform(-cell / 2, cell / 2, (k, 2)))
+    pts = np.concatenate(seeds)
+    # density-weighted Lloyd relaxation; weighting by rho^2 makes cells hold about equal numbers
+    # of people (point density ~ sqrt(weight) in 2-D), and gives natural-looking shapes
+    w = rho ** 2
+    pix = np.column_stack([px, py])
+    for _ in range(10):
+        lab = cKDTree(pts).query(pix)[1]
+        sw = np.bincount(lab, weights=w, minlength=len(pts))
+        cx = np.bincount(lab, weights=w * px, minlength=len(pts)) / np.maximum(sw, 1e-300)
+        cy = np.bincount(lab, weights=w * py, minlength=len(pts)) / np.maximum(sw, 1e-300)
+        new = np.column_stack([cx, cy])
+        ok = (sw > 0) & shapely.contains_xy(outline, cx, cy)
+        pts = np.where(ok[:, None], new, pts)
+    lab = cKDTree(pts).query(pix)[1]
+    near_pix = cKDTree(pix).query(pts)[1]
+    dist = dist_id[near_pix]
+    # an LSOA belongs to a town where that town's density beats the countryside's
+    town = np.where(best_val[near_pix] > 1.5 * rural_rho[near_pix], best_town[near_pix], -1)
+    mass = np.bincount(lab, weights=rho, minlength=len(pts))
 
     cells = shapely.get_parts(
         shapely.voronoi_polygons(MultiPoint(pts), extend_to=outline.buffer(20000), ordered=True)
@@ -511,6 +492,7 @@ def build_geography(seed: int) -> Geography:
     w_rank[w_order] = np.arange(n_w)
     order = np.lexsort((-pts[:, 1], w_rank[ward]))
     pts, dist, town, polys, ward = pts[order], dist[order], town[order], polys[order], ward[order]
+    mass = mass[order]
     ward = w_rank[ward]
     ward_names = [ward_names_by_idx[w] for w in w_order]
     ward_codes = [f"E0599{i + 1:04d}" for i in range(n_w)]
@@ -533,7 +515,7 @@ def build_geography(seed: int) -> Geography:
     lsoa_codes = np.array([f"E0199{i + 1:04d}" for i in range(len(pts))])
     area = shapely.area(polys) / 1e6
     return Geography(outline, pts, dist, town, polys, area, ward, ward_codes, ward_names,
-                     lsoa_codes, lsoa_names, shapely.STRtree(polys))
+                     lsoa_codes, lsoa_names, shapely.STRtree(polys), mass)
 
 
 def _largest_or_all(g):
@@ -667,7 +649,7 @@ def _decile(rank: np.ndarray) -> np.ndarray:
 def build_indicators(seed: int, geo: Geography, lat: np.ndarray, rural: np.ndarray) -> pl.DataFrame:
     rng = _rng(seed, 3)
     n = len(lat)
-    imd = np.clip(7.0 + 48.0 * np.maximum(lat, 0) ** 1.05 + rng.normal(0, 3.0, n) + 2.5 * rural, 1.2, 85)
+    imd = np.clip(9.0 + 34.0 * np.maximum(lat, 0) + rng.normal(0, 4.0, n) + 6.0 * rural, 1.2, 85)
     noise = lambda s: rng.normal(0, s, n)  # noqa: E731
     income = np.clip(0.025 + 0.0052 * imd + noise(0.015), 0.005, 0.6)
     employ = np.clip(0.02 + 0.0040 * imd + noise(0.012), 0.005, 0.5)
@@ -714,13 +696,11 @@ def _largest_remainder(total: np.ndarray, shares: np.ndarray) -> np.ndarray:
 def build_population(seed: int, geo: Geography, lat: np.ndarray, rural: np.ndarray) -> pl.DataFrame:
     rng = _rng(seed, 4)
     n = len(geo.seeds)
-    w = np.where(geo.town >= 0, 1.0, 1.06) * rng.lognormal(0, 0.14, n)
-    # per town / rural part, spread the population evenly (then district totals exactly)
+    w = geo.mass ** 0.6 * rng.lognormal(0, 0.05, n)  # compress the spread towards real LSOAs
     tot = np.zeros(n)
     for di, d in enumerate(DISTRICTS):
         idx = np.nonzero(geo.district == di)[0]
-        raw = w[idx] * d.population / w[idx].sum()
-        tot[idx] = raw
+        tot[idx] = w[idx] * d.population / w[idx].sum()
     total = np.zeros(n, dtype=np.int64)
     for di, d in enumerate(DISTRICTS):
         idx = np.nonzero(geo.district == di)[0]

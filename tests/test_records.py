@@ -386,3 +386,27 @@ def test_never_an_unexpected_exception(tmp_path, blob):
         assert df.schema == pl.Schema(INCIDENT_SCHEMA)
     except SourceError:
         pass
+
+
+def test_datetime_expression_and_series_agree():
+    from geodata.records import parse_datetime, parse_datetime_series
+
+    s = pl.Series("d", ["2024-03-01 22:15", "01/03/2024", "bad", None, "", "1 Mar 2024 22:15",
+                        "2024-03-01T22:15:30Z", "31/02/2024 10:00"])
+    a = pl.select(parse_datetime(pl.lit(s))).to_series()
+    b = parse_datetime_series(s)
+    assert a.to_list() == b.to_list()
+    assert b.null_count() == 4
+
+
+def test_reimported_quarantine_file(tmp_path):
+    """A quarantine CSV (source_file, source_row, ..., reason) can be fixed and read back."""
+    ledger = Ledger()
+    read_records(EXAMPLES / "records_example.csv", ledger)
+    out = ledger.write_quarantine(tmp_path / "q")
+    fixed = pl.read_csv(out[0], infer_schema=False).with_columns(
+        pl.lit("8N").alias("offence_code"), pl.lit("2024-04-02 22:00").alias("committed_from"))
+    fixed.write_csv(tmp_path / "fixed.csv")
+    df = read_records(tmp_path / "fixed.csv", Ledger())
+    assert df["source_row"].to_list()[0] == 1
+    assert "SYN-0027" in df["incident_id"].to_list()
