@@ -177,14 +177,12 @@ def _read_crimes(path: Path, ledger: Ledger) -> pl.DataFrame:
 
 
 def sniff_header(path: Path) -> list[str]:
-    """First line's column names, tolerant of BOM, cp1252 and ; or tab delimiters."""
+    """Column names of a CSV (BOM, cp1252, leading '#' comment lines and ;/tab tolerated)."""
+    from geodata.records import read_header
+
     if not path.exists():
         raise SourceError(path, "file not found", "check the path")
-    with open(path, "rb") as fh:
-        raw = fh.readline(65536)
-    text = raw.decode("utf-8-sig", errors="replace").strip("\r\n")
-    delim = max([",", ";", "\t"], key=text.count)
-    return [c.strip().strip('"') for c in text.split(delim)]
+    return read_header(path)
 
 
 def load_study(spec: StudySpec, progress: Progress | None = None) -> Study:

@@ -336,6 +336,16 @@ PLACE_SECOND = ["ley", "ton", "bury", "ford", "wick", "hope", "stone", "field", 
                 "hall", "den", "mere", "thorpe", "low"]
 
 
+# Made-up ward names that happen to be well-known real places are skipped.
+REAL_PLACE_NAMES = {
+    "Bradford", "Kingston", "Stanley", "Ashford", "Bradwell", "Cleethorpe", "Elmbridge",
+    "Ashfield", "Cradley", "Kingsbury", "Stanford", "Morley", "Kingswood", "Thornbury",
+    "Whitwell", "Winton", "Marlow", "Walton", "Hallow", "Redhill", "Wendover", "Castleford",
+    "Kingsley", "Stanton", "Redbridge", "Redford", "Whitford", "Penwood", "Langford", "Langley",
+    "Holwell", "Lynton", "Norton", "Upton", "Wenlow", "Salford", "Belford", "Woolton",
+}
+
+
 def _rng(seed: int, component: int) -> np.random.Generator:
     return np.random.default_rng([seed, component])
 
@@ -542,38 +552,31 @@ def _place_names(rng: np.random.Generator, n: int, taken: set) -> list:
     return out
 
 
+def _bisect(idx: np.ndarray, pts: np.ndarray, max_size: int = 5) -> list:
+    """Split LSOAs into compact groups of at most max_size by recursive median cuts."""
+    if len(idx) <= max_size:
+        return [idx]
+    p = pts[idx]
+    axis = int(np.ptp(p[:, 1]) > np.ptp(p[:, 0]))
+    order = idx[np.lexsort((p[:, 1 - axis], p[:, axis]))]
+    half = len(order) // 2
+    return _bisect(order[:half], pts, max_size) + _bisect(order[half:], pts, max_size)
+
+
 def _make_wards(rng, pts, dist, town):
-    """Group LSOAs into wards (k-means within each district); name them."""
+    """Group each district's LSOAs into wards of 3-5 (recursive bisection); name them."""
     ward = np.full(len(pts), -1)
     names: list[str] = []
-    taken = set(TOWN_NAMES)
+    taken = set(TOWN_NAMES) | REAL_PLACE_NAMES
     for di in range(len(DISTRICTS)):
         idx = np.nonzero(dist == di)[0]
-        p = pts[idx]
-        k = max(1, round(len(idx) / 3.8))
-        # farthest-point initialisation from the northernmost seed
-        cent = [p[np.argmax(p[:, 1])]]
-        dmin = np.hypot(*(p - cent[0]).T)
-        for _ in range(k - 1):
-            j = int(np.argmax(dmin))
-            cent.append(p[j])
-            dmin = np.minimum(dmin, np.hypot(*(p - p[j]).T))
-        cent = np.array(cent)
-        for _ in range(20):
-            lab = np.argmin(np.hypot(p[:, None, 0] - cent[:, 0], p[:, None, 1] - cent[:, 1]), axis=1)
-            for c in range(k):
-                if (lab == c).any():
-                    cent[c] = p[lab == c].mean(axis=0)
-        used = np.unique(lab)
-        remap = {c: i for i, c in enumerate(used)}
-        lab = np.array([remap[c] for c in lab])
+        groups = _bisect(idx, pts)
         base = len(names)
-        ward[idx] = base + lab
-        # names: the ward holding each town's centre is named after the town
-        wnames = [None] * len(used)
+        for g, members in enumerate(groups):
+            ward[members] = base + g
+        # the ward holding each town's centre is named after the town
+        wnames = [None] * len(groups)
         for ti, (tname, dkey, e, n, pop, _nte, _sp) in enumerate(TOWNS):
-            if DKEY[dkey] != di:
-                continue
             in_town = idx[town[idx] == ti]
             if len(in_town) == 0:
                 continue
@@ -1127,12 +1130,12 @@ CATS = [
     ("s18",       "5D",   "Wounding with intent to cause grievous bodily harm (s18)",  155,  0.2,  0.3,  (5, 3, 3, 3, 1, 0, 1, 1)),
     ("endanger",  "5E",   "Endangering life",                                          8,    0.2,  0.2,  (1, 3, 2, 3, 0, 0, 0, 1)),
     ("s20",       "8N",   "Inflicting grievous bodily harm without intent (s20)",      220,  0.28, 0.25, (6, 2, 3, 3, 1, 0, 1, 1)),
-    ("abh",       "8N",   "Assault occasioning actual bodily harm (s47)",              1950, 0.38, 0.22, (5, 2, 3, 4, 1, 0.6, 1, 1)),
+    ("abh",       "8N",   "Assault occasioning actual bodily harm (s47)",              1950, 0.38, 0.18, (5, 2, 3, 4, 1, 0.6, 1, 1)),
     ("raggabh",   "8P",   "Racially or religiously aggravated assault with injury",    25,   0.0,  0.25, (3, 1, 4, 4, 1, 0.5, 2, 1)),
     ("constinj",  "8S",   "Assault with injury on a constable",                        60,   0.0,  0.0,  (5, 2, 4, 3, 1, 0, 1, 0)),
     ("emerginj",  "8T",   "Assault with injury on an emergency worker",                30,   0.0,  0.0,  (3, 3, 3, 2, 0, 0, 0, 0)),
     ("constnoinj", "104", "Assault without injury on a constable",                    150,  0.0,  0.0,  (5, 2, 4, 3, 1, 0, 1, 0)),
-    ("common",    "105A", "Common assault and battery",                                2300, 0.38, 0.2,  (4, 2, 3, 4, 1, 0.8, 1, 1)),
+    ("common",    "105A", "Common assault and battery",                                2300, 0.38, 0.16, (4, 2, 3, 4, 1, 0.8, 1, 1)),
     ("raggcommon", "105B", "Racially or religiously aggravated common assault",       50,   0.0,  0.25, (3, 1, 4, 4, 1, 0.5, 2, 1)),
     ("rape_f",    "19C",  "Rape of a female aged 16 and over",                         265,  0.3,  0.35, (2, 7, 1, 1, 0, 0, 0, 1)),
     ("rape_f16",  "19D",  "Rape of a female child under 16",                           40,   0.1,  1.0,  (0, 6, 1, 1, 0, 0.5, 0, 1.5)),
@@ -1269,11 +1272,11 @@ def build_crimes(seed: int, W: World) -> pl.DataFrame:
 
     # ages
     p_young = np.array([c[5] for c in CATS])[cat]
-    p_young = np.where(ctx == NTE, np.maximum(p_young, 0.3), p_young)
+    p_young = np.where(ctx == NTE, np.maximum(p_young, 0.26), p_young)
     p_young = np.where(ctx == SCHOOL, 0.95, p_young)
     p_young = np.where(ctx == CLUSTER, 0.75, p_young)
     p_young = np.where(da, np.minimum(p_young, 0.12), p_young)
-    p_young = np.where(knife, np.maximum(p_young, 0.35), p_young)
+    p_young = np.where(knife, np.maximum(p_young, 0.3), p_young)
     young = rng.uniform(0, 1, n) < p_young
     v_age = _age_draw(rng, n, young)
     v_age_school = 11 + rng.integers(0, 7, n)

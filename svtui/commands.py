@@ -59,3 +59,7 @@ def check(args) -> int:
 def default_definition(study) -> str:
     """Record-level data gets the partnership definition; police.uk only gets the proxy."""
     return "west-mercia" if study.has_records() else "police-uk-proxy"
+
+
+# Subcommands that live in their own modules register themselves on import.
+from svtui import cmd_areas, cmd_brief, cmd_engine  # noqa: E402,F401

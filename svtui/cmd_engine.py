@@ -1,0 +1,2 @@
+"""CLI subcommands (registered on import by svtui.commands)."""
+from __future__ import annotations
