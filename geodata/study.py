@@ -217,7 +217,7 @@ def load_study(spec: StudySpec, progress: Progress | None = None) -> Study:
         venues = venue_reader.read_venues(spec.venues, ledger=ledger)
     elif incidents.height:
         venues = policeuk.infer_venues_from_labels(incidents)
-        notes.append("No venue file: venue points inferred from police.uk location labels.")
+        notes.append("No venue file: venue points inferred from police.uk location labels where present.")
     else:
         venues = empty_frame(VENUE_SCHEMA)
 

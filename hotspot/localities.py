@@ -151,29 +151,47 @@ def _dominant_lsoa(members: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _focus(members: pl.DataFrame, venues: pl.DataFrame | None, radius: float) -> pl.DataFrame:
-    """The locality's focus: the venue with most harm within `radius`, else the commonest street."""
-    streets = (
-        members.filter(pl.col("location").is_not_null())
-        .with_columns(_street_name(pl.col("location")).alias("street"))
-        .filter(pl.col("street") != "")
-        .group_by("cluster", "street")
+def _top_label(members: pl.DataFrame, where: pl.Expr, name: str) -> pl.DataFrame:
+    """Per cluster, the location label (without 'On or near') carrying most harm."""
+    return (
+        members.filter(pl.col("location").is_not_null() & where)
+        .with_columns(_street_name(pl.col("location")).alias(name))
+        .filter(pl.col(name) != "")
+        .group_by("cluster", name)
         .agg(pl.col("harm").sum().alias("h"))
-        .sort(["cluster", "h", "street"], descending=[False, True, False])
+        .sort(["cluster", "h", name], descending=[False, True, False])
         .group_by("cluster", maintain_order=True)
         .first()
-        .select("cluster", pl.col("street").alias("focus"))
+        .select("cluster", name)
+    )
+
+
+def _focus(members: pl.DataFrame, venues: pl.DataFrame | None, radius: float) -> pl.DataFrame:
+    """The locality's focus: its venue with most harm, else its main street with its place type.
+
+    police.uk labels are either streets ("On or near Foregate Street") or place types ("On or
+    near Nightclub"); a name like "Foregate Street (nightclub)" uses both.
+    """
+    is_street = pl.col("location_type").is_null() | pl.col("location_type").is_in(["street", "dwelling", "other"])
+    streets = _top_label(members, is_street, "street")
+    places = _top_label(members, ~is_street, "place_label")
+    focus = streets.join(places, on="cluster", how="full", coalesce=True).select(
+        "cluster",
+        pl.when(pl.col("street").is_not_null() & pl.col("place_label").is_not_null())
+        .then(pl.col("street") + pl.lit(" (") + pl.col("place_label").str.to_lowercase() + pl.lit(")"))
+        .otherwise(pl.coalesce("street", "place_label"))
+        .alias("focus"),
     )
     if venues is None or venues.height == 0 or "origin" not in venues.columns:
-        return streets
+        return focus
     named = venues.filter((pl.col("origin") == "file") & pl.col("easting").is_not_null())
     if named.height == 0:
-        return streets
+        return focus
     tree = cKDTree(named.select("easting", "northing").to_numpy())
-    dist, idx = tree.query(members.select("easting", "northing").to_numpy(), k=1, distance_upper_bound=radius)
+    _, idx = tree.query(members.select("easting", "northing").to_numpy(), k=1, distance_upper_bound=radius)
     near = idx < named.height
     if not near.any():
-        return streets
+        return focus
     hits = pl.DataFrame(
         {
             "cluster": members["cluster"].to_numpy()[near],
@@ -187,10 +205,10 @@ def _focus(members: pl.DataFrame, venues: pl.DataFrame | None, radius: float) ->
         .sort(["cluster", "h", "venue"], descending=[False, True, False])
         .group_by("cluster", maintain_order=True)
         .first()
-        .select("cluster", pl.col("venue").alias("focus"))
+        .select("cluster", "venue")
     )
-    return streets.join(top, on="cluster", how="full", coalesce=True, suffix="_venue").select(
-        "cluster", pl.coalesce("focus_venue", "focus").alias("focus")
+    return focus.join(top, on="cluster", how="full", coalesce=True).select(
+        "cluster", pl.coalesce("venue", "focus").alias("focus")
     )
 
 

@@ -316,7 +316,7 @@ OFFLICENCE_NAMES = ["Booze Express", "Wine Cellar", "Corner Off Licence", "Premi
 LATESHOP_NAMES = ["Late Shop", "Nisa Local", "Costcutter Express", "Spar Late", "One Stop Local",
                   "Premier Stores", "Mini Market", "24/7 Store"]
 SCHOOL_PATTERNS = ["{t} Academy", "{t} High School", "{t} Community College", "St {s} School",
-                   "{t} Grammar School", "{s} Academy"]
+                   "{t} Grammar School", "St {s} Academy"]
 SAINTS = ["Augustine's", "Peter's", "Mary's", "John's", "Edmund's", "Thomas More", "Chad's",
           "Oswald's", "Egwin's", "Wulstan's", "Bede's", "Clement's"]
 ROAD_FIRST = ["Oak", "Ash", "Elm", "Beech", "Church", "Mill", "Station", "Park", "Queens",
@@ -809,14 +809,53 @@ def _street_segments(rng, tname, e, n, pop):
     return segs
 
 
-def _pick_names(rng, pool, k, town):
-    perm = [pool[i] for i in rng.permutation(len(pool))]
-    out = perm[:k]
-    j = 0
-    while len(out) < k:  # more venues than names: "The Swan (Station Road)" style
-        out.append(f"{perm[j % len(perm)]} {['Tap', 'Inn', 'House', 'Rooms', 'Lounge'][j // len(perm) % 5]}")
-        j += 1
-    return out
+def _name_pools(rng) -> dict:
+    """Venue names per type, unique across the partnership (shuffled, drawn without replacement).
+
+    A few common pub names are then reused on purpose (see build_venues), as in real life.
+    """
+    def uniq(names):
+        return list(dict.fromkeys(names))
+
+    colours = ["Red", "Black", "White", "Golden", "Royal", "Old", "Green", "Blue", "Grey", "Silver"]
+    beasts = ["Lion", "Horse", "Hart", "Swan", "Bull", "Dragon", "Boar", "Cow", "Stag", "Fox",
+              "Hound", "Eagle", "Falcon", "Bell", "Anchor", "Oak", "Crown", "Star", "Ship",
+              "Plough", "Hind", "Ram", "Pheasant", "Cockerel", "Greyhound", "Lamb"]
+    trades = ["Masons", "Millers", "Bakers", "Farmers", "Carpenters", "Blacksmiths", "Bricklayers",
+              "Boatmans", "Coopers", "Drovers", "Foresters", "Gardeners", "Glovers", "Hop Pickers",
+              "Potters", "Weavers", "Saddlers", "Tanners", "Wheelwrights", "Fishermans"]
+    heads = ["Kings", "Queens", "Dukes", "Bishops", "Saracens", "Nags", "Boars", "Bulls"]
+    pubs = uniq(PUB_NAMES + [f"The {c} {b}" for c in colours for b in beasts]
+                + [f"The {t} Arms" for t in trades] + [f"The {h} Head" for h in heads])
+    words = ["Velvet", "Copper", "Lime", "Amber", "Silk", "Onyx", "Indigo", "Scarlet", "Jade",
+             "Cobalt", "Saffron", "Ivory", "Ember", "Opal", "Mirage", "Voodoo", "Liberty",
+             "Bamboo", "Mojo", "Zest", "Havana", "Sapphire", "Quartz", "Brass", "Neptune",
+             "Orchid", "Juniper", "Hops", "Vault", "Archive", "Foundry", "Mill", "Wharf",
+             "Arches", "Cellar", "Lantern", "Anchor", "Harbour", "Garden", "Gallery"]
+    bars = uniq(BAR_NAMES + [f"{w} Bar" for w in words] + [f"{w} Lounge" for w in words]
+                + [f"The {w} Rooms" for w in words])
+    clubs = uniq(CLUB_NAMES + ["Club Tropicana", "Eclipse", "Atomic", "Rhythm", "Gatecrasher Lite",
+                               "Sugar", "Flux", "Zen", "Reflex", "Bliss", "Crystal Rooms", "Luna",
+                               "Pulse Two", "Electric", "Mansion", "Tunnel"])
+    tk_a = ["Golden", "Royal", "Star", "New", "Happy", "Lucky", "Express", "Best", "Super", "Jade",
+            "Bombay", "Ocean", "Sizzling", "Tasty", "Mega", "Jolly", "Efes", "Marmaris", "Ali's",
+            "Sam's", "Papa's", "Mama's", "Oriental", "Village", "Crispy"]
+    tk_b = ["Dragon", "Balti", "Kebab", "Pizza", "Fish Bar", "Chippy", "Grill", "Wok", "Chicken",
+            "Garden", "Spice", "Burger", "Tandoori", "Curry House", "Noodle Bar"]
+    takeaways = uniq(TAKEAWAY_NAMES + [f"{a} {b}" for a in tk_a for b in tk_b])
+    rest_a = ["The Olive", "Saffron", "Casa", "Bella", "Thai", "Riverside", "Old Town", "Spice",
+              "Bistro", "Le Petit", "The Copper", "Taj", "Sakura", "La Terrazza", "The Orchard"]
+    rest_b = ["Kitchen", "Table", "House", "Grill", "Brasserie", "Cucina", "Garden", "Lounge",
+              "Trattoria", "Diner", "Cafe", "Tearooms"]
+    rest_b[rest_b.index("Lounge")] = "Canteen"
+    restaurants = uniq(RESTAURANT_NAMES + [f"{a} {b}" for a in rest_a for b in rest_b])
+    pools = {"pub": pubs, "bar": bars, "nightclub": clubs, "takeaway": takeaways,
+             "restaurant": restaurants, "off_licence": OFFLICENCE_NAMES,
+             "late_night_shop": LATESHOP_NAMES}
+    return {k: [v[i] for i in rng.permutation(len(v))] for k, v in pools.items()}
+
+
+COMMON_PUB_NAMES = ("The Swan", "The Red Lion", "The Crown")  # deliberately in several towns
 
 
 def build_venues(seed: int, geo: Geography, lat: np.ndarray) -> pl.DataFrame:
@@ -828,6 +867,8 @@ def build_venues(seed: int, geo: Geography, lat: np.ndarray) -> pl.DataFrame:
         rows["n"].append(n), rows["town"].append(town), rows["street"].append(street)
         rows["centre"].append(centre), rows["street_w"].append(sw)
 
+    pools = _name_pools(rng)
+    used = {k: 0 for k in pools}
     for ti, (tname, dkey, e, n, pop, nte, sp) in enumerate(TOWNS):
         R = town_radius(pop, sp)
         segs = _street_segments(rng, tname, e, n, pop)
@@ -867,20 +908,23 @@ def build_venues(seed: int, geo: Geography, lat: np.ndarray) -> pl.DataFrame:
         }
         centre_share = {"pub": 0.6, "bar": 1.0, "nightclub": 1.0, "takeaway": 0.55,
                         "restaurant": 0.8, "off_licence": 0.3, "late_night_shop": 0.5}
-        pools = {"pub": PUB_NAMES, "bar": BAR_NAMES, "nightclub": CLUB_NAMES,
-                 "takeaway": TAKEAWAY_NAMES, "restaurant": RESTAURANT_NAMES,
-                 "off_licence": OFFLICENCE_NAMES, "late_night_shop": LATESHOP_NAMES}
         for typ, k in counts.items():
             if k == 0:
                 continue
-            names = _pick_names(rng, pools[typ], k, tname)
+            if typ in ("off_licence", "late_night_shop"):  # chains: names repeat across towns
+                names = [pools[typ][(used[typ] + j) % len(pools[typ])] for j in range(k)]
+            else:
+                names = pools[typ][used[typ]:used[typ] + k]
+                if len(names) < k:
+                    raise RuntimeError(f"venue name pool for {typ} is too small")
+            used[typ] += k
             kc = round(k * centre_share[typ])
             places = on_street(kc, top_only=typ == "nightclub") + suburban(k - kc)
             for nm, (x, y, st, wgt) in zip(names, places):
                 add(nm, typ, x, y, tname, st, wgt > 0, wgt)
         if NIGHTCLUBS.get(tname, 0):
             (x, y, st, wgt), = on_street(1, top_only=True)
-            add(f"{tname} taxi rank", "taxi_rank", x, y, tname, st, True, wgt)
+            add(f"{st} taxi rank", "taxi_rank", x, y, tname, st, True, wgt)
         if pop >= 25000:
             (x, y, st, wgt), = on_street(1)
             add(f"{PLACE_FIRST[ti % len(PLACE_FIRST)]}gate Shopping Centre", "shopping_centre",
@@ -901,6 +945,10 @@ def build_venues(seed: int, geo: Geography, lat: np.ndarray) -> pl.DataFrame:
     for _code, nm, tname, x, y in HOSPITALS:
         add(nm, "hospital", float(x), float(y), tname, "", False, 0.0)
 
+    # a few common pub names recur in several towns (real venue files have this too)
+    pub_idx = [i for i, t in enumerate(rows["type"]) if t == "pub"]
+    for j, name in enumerate(COMMON_PUB_NAMES * 3):
+        rows["name"][pub_idx[(j * 37 + 11) % len(pub_idx)]] = name
     df = pl.DataFrame(rows)
     # keep venues inside the partnership; snap stragglers to their town centre
     x = df["e"].to_numpy().round()
@@ -1651,6 +1699,9 @@ def areas_geojson(geo: Geography) -> str:
 
 
 def _csv(df: pl.DataFrame, path: Path) -> None:
+    """Write a CSV; empty text is written as an empty field (not "")."""
+    df = df.with_columns(pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c)
+                         for c, t in df.schema.items() if t == pl.Utf8)
     df.write_csv(path, line_terminator="\n", float_precision=3)
 
 
@@ -1686,7 +1737,7 @@ referral = "Police referral after a knife-crime incident"
 [[intervention]]
 name = "GETSAFE"
 provider = "Worcestershire children's services"
-areas = ["{c['NWO']}", "{c['SWO']}"]
+areas = ["North Worcestershire", "South Worcestershire"]
 ages = [10, 17]
 cohort = "children at risk of criminal or sexual exploitation"
 themes = ["exploitation", "county_lines", "youth"]
@@ -1732,7 +1783,7 @@ referral = "Walk-in"
 [[intervention]]
 name = "Severn Haven domestic abuse outreach"
 provider = "Severn Haven (made up)"
-areas = ["{c['SWO']}", "{c['HER']}", "{c['SHR']}"]
+areas = ["South Worcestershire", "Herefordshire", "Shropshire"]
 cohort = "adults experiencing domestic abuse (IDVA and outreach)"
 themes = ["domestic_abuse"]
 times = ["any"]
@@ -1750,8 +1801,9 @@ synthetic = true
 [sources]                  # paths relative to this file
 crimes = ["crimes.csv"]
 ae = ["ae.csv"]
-areas = "areas.geojson"    # carries ward, district, CSP and force codes: no lookups needed
-indicators = ["indicators.csv", "population.csv", "rurality.csv"]
+areas = "areas.geojson"    # carries ward, district, CSP and force codes
+lookups = ["rurality.csv"] # LSOA -> 2021 Rural-Urban Classification (text columns)
+indicators = ["indicators.csv", "population.csv"]
 venues = "venues.csv"
 interventions = "interventions.toml"
 

@@ -37,7 +37,11 @@ def check(args) -> int:
     print(plain(f"Study: {study.name}" + ("  [SYNTHETIC sample data]" if study.synthetic else ""), None))
     print(f"Loaded in {study.load_seconds:.2f} s")
     print()
-    width = max([len(plain(Path(s.path).name, 60)) for s in study.ledger.sources] + [6])
+    width = max(
+        [len(plain(Path(s.path).name, 60)) for s in study.ledger.sources]
+        + [len(r) + 4 for s in study.ledger.sources for r in s.quarantined]
+        + [6]
+    )
     print(f"{'kind':<13} {'source':<{width}} {'read':>9} {'accepted':>9} {'quarantined':>11}")
     for s in study.ledger.sources:
         print(f"{s.kind:<13} {plain(Path(s.path).name, 60):<{width}} {s.read:>9,} {s.accepted:>9,} {s.n_quarantined:>11,}")
