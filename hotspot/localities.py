@@ -1,6 +1,6 @@
 """Hotspot localities: named, bounded places where serious violence concentrates.
 
-Density clustering (scikit-learn DBSCAN, Ester et al. 1996) over the distinct incident points,
+Density clustering (weighted DBSCAN, Ester et al. 1996, see hotspot.dbscan) over the distinct incident points,
 weighted by how many incidents share each point (police.uk snaps crimes to map points), finds
 dense places; a cluster becomes a locality only where the Gi* surface says the concentration is
 significant. Each locality gets a polygon, a name from its dominant venue or street and its
@@ -14,8 +14,8 @@ import numpy as np
 import polars as pl
 import shapely
 from scipy.spatial import cKDTree
-from sklearn.cluster import DBSCAN
 
+from hotspot.dbscan import dbscan
 from hotspot.osgrid import os_grid_ref
 
 LOCALITY_COLUMNS = {
@@ -80,7 +80,7 @@ def find_localities(
     )
     X = pts.select("easting", "northing").to_numpy()
     min_n = params.min_incidents or min_incidents_for(inc.height)
-    labels = DBSCAN(eps=params.eps_m, min_samples=min_n).fit(X, sample_weight=pts["n"].to_numpy()).labels_
+    labels = dbscan(X, params.eps_m, min_n, sample_weight=pts["n"].to_numpy())
     pts = pts.with_columns(pl.Series("cluster", labels))
 
     if hot_mask_fn is not None:

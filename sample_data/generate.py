@@ -265,8 +265,10 @@ HOSPITALS = [
     ("RXW91", "Royal Shrewsbury Hospital", "Shrewsbury", 346300, 312000),
     ("RXW92", "Princess Royal Hospital", "Telford", 367250, 311600),
 ]
-# Trends in town-centre night-time violence, by financial year (emerging / diminishing hotspots).
-NTE_TREND = {"Telford": (0.8, 1.05, 1.4), "Hereford": (1.3, 1.0, 0.7)}
+# Trends in night-time violence by financial year (emerging / diminishing hotspots): the share of
+# a CSP's non-domestic street violence moved into the night-time economy (Telford and Wrekin,
+# rising), or of its night-time violence moved out to the streets (Herefordshire, falling).
+NTE_SHIFT = {"TAW": (0.0, 0.12, 0.3), "HER": (0.0, -0.25, -0.5)}
 REDDITCH_CENTRE = (404300, 267500)
 
 # --------------------------------------------------------------------------------------------
@@ -1091,8 +1093,6 @@ def place_events(rng, W: World, ctx: np.ndarray, csp: np.ndarray, year: np.ndarr
                         ok = (W.v_csp == s) & np.isin(W.v_type, list(NTE_TYPE_W))
                         base = np.array([NTE_TYPE_W.get(t, 0) for t in W.v_type])
                         w = base * tnte[W.v_town] ** 1.6 * np.where(W.v_centre, 1.0 + W.v_streetw, 0.35)
-                        for tname, tr in NTE_TREND.items():
-                            w = np.where(W.v_town == TIDX[tname], w * tr[yr], w)
                     elif c == RETAIL:
                         ok = (W.v_csp == s) & np.isin(W.v_type, ["takeaway", "off_licence", "late_night_shop", "shopping_centre"])
                         w = np.sqrt(tpop[W.v_town]) * 1.0
@@ -1310,6 +1310,12 @@ def build_crimes(seed: int, W: World) -> pl.DataFrame:
     u = rng.uniform(0, 1, n)
     cum = np.cumsum(ctx_w / ctx_w.sum(axis=1, keepdims=True), axis=1)
     ctx = np.minimum((u[:, None] > cum).sum(axis=1), 7)
+    for key, shift in NTE_SHIFT.items():
+        u = rng.uniform(0, 1, n)
+        p = np.array(shift)[year]
+        mine = (csp == CSP_KEYS.index(key)) & ~da
+        ctx = np.where(mine & (p > 0) & np.isin(ctx, [STREET_R, PARK]) & (u < p), NTE, ctx)
+        ctx = np.where(mine & (p < 0) & (ctx == NTE) & (u < -p), STREET_R, ctx)
     # an emerging cluster: youth robbery and knife crime in Redditch town centre, last 6 months
     cl_cat = np.isin(cat, [CI["rob_pers"], CI["blade"], CI["abh"], CI["common"], CI["weap_other"]])
     to_cluster = ((csp == CSP_KEYS.index("NWO")) & (month >= 30) & cl_cat & ~da
@@ -1465,9 +1471,10 @@ def _add_quirks(rng, df: pl.DataFrame) -> pl.DataFrame:
     pick = rng.choice(eligible, size=42, replace=False)
     groups = np.split(pick, [10, 14, 22, 26, 30, 33, 36, 38])
     no_xy, half_xy, bad_date, out_range, outside, unk_code, no_code, future, dup_src = groups
+    future = np.sort(future)
     bad_dates = ["2022-02-30 14:10", "31/13/2022 22:05", "not known", "2023-06-15 25:40",
                  "15/07/22", "2022-11-31 01:15", "2023/13/01 10:00", "TBC"]
-    outside_xy = [("407120", "287450"), ("318400", "176200"), ("391800", "298900"), ("452300", "262100")]
+    outside_xy = [("407120", "287450"), ("318400", "176200"), ("391800", "298900"), ("428400", "265100")]
     idx = pl.col("_i")
     df = df.with_columns(
         pl.when(idx.is_in(no_xy.tolist())).then(pl.lit("")).otherwise(pl.col("easting")).alias("easting"),

@@ -1,0 +1,71 @@
+"""`svtui backtest`: how well would last period's hotspot map have found this period's violence?"""
+from __future__ import annotations
+
+from datetime import date
+
+from svtui.cli import command, load_from_args, print_json
+
+
+def parse_window(text: str, flag: str) -> tuple[date, date]:
+    """'2024-01:2024-02' or '2024-03' -> (first month, last month)."""
+    parts = text.split(":")
+    if len(parts) not in (1, 2):
+        raise SystemExit(f"svtui: {flag} {text!r}: give YYYY-MM or YYYY-MM:YYYY-MM")
+    try:
+        months = [date(int(p[:4]), int(p[5:7]), 1) for p in parts]
+        if any(len(p) != 7 or p[4] != "-" for p in parts):
+            raise ValueError
+    except ValueError:
+        raise SystemExit(f"svtui: {flag} {text!r}: give YYYY-MM or YYYY-MM:YYYY-MM") from None
+    if months[-1] < months[0]:
+        raise SystemExit(f"svtui: {flag} {text!r}: the window ends before it starts")
+    return months[0], months[-1]
+
+
+def _opts(p):
+    p.add_argument("--train", required=True, metavar="YYYY-MM:YYYY-MM", help="window the map is fitted on")
+    p.add_argument("--test", required=True, metavar="YYYY-MM:YYYY-MM", help="window it is scored on")
+    p.add_argument("--area-share", type=float, nargs="+", default=None, metavar="SHARE",
+                   help="share(s) of the study area the hotspots may cover (default 0.005 0.01 0.02)")
+    p.add_argument("--cell-size", type=float, default=None, metavar="M", help="grid cell size in metres")
+    p.add_argument("--json", action="store_true", help="print JSON rows")
+
+
+@command("backtest", "Fit hotspot maps on one window and score them on the next (PAI, PEI*, RRI).", _opts)
+def backtest_cmd(args) -> int:
+    from hotspot.analysis import Params, prepare
+    from hotspot.backtest import DEFAULT_SHARES, backtest
+
+    train = parse_window(args.train, "--train")
+    test = parse_window(args.test, "--test")
+    if test[0] <= train[1]:
+        print("svtui: note: the test window overlaps or precedes the training window", flush=True)
+    shares = tuple(args.area_share) if args.area_share else DEFAULT_SHARES
+    if any(not 0 < s <= 1 for s in shares):
+        raise SystemExit("svtui: --area-share must be between 0 and 1 (e.g. 0.01 for 1%)")
+    study = load_from_args(args, quiet=args.json)
+    prep = prepare(study, params=Params(cell_size=args.cell_size))
+    try:
+        table = backtest(prep, train, test, shares)
+    except ValueError as exc:
+        raise SystemExit(f"svtui: {exc}") from None
+    if args.json:
+        print_json({
+            "study": study.name,
+            "synthetic": study.synthetic,
+            "definition": prep.definition.name,
+            "cell_size_m": prep.grid.cell_size,
+            "train": [str(train[0])[:7], str(train[1])[:7]],
+            "test": [str(test[0])[:7], str(test[1])[:7]],
+            "rows": table.to_dicts(),
+        })
+        return 0
+    print(f"{study.name}{'  [SYNTHETIC]' if study.synthetic else ''}")
+    print(f"Definition {prep.definition.name}; {prep.grid.cell_size:.0f} m cells over "
+          f"{prep.study_area_m2 / 1e6:,.0f} km²; train {args.train}, test {args.test}")
+    print()
+    print(f"{'method':<15} {'area':>6} {'PAI':>7} {'PEI*':>6} {'RRI':>6} {'hit rate':>9} {'cells':>6}")
+    for r in table.iter_rows(named=True):
+        print(f"{r['method']:<15} {r['area_share']:>6.1%} {r['pai']:>7.1f} {r['pei_star']:>6.2f} "
+              f"{r['rri']:>6.2f} {r['hit_rate']:>9.1%} {r['cells']:>6}")
+    return 0

@@ -1,0 +1,103 @@
+"""The engine's entry point on real police.uk data: determinism, filters, counts that add up,
+emerging hot spots against the reference implementation, and the backtest promise."""
+import subprocess
+import sys
+from datetime import date
+
+import numpy as np
+import polars as pl
+import pytest
+
+from hotspot.analysis import Filters, Params, analyse, select
+from hotspot.backtest import backtest
+
+
+def test_engine_and_readers_never_import_textual_or_rich():
+    code = (
+        "import sys, geodata.study, geodata.policeuk, geodata.areas, hotspot.analysis, hotspot.backtest;"
+        "bad=[m for m in sys.modules if m.split('.')[0] in ('textual','rich')];"
+        "print(','.join(bad)); sys.exit(1 if bad else 0)"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, f"imported: {r.stdout} {r.stderr[-500:]}"
+
+
+def test_analysis_is_deterministic_and_counts_add_up(west_mercia_prep):
+    p = Params(permutations=999)
+    a = analyse(west_mercia_prep, Filters(), p)
+    west_mercia_prep.cache.clear()
+    b = analyse(west_mercia_prep, Filters(), p)
+    assert a is not b
+    assert a.localities.drop("geometry_wkb").equals(b.localities.drop("geometry_wkb"))
+    # Every selected serious incident with coordinates sits in a study cell and is counted once.
+    located = a.incidents.filter(pl.col("easting").is_not_null())
+    assert (located["cell"] >= 0).all()
+    assert a.cell_arrays["count"].sum() == located.height
+    assert np.isclose(a.cell_arrays["harm"].sum(), located["harm"].sum())
+    # Locality members add up to the localities' counts.
+    assert a.incidents["locality_id"].drop_nulls().len() == a.localities["n_incidents"].sum()
+    assert a.localities.height >= 5
+    assert a.localities["locality_id"].n_unique() == a.localities.height
+
+
+def test_cached_reanalysis_returns_the_same_object(west_mercia_prep):
+    f = Filters(start=date(2024, 2, 1))
+    assert analyse(west_mercia_prep, f) is analyse(west_mercia_prep, f)
+
+
+def test_filters_window_area_and_unknown_markers(west_mercia_prep):
+    jan, _ = select(west_mercia_prep, Filters(start=date(2024, 1, 1), end=date(2024, 1, 1)))
+    assert jan.height > 0 and set(jan["month"].unique().to_list()) == {date(2024, 1, 1)}
+    herefs, _ = select(west_mercia_prep, Filters(areas=("Herefordshire, County of",)))
+    all_, _ = select(west_mercia_prep, Filters())
+    assert 0 < herefs.height < all_.height
+    with pytest.raises(ValueError, match="unknown area"):
+        select(west_mercia_prep, Filters(areas=("Atlantis",)))
+    knife, notes = select(west_mercia_prep, Filters(markers=("knife",)))
+    assert knife.height == 0  # police.uk has no markers ...
+    assert any("cannot say" in n for n in notes)  # ... and the user is told why
+
+
+def test_sparse_emerging_matches_the_reference_over_all_cells(west_mercia_prep):
+    from hotspot.emerging import emerging_hotspots
+    from hotspot.gistar import gi_star
+
+    prep = west_mercia_prep
+    a = analyse(prep, Filters(), Params(permutations=0))
+    inc = a.incidents
+    months = prep.months
+    step = ((inc["month"].dt.year() - months[0].year) * 12 + inc["month"].dt.month() - months[0].month).to_numpy()
+    cube = np.zeros((prep.n_cells, len(months)))
+    np.add.at(cube, (inc["cell"].to_numpy(), step), 1.0)
+
+    def gi(v):
+        r = gi_star(v, prep.W, permutations=0, alpha=0.05, fdr=True)
+        return r.z, np.sign(r.z) * r.significant
+
+    ref = emerging_hotspots(cube, gi)
+    assert np.array_equal(ref.category, a.cell_arrays["pattern"])
+
+
+@pytest.mark.parametrize("force,boundary", [
+    ("west-mercia", "lsoa21_westmercia_bsc.geojson"),
+    ("warwickshire", "lsoa21_warwickshire_bsc.geojson"),
+])
+def test_default_method_beats_every_baseline_on_real_data(real_dir, force, boundary):
+    from geodata.study import load_study, spec_from_options
+    from hotspot.analysis import prepare
+
+    study = load_study(spec_from_options(
+        crimes=[str(real_dir / "police-uk" / force)], areas=str(real_dir / "boundaries" / boundary)))
+    prep = prepare(study)
+    splits = [
+        ((date(2024, 1, 1), date(2024, 2, 1)), (date(2024, 3, 1), date(2024, 4, 1))),
+        ((date(2024, 2, 1), date(2024, 3, 1)), (date(2024, 4, 1), date(2024, 4, 1))),
+    ]
+    for train, test in splits:
+        t = backtest(prep, train, test)
+        for share in (0.005, 0.01, 0.02):
+            rows = t.filter(pl.col("area_share") == share)
+            ours = rows.filter(pl.col("method") == "svtui default")["pai"][0]
+            best_baseline = rows.filter(pl.col("method") != "svtui default")["pai"].max()
+            assert ours > best_baseline, (force, train, share, rows)
+            assert rows["pei_star"].max() <= 1.0
