@@ -263,4 +263,4 @@ def _assign_per_source(incidents: pl.DataFrame, areas, ledger: Ledger) -> pl.Dat
     """Assign areas; each quarantine is charged to the ledger entry its source_file came from."""
     from geodata.areas import assign_areas
 
-    return assign_areas(incidents, areas, [e for e in ledger.sources if e.kind == "crimes"])
+    return assign_areas(incidents, areas, [e for e in ledger.sources if e.kind in ("crimes", "records")])

@@ -374,8 +374,13 @@ def period_stats(M: np.ndarray, months: list[date], ws: int, we: int) -> pl.Data
         },
         nan_to_null=True,
     )
-    # fill_nan keeps the NaN tau of a flat series as null, not as a number.
-    df = df.with_columns(pl.col("trend_tau").fill_nan(None), pl.col("trend_p").fill_nan(None))
+    # Counts are whole numbers (harm-weighted callers cast back); a flat series has no tau.
+    df = df.with_columns(
+        pl.col("n").round(0).cast(pl.Int64),
+        *[pl.col(c).round(0).cast(pl.Int64) for c in ("latest_12m", "previous_12m", "base_3y_12m")],
+        pl.col("trend_tau").fill_nan(None),
+        pl.col("trend_p").fill_nan(None),
+    )
     if end is None:
         return df.with_columns(
             pl.lit(None, dtype=pl.Float64).alias("change_12m"), pl.lit("not available: no months with data").alias("change_12m_text"),

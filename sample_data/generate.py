@@ -44,7 +44,6 @@ PFA = ("E23990001", "Marches and Severn")
 
 # Three financial years, April 2021 .. March 2024 (month index 0 = April 2021).
 START_YEAR, START_MONTH, N_MONTHS = 2021, 4, 36
-FY_LABELS = ("2021/22", "2022/23", "2023/24")
 
 # --------------------------------------------------------------------------------------------
 # The partnership: CSPs, districts, towns (approximate real BNG positions; populations ~2021)
@@ -419,7 +418,7 @@ def _anchor_district(px: np.ndarray, py: np.ndarray) -> np.ndarray:
     return out
 
 
-def _density(rng, px, py, dist_id, cell):
+def _density(rng, px, py, dist_id):
     """Population density surface (people per pixel): towns, villages and scattered homes."""
     town_rho = np.zeros(len(px))
     best_town = np.full(len(px), -1)
@@ -459,7 +458,7 @@ def build_geography(seed: int) -> Geography:
     inside = shapely.contains_xy(outline, gx, gy)
     px, py = gx[inside], gy[inside]
     dist_id = _anchor_district(px, py)
-    rho, best_town, best_val, rural_rho = _density(rng, px, py, dist_id, cell)
+    rho, best_town, best_val, rural_rho = _density(rng, px, py, dist_id)
 
     # seeds: about one LSOA per 1,600 people, drawn from the density within each district
     seeds = []
@@ -860,7 +859,7 @@ def _name_pools(rng) -> dict:
 COMMON_PUB_NAMES = ("The Swan", "The Red Lion", "The Crown")  # deliberately in several towns
 
 
-def build_venues(seed: int, geo: Geography, lat: np.ndarray) -> pl.DataFrame:
+def build_venues(seed: int, geo: Geography) -> pl.DataFrame:
     rng = _rng(seed, 5)
     rows = {k: [] for k in ("name", "type", "e", "n", "town", "street", "centre", "street_w")}
 
@@ -1234,6 +1233,14 @@ CRIME_COLUMNS = [
 ]
 
 
+def _cat(*parts) -> np.ndarray:
+    """Element-wise string concatenation of arrays and scalars."""
+    out = np.asarray(parts[0]).astype(str)
+    for p in parts[1:]:
+        out = np.char.add(out, np.asarray(p).astype(str))
+    return out
+
+
 def _largest_remainder_1d(total: int, shares: np.ndarray) -> np.ndarray:
     raw = total * shares / shares.sum()
     base = np.floor(raw).astype(int)
@@ -1263,7 +1270,6 @@ def _age_draw(rng, k, young: np.ndarray, bands=(0.22, 0.23, 0.55)):
 
 def build_crimes(seed: int, W: World) -> pl.DataFrame:
     rng = _rng(seed, 6)
-    ncat = len(CATS)
     csp_pop = np.array([W.pop[W.csp_of_lsoa == s].sum() for s in range(5)])
     csp_w = csp_pop / csp_pop.sum() * np.array([CSP_RATE[k] for k in CSP_KEYS])
     csp_w /= csp_w.sum()
@@ -1336,7 +1342,6 @@ def build_crimes(seed: int, W: World) -> pl.DataFrame:
     v_age_school = 11 + rng.integers(0, 7, n)
     v_age = np.where(ctx == SCHOOL, v_age_school, v_age)
     v_age = np.where(ctx == NTE, np.where(young, 18 + rng.integers(0, 7, n), v_age), v_age)
-    child = np.isin(cat, [CI["rape_f16"], CI["rape_f13"], CI["sa_f13"]])
     v_age = np.where(cat == CI["rape_f13"], 5 + rng.integers(0, 8, n), v_age)
     v_age = np.where(cat == CI["sa_f13"], 6 + rng.integers(0, 7, n), v_age)
     v_age = np.where(cat == CI["rape_f16"], 13 + rng.integers(0, 3, n), v_age)
@@ -1405,14 +1410,14 @@ def build_crimes(seed: int, W: World) -> pl.DataFrame:
          ctx == DWELLING,
          ctx == PARK,
          np.isin(ctx, [STREET_C, CLUSTER])],
-        [np.char.add(np.char.add(np.char.add("Outside ", v_name.astype(str)), ", "), np.char.add(np.char.add(v_street.astype(str), ", "), t_name)),
-         np.char.add(np.char.add(v_name.astype(str), ", "), np.char.add(np.char.add(v_street.astype(str), ", "), t_name)),
-         np.char.add("Outside ", v_name.astype(str)),
+        [_cat("Outside ", v_name, ", ", v_street, ", ", t_name),
+         _cat(v_name, ", ", v_street, ", ", t_name),
+         _cat("Outside ", v_name),
          v_name.astype(str),
-         np.where(rng.uniform(0, 1, n) < 0.3, np.char.add("Private dwelling, ", ward_names.astype(str)), ""),
-         np.char.add(ward_names.astype(str), " recreation ground"),
-         np.char.add(np.char.add(loc["street"].astype(str), ", "), t_name)],
-        np.char.add(np.char.add(loc["street"].astype(str), ", "), ward_names.astype(str)))
+         np.where(rng.uniform(0, 1, n) < 0.3, _cat("Private dwelling, ", ward_names), ""),
+         _cat(ward_names, " recreation ground"),
+         _cat(loc["street"], ", ", t_name)],
+        _cat(loc["street"], ", ", ward_names))
 
     # committed_to: blank, a short interval, or a window
     r = rng.uniform(0, 1, n)
@@ -1520,7 +1525,6 @@ AE_METHODS = [  # raw text, share for unmatched attendances
 
 def build_ae(seed: int, W: World, crimes: pl.DataFrame) -> pl.DataFrame:
     rng = _rng(seed, 7)
-    geo = W.geo
     csp_pop = np.array([W.pop[W.csp_of_lsoa == s].sum() for s in range(5)])
     csp_w = csp_pop / csp_pop.sum() * np.array([CSP_RATE[k] for k in CSP_KEYS])
     # unmatched attendances (~80%): not reported to police
@@ -1546,7 +1550,6 @@ def build_ae(seed: int, W: World, crimes: pl.DataFrame) -> pl.DataFrame:
     u_frame = {
         "x": loc["x"], "y": loc["y"], "venue": v, "town": loc["town"], "ctx": ctx,
         "street": loc["street"], "t": t_assault, "age": age, "method": method,
-        "lsoa": loc["lsoa"],
     }
     # matched (~20%): violence with injury recorded by police as well
     c = crimes.filter(
@@ -1561,7 +1564,6 @@ def build_ae(seed: int, W: World, crimes: pl.DataFrame) -> pl.DataFrame:
     m = c[take.tolist()]
     mx = m["easting"].cast(pl.Float64).to_numpy()
     my = m["northing"].cast(pl.Float64).to_numpy()
-    m_lsoa = locate(geo, mx, my)
     m_t = m["committed_from"].str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M").to_numpy().astype("datetime64[m]")
     m_knife = m["knife_or_sharp"].to_numpy() == "Y"
     m_method = np.where(m_knife, rng.choice(["Knife", "Stabbed with knife", "Bladed article", "Broken bottle"], size=n_m),
@@ -1589,7 +1591,6 @@ def build_ae(seed: int, W: World, crimes: pl.DataFrame) -> pl.DataFrame:
     TA = np.concatenate([t_assault, m_t])
     AG = np.concatenate([age, ages_m])
     ME = np.concatenate([method, m_method])
-    L = np.concatenate([u_frame["lsoa"], m_lsoa])
     n = len(X)
     # emergency department: nearest, with some choice
     hx = np.array([[h[3], h[4]] for h in HOSPITALS], dtype=float)
@@ -1612,19 +1613,20 @@ def build_ae(seed: int, W: World, crimes: pl.DataFrame) -> pl.DataFrame:
     kind = np.select([vt == "nightclub", vt == "takeaway"], [" nightclub", " takeaway"], " pub")
     venue_text = np.select(
         [form == 0, form == 1, form == 2, form == 3, form == 4],
-        [np.char.add(np.char.add(np.char.add("outside ", v_name), ", "), v_street),
-         np.char.add(np.char.add(v_name, " "), t_name),
-         np.char.add("inside ", v_name),
-         np.char.lower(np.char.add(np.char.add(v_name, " "), v_street)),
-         np.char.add(np.char.add("near ", v_name), kind)],
-        np.char.add(np.char.add(v_name, ", "), t_name))
+        [_cat("outside ", v_name, ", ", v_street),
+         _cat(v_name, " ", t_name),
+         _cat("inside ", v_name),
+         np.char.lower(_cat(v_name, " ", v_street)),
+         _cat("near ", v_name, kind)],
+        _cat(v_name, ", ", t_name))
     S = S.astype(str)
     other_text = np.select(
         [C == DWELLING, C == PARK, (C == STREET_C) | (C == TRANSPORT)],
-        [rng.choice(np.array(["at home", "friend's house", "home address", "partner's flat", "house party"]), size=n),
+        [rng.choice(np.array(["at home", "friend's house", "home address", "partner's flat",
+                              "house party"]), size=n),
          rng.choice(np.array(["park", "playing fields", "canal towpath", "recreation ground"]), size=n),
-         np.char.add(np.char.add(S, ", "), t_name)],
-        np.char.add(S, np.where(rng.uniform(0, 1, n) < 0.5, " area", "")))
+         _cat(S, ", ", t_name)],
+        _cat(S, np.where(rng.uniform(0, 1, n) < 0.5, " area", "")))
     text = np.where(has_v, venue_text, other_text)
     text = np.where(rng.uniform(0, 1, n) < 0.15, "", text)
     ltype = np.select(
@@ -1839,7 +1841,7 @@ def write_study(out: Path, seed: int) -> dict:
     rurality, rural = build_rurality(geo)
     indicators = build_indicators(seed, geo, lat, rural)
     population = build_population(seed, geo, lat, rural)
-    venues = build_venues(seed, geo, lat)
+    venues = build_venues(seed, geo)
     W = make_world(geo, lat, population, venues)
     crimes = build_crimes(seed, W)
     ae = build_ae(seed, W, crimes)
