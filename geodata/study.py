@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import tomllib
+from datetime import date
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -208,6 +209,7 @@ def load_study(spec: StudySpec, progress: Progress | None = None) -> Study:
     say("Reading crimes", 0.2)
     frames = [_read_crimes(p, ledger) for p in spec.crimes]
     incidents = pl.concat(frames, how="vertical_relaxed") if frames else empty_frame(INCIDENT_SCHEMA)
+    incidents = _quarantine_bad_months(incidents, ledger)
     if areas is not None and incidents.height:
         say("Assigning areas", 0.5)
         incidents = _assign_per_source(incidents, areas, ledger)
@@ -257,6 +259,30 @@ def load_study(spec: StudySpec, progress: Progress | None = None) -> Study:
         notes=notes,
         load_seconds=time.perf_counter() - t0,
     )
+
+
+EARLIEST_MONTH = date(1990, 1, 1)
+
+
+def _quarantine_bad_months(incidents: pl.DataFrame, ledger: Ledger) -> pl.DataFrame:
+    """Months before 1990 or after next month are typos (a two-digit year read as 0022, 2031)."""
+    if incidents.height == 0:
+        return incidents
+    today = date.today()
+    latest = date(today.year + (today.month == 12), today.month % 12 + 1, 1)
+    bad = pl.col("month").is_not_null() & ((pl.col("month") < EARLIEST_MONTH) | (pl.col("month") > latest))
+    rows = incidents.filter(bad)
+    if rows.height == 0:
+        return incidents
+    charged = 0
+    for entry in ledger.sources:
+        if entry.kind in ("crimes", "records"):
+            mine = rows.filter(pl.col("source_file").str.starts_with(entry.path))
+            entry.move_to_quarantine(mine, "month out of range")
+            charged += mine.height
+    if charged != rows.height:  # never drop a row the ledger cannot account for
+        raise AssertionError("rows with out-of-range months belong to no ledger entry")
+    return incidents.filter(~bad)
 
 
 def _assign_per_source(incidents: pl.DataFrame, areas, ledger: Ledger) -> pl.DataFrame:

@@ -25,7 +25,7 @@ from hotspot.grid import Grid
 from hotspot.harm import add_harm
 from hotspot.kde import default_bandwidth, kde_from_counts, kde_pad_cells
 from hotspot.localities import ClusterParams, find_localities
-from hotspot.trend import mann_kendall
+from hotspot.trend import MannKendall, mann_kendall
 from hotspot.weights import grid_weights_for_cells
 
 MARKER_FILTERS = ("domestic_abuse", "knife", "firearm", "corrosive", "county_lines", "hate_crime", "alcohol", "youth", "sexual")
@@ -161,6 +161,34 @@ def build_area_index(hierarchy: pl.DataFrame) -> dict[str, set[str]]:
     return index
 
 
+INCOMPLETE_SHARE = 0.1
+
+
+def complete_months(inc: pl.DataFrame) -> tuple[list[date], list[str]]:
+    """The study's months, less thin leading or trailing months (a partial extract, a stray row).
+
+    A first or last month with fewer than 10% of the median monthly count is treated as
+    incomplete: analyses default to the complete months, and the user is told.
+    """
+    counts = inc.filter(pl.col("month").is_not_null()).group_by("month").len().sort("month")
+    if counts.height == 0:
+        return [], []
+    full = pl.DataFrame({"month": _month_range(counts["month"].min(), counts["month"].max())})
+    counts = full.join(counts, on="month", how="left").with_columns(pl.col("len").fill_null(0))
+    floor = INCOMPLETE_SHARE * float(counts["len"].median())
+    ok = (counts["len"] >= floor).to_numpy()
+    if not ok.any():
+        return counts["month"].to_list(), []
+    first, last = int(np.argmax(ok)), len(ok) - 1 - int(np.argmax(ok[::-1]))
+    notes = [
+        f"{m:%B %Y} has only {n:,} incident{'s' if n != 1 else ''} (median month {counts['len'].median():,.0f}); "
+        "treated as incomplete and left out of the default window."
+        for m, n, keep in zip(counts["month"], counts["len"], range(len(ok)))
+        if keep < first or keep > last
+    ]
+    return counts["month"].to_list()[first : last + 1], notes
+
+
 def prepare(study, definition: str | Definition | None = None, params: Params = Params()) -> Prepared:
     """Classify, weight harm, lay the grid and its weights: everything filters don't change."""
     t0 = time.perf_counter()
@@ -211,8 +239,8 @@ def prepare(study, definition: str | Definition | None = None, params: Params = 
     rows, cols = grid.from_flat(cell_flat)
     W = grid_weights_for_cells(rows, cols, params.radius_cells)
 
-    months = inc["month"].drop_nulls()
-    month_list = _month_range(months.min(), months.max()) if len(months) else []
+    month_list, month_notes = complete_months(inc)
+    notes.extend(month_notes)
     hierarchy = areas.hierarchy if areas is not None else pl.DataFrame(schema={"lsoa_code": pl.Utf8})
     return Prepared(
         study_name=study.name,
@@ -236,10 +264,12 @@ def select(prep: Prepared, filters: Filters) -> tuple[pl.DataFrame, list[str]]:
     """The serious incidents the filters keep, and notes on what the filters could not see."""
     notes: list[str] = []
     inc = prep.incidents.filter(pl.col("serious"))
-    if filters.start:
-        inc = inc.filter(pl.col("month") >= filters.start)
-    if filters.end:
-        inc = inc.filter(pl.col("month") <= filters.end)
+    start = filters.start or (prep.months[0] if prep.months else None)
+    end = filters.end or (prep.months[-1] if prep.months else None)
+    if start:
+        inc = inc.filter(pl.col("month") >= start)
+    if end:
+        inc = inc.filter(pl.col("month") <= end)
     if filters.categories:
         inc = inc.filter(pl.col("categories").list.eval(pl.element().is_in(list(filters.categories))).list.any())
     for m in filters.markers:
@@ -285,10 +315,12 @@ def kde_cells(prep: Prepared, per_cell: np.ndarray, bandwidth: float) -> np.ndar
 def other_incidents(prep: Prepared, filters: Filters) -> pl.DataFrame:
     """Located incidents the definition does not count as serious, in the filters' window."""
     inc = prep.incidents.filter(~pl.col("serious"))
-    if filters.start:
-        inc = inc.filter(pl.col("month") >= filters.start)
-    if filters.end:
-        inc = inc.filter(pl.col("month") <= filters.end)
+    start = filters.start or (prep.months[0] if prep.months else None)
+    end = filters.end or (prep.months[-1] if prep.months else None)
+    if start:
+        inc = inc.filter(pl.col("month") >= start)
+    if end:
+        inc = inc.filter(pl.col("month") <= end)
     return inc
 
 
@@ -391,6 +423,7 @@ def analyse(prep: Prepared, filters: Filters = Filters(), params: Params = Param
     t["emerging"] = time.perf_counter()
 
     loc, cat_mix, loc_monthly = _locality_profiles(prep, inc, loc, months)
+    loc = _locality_patterns(inc, loc, pattern)
     if filters.min_harm > 0 and loc.height:
         loc = loc.filter(pl.col("harm") >= filters.min_harm)
     t["profiles"] = time.perf_counter()
@@ -467,9 +500,10 @@ def _emerging(prep: Prepared, inc: pl.DataFrame, months: list[date], params: Par
     touch[occ] = True
     touch |= (prep.W[:, occ] @ np.ones(len(occ))) > 0
     sub = np.flatnonzero(touch)
-    full = np.zeros((n, T))
-    full[occ] = cube_occ  # cheap: n x T floats; the matvec below only reads occupied rows
-    lag = prep.W[sub] @ full + full[sub]  # closed-neighbourhood sums, (n_sub, T)
+    self_vals = np.zeros((len(sub), T))
+    pos = np.searchsorted(sub, occ)  # every occupied cell is in sub
+    self_vals[pos] = cube_occ
+    lag = prep.W[sub][:, occ] @ cube_occ + self_vals  # closed-neighbourhood sums, (n_sub, T)
     w = np.asarray(prep.W[sub].sum(axis=1)).ravel() + 1.0  # binary weights incl. self
     s1 = cube_occ.sum(axis=0)
     s2 = (cube_occ**2).sum(axis=0)
@@ -486,11 +520,45 @@ def _emerging(prep: Prepared, inc: pl.DataFrame, months: list[date], params: Par
         passing = order <= ranks * params.alpha / n
         thr = order[np.flatnonzero(passing)[-1]] if passing.any() else -1.0
         bins[:, t] = np.where(p[:, t] <= thr, np.sign(z[:, t]), 0).astype(np.int8)
-    trend = mann_kendall(z)
+    # The trend only decides among cells hot (or cold) in >= 90% of steps; test just those.
+    need = np.maximum((bins > 0).sum(axis=1), (bins < 0).sum(axis=1)) >= np.ceil(0.9 * T - 1e-9)
+    part = mann_kendall(z[need])
+    m = len(sub)
+
+    def spread(values, fill):
+        out = np.full(m, fill, dtype=float)
+        out[need] = values
+        return out
+
+    trend = MannKendall(
+        s=spread(part.s, 0).astype(np.int64),
+        var_s=spread(part.var_s, 0.0),
+        z=spread(part.z, 0.0),
+        p=spread(part.p, 1.0),
+        tau=spread(part.tau, np.nan),
+        n=spread(part.n, T).astype(np.int64),
+    )
     codes = classify_emerging(bins, trend=trend, alpha=params.alpha)
     out = np.zeros(n, dtype=np.int8)
     out[sub] = codes
     return out
+
+
+def _locality_patterns(inc: pl.DataFrame, loc: pl.DataFrame, pattern: np.ndarray) -> pl.DataFrame:
+    """Each locality's emerging hot spot pattern: that of its cell with the most harm."""
+    if loc.height == 0:
+        return loc.with_columns(pl.lit(None, dtype=pl.Utf8).alias("pattern"))
+    top = (
+        inc.filter(pl.col("locality_id").is_not_null() & (pl.col("cell") >= 0))
+        .group_by("locality_id", "cell")
+        .agg(pl.col("harm").sum().alias("h"))
+        .sort(["locality_id", "h", "cell"], descending=[False, True, False])
+        .group_by("locality_id", maintain_order=True)
+        .first()
+    )
+    names = category_names(pattern[top["cell"].to_numpy()]).astype(str)
+    top = top.select("locality_id", pl.Series("pattern", names, dtype=pl.Utf8))
+    return loc.join(top, on="locality_id", how="left")
 
 
 def _locality_profiles(prep: Prepared, inc: pl.DataFrame, loc: pl.DataFrame, months: list[date]):

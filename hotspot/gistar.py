@@ -94,7 +94,8 @@ def gi_star_z(x, W) -> np.ndarray:
     if s <= 1e-12 * max(1.0, abs(xbar)):
         return np.zeros(n)
     wi = np.asarray(W.sum(axis=1)).ravel() + 1.0
-    w2 = np.asarray(W.multiply(W).sum(axis=1)).ravel() + 1.0
+    binary = W.nnz == 0 or bool(np.all(W.data == 1.0))
+    w2 = wi if binary else np.asarray(W.multiply(W).sum(axis=1)).ravel() + 1.0
     num = W @ x + x - xbar * wi
     var = (n * w2 - wi * wi) / (n - 1)
     den = s * np.sqrt(np.clip(var, 0.0, None))

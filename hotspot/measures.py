@@ -87,8 +87,11 @@ def _area_filter(prep: Prepared, filters: Filters) -> list[str] | None:
 
 
 def measure_events(prep: Prepared, study_ae: pl.DataFrame | None, measure: str,
-                   filters: Filters = Filters()) -> tuple[pl.DataFrame | None, str | None, list[str]]:
-    """(events with month and lsoa_code, or None; reason when not available; notes) for one measure."""
+                   filters: Filters = Filters(), level: str = "csp") -> tuple[pl.DataFrame | None, str | None, list[str]]:
+    """(events with month and lsoa_code, or None; reason when not available; notes) for one measure.
+
+    `level` only shapes the notes (unlocated A&E attendances matter below force level).
+    """
     inc = prep.incidents
     codes = _area_filter(prep, filters)
     notes: list[str] = []
@@ -101,7 +104,7 @@ def measure_events(prep: Prepared, study_ae: pl.DataFrame | None, measure: str,
         if codes is not None:
             ev = ev.filter(pl.col("lsoa_code").is_in(codes))
         unlocated = ev.filter(pl.col("lsoa_code").is_null()).height
-        if unlocated:
+        if unlocated and level != "force":
             notes.append(f"{unlocated:,} of {ev.height:,} attendances have no location: they count in the force "
                          "total only, so smaller areas are undercounted")
         return ev.select("month", "lsoa_code"), None, notes
@@ -167,7 +170,7 @@ def duty_measures(prep: Prepared, study_ae: pl.DataFrame | None = None, filters=
     frames = []
     wanted = [m for m in MEASURES if measures is None or m.id in measures]
     for m in wanted:
-        ev, reason, mnotes = measure_events(prep, study_ae, m.id, filters)
+        ev, reason, mnotes = measure_events(prep, study_ae, m.id, filters, level)
         head = areas.with_columns(
             pl.lit(m.id).alias("measure"), pl.lit(m.label).alias("label"), pl.lit(m.source).alias("source"),
             pl.lit(m.duty).alias("duty"), pl.lit(reason is None).alias("available"),

@@ -26,6 +26,7 @@ import numpy as np
 import polars as pl
 import shapely
 from pyproj import Transformer
+from scipy import ndimage
 from scipy.spatial import cKDTree
 from shapely.geometry import MultiPoint, Polygon
 
@@ -211,6 +212,12 @@ STREETS = {
     "Bewdley": ["Load Street", "Severn Side North", "High Street"],
 }
 DEFAULT_STREETS = ["High Street", "Church Street", "Market Place", "Station Road"]
+TOWN_XY = np.array([[t[2], t[3]] for t in TOWNS], dtype=float)
+# every town's centre streets in one flat table, for vectorised look-ups
+_TOWN_STREETS = [STREETS.get(t[0], DEFAULT_STREETS) for t in TOWNS]
+STREET_TABLE = np.array([st for sts in _TOWN_STREETS for st in sts])
+STREET_COUNT = np.array([len(sts) for sts in _TOWN_STREETS])
+STREET_START = np.concatenate([[0], np.cumsum(STREET_COUNT)[:-1]])
 
 # Worcester's centre drawn by hand so the hotspot sits around The Foregate and Friar Street.
 WORCESTER_SEGMENTS = {
@@ -418,8 +425,10 @@ def _anchor_district(px: np.ndarray, py: np.ndarray) -> np.ndarray:
     return out
 
 
-def _density(rng, px, py, dist_id):
+def _density(rng, px, py, dist_id, inside, cell):
     """Population density surface (people per pixel): towns, villages and scattered homes."""
+    rows, cols = np.nonzero(inside)  # the pixels px, py in the same (row-major) order
+    shape = inside.shape
     town_rho = np.zeros(len(px))
     best_town = np.full(len(px), -1)
     best_val = np.zeros(len(px))
@@ -440,10 +449,9 @@ def _density(rng, px, py, dist_id):
         rural_rho[inside_d] += 0.45 * rural_pop / len(inside_d)
         nv = max(1, round(rural_pop / 900))
         centres = rng.choice(inside_d, size=nv, replace=False)
-        vil = np.zeros(len(px))
-        for c, m in zip(centres, rng.lognormal(0, 0.6, nv)):
-            near = np.nonzero(np.abs(px - px[c]) + np.abs(py - py[c]) < 2000)[0]
-            vil[near] += m * np.exp(-((px[near] - px[c]) ** 2 + (py[near] - py[c]) ** 2) / (2 * 450.0 ** 2))
+        grid = np.zeros(shape)
+        np.add.at(grid, (rows[centres], cols[centres]), rng.lognormal(0, 0.6, nv))
+        vil = ndimage.gaussian_filter(grid, 450.0 / cell, mode="constant")[rows, cols]
         vil[dist_id != di] = 0
         rural_rho += 0.55 * rural_pop * vil / vil.sum()
     return town_rho + rural_rho, best_town, best_val, rural_rho
@@ -458,7 +466,7 @@ def build_geography(seed: int) -> Geography:
     inside = shapely.contains_xy(outline, gx, gy)
     px, py = gx[inside], gy[inside]
     dist_id = _anchor_district(px, py)
-    rho, best_town, best_val, rural_rho = _density(rng, px, py, dist_id)
+    rho, best_town, best_val, rural_rho = _density(rng, px, py, dist_id, inside, cell)
 
     # seeds: about one LSOA per 1,600 people, drawn from the density within each district
     seeds = []
@@ -520,9 +528,8 @@ def build_geography(seed: int) -> Geography:
     first_in_ward = np.repeat(starts, counts)
     letter = np.arange(len(pts)) - first_in_ward
     prefixes = np.array([DISTRICTS[d].lsoa_prefix for d in dist])
-    lsoa_names = np.array([
-        f"{p} {m:03d}{chr(65 + l)}" for p, m, l in zip(prefixes, msoa_num[ward], letter)
-    ])
+    letters = np.array(list("ABCDEFGHIJ"))
+    lsoa_names = _cat(prefixes, " ", np.char.zfill(msoa_num[ward].astype(str), 3), letters[letter])
     lsoa_codes = np.array([f"E0199{i + 1:04d}" for i in range(len(pts))])
     area = shapely.area(polys) / 1e6
     return Geography(outline, pts, dist, town, polys, area, ward, ward_codes, ward_names,
@@ -861,42 +868,48 @@ COMMON_PUB_NAMES = ("The Swan", "The Red Lion", "The Crown")  # deliberately in 
 
 def build_venues(seed: int, geo: Geography) -> pl.DataFrame:
     rng = _rng(seed, 5)
-    rows = {k: [] for k in ("name", "type", "e", "n", "town", "street", "centre", "street_w")}
+    blocks: list[pl.DataFrame] = []
+    road_first, road_second = np.array(ROAD_FIRST), np.array(ROAD_SECOND)
 
-    def add(name, typ, e, n, town, street, centre, sw):
-        rows["name"].append(name), rows["type"].append(typ), rows["e"].append(e)
-        rows["n"].append(n), rows["town"].append(town), rows["street"].append(street)
-        rows["centre"].append(centre), rows["street_w"].append(sw)
+    def block(names, typ, place, town):
+        x, y, street, w = place
+        blocks.append(pl.DataFrame({
+            "name": np.asarray(names, dtype=str), "type": typ, "e": x, "n": y, "town": town,
+            "street": street, "centre": w > 0, "street_w": w,
+        }))
 
     pools = _name_pools(rng)
     used = {k: 0 for k in pools}
     for ti, (tname, dkey, e, n, pop, nte, sp) in enumerate(TOWNS):
         R = town_radius(pop, sp)
         segs = _street_segments(rng, tname, e, n, pop)
-        sw = np.array([s[3] for s in segs])
+        seg_name = np.array([sg[0] for sg in segs])
+        seg_a = np.array([sg[1] for sg in segs], dtype=float)
+        seg_b = np.array([sg[2] for sg in segs], dtype=float)
+        seg_w = np.array([sg[3] for sg in segs])
 
         def on_street(k, top_only=False):
-            w = sw.copy()
-            if top_only:
-                w = np.where(np.arange(len(w)) < 3, w, 0.0)
+            """k points along the town-centre streets (weighted), a few metres either side."""
+            w = np.where(np.arange(len(seg_w)) < 3, seg_w, 0.0) if top_only else seg_w
             j = rng.choice(len(segs), size=k, p=w / w.sum())
-            t = rng.uniform(0, 1, k)
-            perp = rng.uniform(-14, 14, k)
-            out = []
-            for jj, tt, pp in zip(j, t, perp):
-                nm, a, b, wgt = segs[jj]
-                dx, dy = b[0] - a[0], b[1] - a[1]
-                L = math.hypot(dx, dy)
-                out.append((a[0] + tt * dx - pp * dy / L, a[1] + tt * dy + pp * dx / L, nm, wgt))
-            return out
+            t = rng.uniform(0, 1, k)[:, None]
+            perp = rng.uniform(-14, 14, k)[:, None]
+            d = seg_b[j] - seg_a[j]
+            normal = np.column_stack([-d[:, 1], d[:, 0]]) / np.hypot(d[:, 0], d[:, 1])[:, None]
+            xy = seg_a[j] + t * d + perp * normal
+            return xy[:, 0], xy[:, 1], seg_name[j], seg_w[j]
 
         def suburban(k):
+            """k points in the town's residential ring, on made-up residential streets."""
             r = R * (0.35 + 0.6 * rng.uniform(0, 1, k))
             th = rng.uniform(0, 2 * np.pi, k)
-            fi = rng.integers(0, len(ROAD_FIRST), k)
-            si = rng.integers(0, len(ROAD_SECOND), k)
-            return [(e + rr * math.cos(t), n + rr * math.sin(t), f"{ROAD_FIRST[a]} {ROAD_SECOND[b]}", 0.0)
-                    for rr, t, a, b in zip(r, th, fi, si)]
+            street = _cat(road_first[rng.integers(0, len(ROAD_FIRST), k)], " ",
+                          road_second[rng.integers(0, len(ROAD_SECOND), k)])
+            return e + r * np.cos(th), n + r * np.sin(th), street, np.zeros(k)
+
+        def both(kc, k, top_only=False):
+            a_, b_ = on_street(kc, top_only), suburban(k - kc)
+            return tuple(np.concatenate([p, q]) for p, q in zip(a_, b_))
 
         counts = {
             "pub": max(1, round(pop / 2600)),
@@ -912,50 +925,48 @@ def build_venues(seed: int, geo: Geography) -> pl.DataFrame:
         for typ, k in counts.items():
             if k == 0:
                 continue
+            pool = pools[typ]
             if typ in ("off_licence", "late_night_shop"):  # chains: names repeat across towns
-                names = [pools[typ][(used[typ] + j) % len(pools[typ])] for j in range(k)]
+                names = [pool[(used[typ] + j) % len(pool)] for j in range(k)]
             else:
-                names = pools[typ][used[typ]:used[typ] + k]
+                names = pool[used[typ]:used[typ] + k]
                 if len(names) < k:
                     raise RuntimeError(f"venue name pool for {typ} is too small")
             used[typ] += k
-            kc = round(k * centre_share[typ])
-            places = on_street(kc, top_only=typ == "nightclub") + suburban(k - kc)
-            for nm, (x, y, st, wgt) in zip(names, places):
-                add(nm, typ, x, y, tname, st, wgt > 0, wgt)
+            block(names, typ, both(round(k * centre_share[typ]), k, typ == "nightclub"), tname)
         if NIGHTCLUBS.get(tname, 0):
-            (x, y, st, wgt), = on_street(1, top_only=True)
-            add(f"{st} taxi rank", "taxi_rank", x, y, tname, st, True, wgt)
+            place = on_street(1, top_only=True)
+            block([f"{place[2][0]} taxi rank"], "taxi_rank", place, tname)
         if pop >= 25000:
-            (x, y, st, wgt), = on_street(1)
-            add(f"{PLACE_FIRST[ti % len(PLACE_FIRST)]}gate Shopping Centre", "shopping_centre",
-                x, y, tname, st, True, wgt)
+            block([f"{PLACE_FIRST[ti % len(PLACE_FIRST)]}gate Shopping Centre"], "shopping_centre",
+                  on_street(1), tname)
         if pop >= 15000:
-            (x, y, st, wgt), = on_street(1)
-            add(f"{tname} bus station", "bus_station", x, y, tname, st, True, wgt)
+            block([f"{tname} bus station"], "bus_station", on_street(1), tname)
         if pop >= 4000:
             ns = max(1, round(pop / 8500))
             saints = [SAINTS[i] for i in rng.permutation(len(SAINTS))]
-            for j, (x, y, st, _w) in enumerate(suburban(ns)):
-                pat = SCHOOL_PATTERNS[j % len(SCHOOL_PATTERNS)] if j else SCHOOL_PATTERNS[0]
-                nm = pat.format(t=tname if j < 3 else f"{tname} {['North', 'South', 'East', 'West'][j % 4]}",
-                                s=saints[j % len(saints)])
-                add(nm, "school", x, y, tname, st, False, 0.0)
+            names = [SCHOOL_PATTERNS[j % len(SCHOOL_PATTERNS)].format(
+                t=tname if j < 3 else f"{tname} {['North', 'South', 'East', 'West'][j % 4]}",
+                s=saints[j % len(saints)]) for j in range(ns)]
+            block(names, "school", suburban(ns), tname)
     for nm, tname, x, y in TRAIN_STATIONS:
-        add(nm, "train_station", float(x), float(y), tname, "Station Approach", True, 0.0)
+        block([nm], "train_station", (np.array([x], float), np.array([y], float),
+                                      np.array(["Station Approach"]), np.zeros(1)), tname)
     for _code, nm, tname, x, y in HOSPITALS:
-        add(nm, "hospital", float(x), float(y), tname, "", False, 0.0)
-
+        block([nm], "hospital", (np.array([x], float), np.array([y], float), np.array([""]),
+                                 np.zeros(1)), tname)
+    df = pl.concat(blocks).with_row_index("vi")
     # a few common pub names recur in several towns (real venue files have this too)
-    pub_idx = [i for i, t in enumerate(rows["type"]) if t == "pub"]
-    for j, name in enumerate(COMMON_PUB_NAMES * 3):
-        rows["name"][pub_idx[(j * 37 + 11) % len(pub_idx)]] = name
-    df = pl.DataFrame(rows)
+    pubs = df.filter(pl.col("type") == "pub")["vi"].to_numpy()
+    common = pl.DataFrame({"vi": pubs[(np.arange(9) * 37 + 11) % len(pubs)],
+                           "_common": list(COMMON_PUB_NAMES) * 3}).unique("vi", keep="last")
+    df = (df.join(common, on="vi", how="left", maintain_order="left")
+          .with_columns(pl.coalesce("_common", "name").alias("name")).drop("_common", "vi"))
     # keep venues inside the partnership; snap stragglers to their town centre
     x = df["e"].to_numpy().round()
     y = df["n"].to_numpy().round()
     lsoa = locate(geo, x, y)
-    tc = np.array([[TOWNS[TIDX[t]][2], TOWNS[TIDX[t]][3]] for t in df["town"].to_list()])
+    tc = TOWN_XY[df["town"].replace_strict(TIDX, return_dtype=pl.Int64).to_numpy()]
     bad = lsoa < 0
     x[bad], y[bad] = tc[bad, 0], tc[bad, 1]
     lsoa = locate(geo, x, y)
@@ -1001,9 +1012,8 @@ SEASON = np.array([1.0, 1.05, 1.1, 1.15, 1.1, 1.0, 0.98, 0.93, 1.04, 0.9, 0.85, 
 
 def month_start(m: np.ndarray) -> np.ndarray:
     """Month index (0 = April 2021) -> datetime64[D] of the first day."""
-    y = START_YEAR + (START_MONTH - 1 + m) // 12
-    mo = (START_MONTH - 1 + m) % 12 + 1
-    return (np.array([f"{a:04d}-{b:02d}" for a, b in zip(y, mo)], dtype="datetime64[M]")).astype("datetime64[D]")
+    first = np.datetime64(f"{START_YEAR:04d}-{START_MONTH:02d}", "M")
+    return (first + np.asarray(m).astype("timedelta64[M]")).astype("datetime64[D]")
 
 
 def sample_times(rng, month: np.ndarray, ctx: np.ndarray) -> np.ndarray:
@@ -1043,6 +1053,7 @@ class World:
     v_xy: np.ndarray
     v_centre: np.ndarray
     v_streetw: np.ndarray
+    v_nte: np.ndarray            # base night-time weight of each venue's type
 
 
 def make_world(geo, lat, pop_df, venues) -> World:
@@ -1053,7 +1064,9 @@ def make_world(geo, lat, pop_df, venues) -> World:
     return World(
         geo=geo, lat=lat, pop=pop_df["total_population"].to_numpy().astype(float),
         csp_of_lsoa=csp_of_lsoa, venues=venues, v_csp=csp_of_lsoa[v_lsoa],
-        v_type=venues["type"].to_numpy(), v_town=np.array([TIDX[t] for t in venues["town"].to_list()]),
+        v_type=venues["type"].to_numpy(),
+        v_town=venues["town"].replace_strict(TIDX, return_dtype=pl.Int64).to_numpy(),
+        v_nte=venues["type"].replace_strict(NTE_TYPE_W, default=0.0, return_dtype=pl.Float64).to_numpy(),
         v_xy=np.column_stack([venues["easting"].to_numpy(), venues["northing"].to_numpy()]).astype(float),
         v_centre=venues["centre"].to_numpy(), v_streetw=venues["street_w"].to_numpy(),
     )
@@ -1089,9 +1102,8 @@ def place_events(rng, W: World, ctx: np.ndarray, csp: np.ndarray, year: np.ndarr
                     continue
                 if c in (NTE, RETAIL, TRANSPORT, SCHOOL):
                     if c == NTE:
-                        ok = (W.v_csp == s) & np.isin(W.v_type, list(NTE_TYPE_W))
-                        base = np.array([NTE_TYPE_W.get(t, 0) for t in W.v_type])
-                        w = base * tnte[W.v_town] ** 1.6 * np.where(W.v_centre, 1.0 + W.v_streetw, 0.35)
+                        ok = (W.v_csp == s) & (W.v_nte > 0)
+                        w = W.v_nte * tnte[W.v_town] ** 1.6 * np.where(W.v_centre, 1.0 + W.v_streetw, 0.35)
                     elif c == RETAIL:
                         ok = (W.v_csp == s) & np.isin(W.v_type, ["takeaway", "off_licence", "late_night_shop", "shopping_centre"])
                         w = np.sqrt(tpop[W.v_town]) * 1.0
@@ -1120,15 +1132,13 @@ def place_events(rng, W: World, ctx: np.ndarray, csp: np.ndarray, year: np.ndarr
                         tc = np.array([i for i, tt in enumerate(TOWNS) if CSP_KEYS.index(DISTRICTS[DKEY[tt[1]]].csp) == s])
                         tw = tpop[tc] * tnte[tc]
                         t = _choose(rng, tc, tw, k)
-                        cx = np.array([TOWNS[i][2] for i in t], dtype=float)
-                        cy = np.array([TOWNS[i][3] for i in t], dtype=float)
+                        cx, cy = TOWN_XY[t, 0], TOWN_XY[t, 1]
                         sd = 320.0
                     town[idx] = t
                     x[idx] = cx + rng.normal(0, sd, k)
                     y[idx] = cy + rng.normal(0, sd, k)
-                    sts = [STREETS.get(TOWNS[i][0], DEFAULT_STREETS) for i in t]
                     pick = rng.integers(0, 1000, k)
-                    street_name[idx] = [st[p % len(st)] for st, p in zip(sts, pick)]
+                    street_name[idx] = STREET_TABLE[STREET_START[t] + pick % STREET_COUNT[t]]
                 else:  # DWELLING, STREET_R, PARK: a point in an LSOA
                     cand = np.nonzero(W.csp_of_lsoa == s)[0]
                     if c == DWELLING:
@@ -1143,7 +1153,7 @@ def place_events(rng, W: World, ctx: np.ndarray, csp: np.ndarray, year: np.ndarr
                     y[idx] = geo.seeds[li, 1] + rng.normal(0, 1, k) * scale[li]
                     fi = rng.integers(0, len(ROAD_FIRST), k)
                     si = rng.integers(0, len(ROAD_SECOND), k)
-                    street_name[idx] = [f"{ROAD_FIRST[a]} {ROAD_SECOND[b]}" for a, b in zip(fi, si)]
+                    street_name[idx] = _cat(np.array(ROAD_FIRST)[fi], " ", np.array(ROAD_SECOND)[si])
     # whole metres; the point must lie in the planned CSP, else fall back to a safe point
     x = np.round(x)
     y = np.round(y)
@@ -1155,8 +1165,7 @@ def place_events(rng, W: World, ctx: np.ndarray, csp: np.ndarray, year: np.ndarr
     x[fb_l] = np.round(geo.seeds[lsoa_pick[fb_l], 0])
     y[fb_l] = np.round(geo.seeds[lsoa_pick[fb_l], 1])
     fb_t = bad & (venue < 0) & (lsoa_pick < 0)
-    x[fb_t] = [TOWNS[i][2] for i in town[fb_t]]
-    y[fb_t] = [TOWNS[i][3] for i in town[fb_t]]
+    x[fb_t], y[fb_t] = TOWN_XY[town[fb_t], 0], TOWN_XY[town[fb_t], 1]
     li = locate(geo, x, y)
     return {"x": x, "y": y, "venue": venue, "lsoa": li, "town": town, "street": street_name}
 
@@ -1295,10 +1304,11 @@ def build_crimes(seed: int, W: World) -> pl.DataFrame:
         per_csp -= np.bincount(hc[hk], minlength=5)
         mix_keys = list(KNIFE_MIX)
         mix_p = np.array([KNIFE_MIX[k] for k in mix_keys])
+        mix_ci = np.array([CI[k] for k in mix_keys])
         for s in range(5):
             k = max(0, per_csp[s])
             kc = rng.choice(len(mix_keys), size=k, p=mix_p / mix_p.sum())
-            cat_l.append(np.array([CI[mix_keys[i]] for i in kc], dtype=int))
+            cat_l.append(mix_ci[kc])
             csp_l.append(np.full(k, s)), yr_l.append(np.full(k, yr)), knife_l.append(np.ones(k, bool))
     cat = np.concatenate(cat_l).astype(int)
     year = np.concatenate(yr_l).astype(int)
@@ -1397,7 +1407,7 @@ def build_crimes(seed: int, W: World) -> pl.DataFrame:
     ward_names = np.array(W.geo.ward_names)[W.geo.ward[np.maximum(loc["lsoa"], 0)]]
     outside = rng.uniform(0, 1, n) < 0.45
     has_v = loc["venue"] >= 0
-    vlabel = np.array([CONTEXT_LABEL.get(t, "Other") for t in v_type])
+    vlabel = pl.Series(v_type).replace_strict(CONTEXT_LABEL, default="Other").to_numpy()
     ltype = np.select(
         [has_v & (ctx == NTE) & outside, has_v & (ctx == SCHOOL) & outside, has_v,
          ctx == DWELLING, ctx == PARK, ctx == CLUSTER],
@@ -1578,8 +1588,7 @@ def build_ae(seed: int, W: World, crimes: pl.DataFrame) -> pl.DataFrame:
     m_venue = np.where((dist < 60) & np.isin(W.v_type[vi], list(NTE_TYPE_W)), vi, -1)
     m_ctx = np.where(m_venue >= 0, NTE, m_ctx)
     m_town = np.where(m_venue >= 0, W.v_town[np.maximum(m_venue, 0)], -1)
-    desc_m = m["location_description"].to_numpy()
-    street_m = np.array([d.split(",")[0] if d else "" for d in desc_m], dtype=object)
+    street_m = m["location_description"].fill_null("").str.split(",").list.first().to_numpy()
     ages_m = m["victim_age"].cast(pl.Int64).to_numpy()
     # put together
     X = np.concatenate([u_frame["x"], mx])

@@ -1,77 +1,383 @@
-"""The Textual workbench (shell): loads the study off the UI thread and shows its ledger."""
+"""The Textual workbench: overview, areas, hotspots, coverage gaps, briefing and data screens.
+
+The first screen paints at once; the study is loaded and prepared in a thread worker after the
+first paint, with progress in the overview. Filters re-run the analysis in an exclusive thread
+worker (the engine caches each filter set on the Prepared object), so the UI never blocks.
+Every action has a key and a command-palette entry (ctrl+p); `?` lists the keys.
+
+Nothing here computes statistics: screens ask `hotspot.*` (and the briefing/export modules)
+and only lay results out. Every data string shown goes through `svtui.safe`.
+"""
 from __future__ import annotations
 
+import os
+import signal
+import threading
+from datetime import date
+from typing import Any
+
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
+from textual.reactive import reactive
+from textual.worker import get_current_worker
 
-from svtui.safe import markup_safe, text
+from svtui.safe import plain
 
 
-class SvtuiApp(App):
+def _overview():
+    from svtui.screens.overview import OverviewScreen
+
+    return OverviewScreen()
+
+
+def _areas():
+    from svtui.screens.areas import AreasScreen
+
+    return AreasScreen()
+
+
+def _hotspots():
+    from svtui.screens.hotspots import HotspotsScreen
+
+    return HotspotsScreen()
+
+
+def _gaps():
+    from svtui.screens.gaps import GapsScreen
+
+    return GapsScreen()
+
+
+def _briefing():
+    from svtui.screens.briefing import BriefingScreen
+
+    return BriefingScreen()
+
+
+def _data():
+    from svtui.screens.data import DataScreen
+
+    return DataScreen()
+
+
+def _commands():
+    from svtui.screens.palette import WorkbenchCommands
+
+    return WorkbenchCommands
+
+
+class SvtuiApp(App[int]):
+    """The serious-violence hotspot workbench."""
+
     TITLE = "svtui"
     SUB_TITLE = "serious-violence hotspot workbench"
-    BINDINGS = [Binding("q", "quit", "Quit")]
-    CSS = """
-    #status { height: auto; padding: 0 1; }
-    #ledger { height: 1fr; }
-    """
+    CSS_PATH = "svtui.tcss"
+    ENABLE_COMMAND_PALETTE = True
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+    COMMANDS = App.COMMANDS | {_commands}
+    MODES = {
+        "overview": _overview,
+        "areas": _areas,
+        "hotspots": _hotspots,
+        "gaps": _gaps,
+        "briefing": _briefing,
+        "data": _data,
+    }
+    DEFAULT_MODE = "overview"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
-    def __init__(self, spec) -> None:
+    BINDINGS = [
+        Binding("1", "switch_mode('overview')", "Overview", show=False),
+        Binding("2", "switch_mode('areas')", "Areas", show=False),
+        Binding("3", "switch_mode('hotspots')", "Hotspots", show=False),
+        Binding("4", "switch_mode('gaps')", "Gaps", show=False),
+        Binding("5", "switch_mode('briefing')", "Briefing", show=False),
+        Binding("6", "switch_mode('data')", "Data", show=False),
+        Binding("f", "filters", "Filters"),
+        Binding("n", "toggle_night", "Night only", show=False),
+        Binding("x", "reset_filters", "Clear filters", show=False),
+        Binding("question_mark,f1", "help", "Keys", key_display="?"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    busy: reactive[str] = reactive("")
+    generation: reactive[int] = reactive(0)
+
+    def __init__(self, spec=None, *, study=None, prep=None, params=None, animations: bool = True) -> None:
         super().__init__()
         self.spec = spec
-        self.study = None
+        self.study = study
+        self.prep = prep
+        self.params = params
+        self.analysis = None
+        self.filters = None
+        self.load_error: str | None = None
+        self.load_message = "Starting…"
+        self.load_fraction = 0.0
+        self.selected_locality: str | None = None
+        self.selected_area: tuple[str, str] | None = None  # (level, code)
+        self.brief_subject: tuple[str, str] | None = None  # ("locality", id) or (level, code)
+        self.pending: tuple[str, str] | None = None
+        self.cache: dict[Any, Any] = {}
+        self._analysis_lock = threading.Lock()
+        self._hangup_timer: threading.Timer | None = None
+        if not animations:
+            self.animation_level = "none"
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        with Vertical():
-            yield Static("Loading…", id="status")
-            yield ProgressBar(total=1.0, id="progress", show_eta=False)
-            yield DataTable(id="ledger", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+    # -- study facts the screens use -------------------------------------------------------------
+    @property
+    def synthetic(self) -> bool:
+        if self.study is not None:
+            return bool(self.study.synthetic)
+        return bool(getattr(self.spec, "synthetic", False))
 
+    @property
+    def study_name(self) -> str:
+        if self.study is not None:
+            return self.study.name
+        return getattr(self.spec, "name", "") or "study"
+
+    @property
+    def ready(self) -> bool:
+        return self.analysis is not None
+
+    def filter_summary(self) -> str:
+        f = self.filters
+        if f is None:
+            return ""
+        parts = []
+        if f.start or f.end:
+            a = f.start.strftime("%b %Y") if f.start else "start"
+            b = f.end.strftime("%b %Y") if f.end else "end"
+            parts.append(f"{a} – {b}")
+        if f.categories:
+            labels = {c.id: c.label for c in self.prep.definition.categories} if self.prep else {}
+            parts.append("categories: " + ", ".join(labels.get(c, c) for c in f.categories))
+        if f.markers:
+            parts.append("markers: " + ", ".join(m.replace("_", " ") for m in f.markers))
+        if f.night_time:
+            parts.append("night-time only (21:00–03:59)")
+        if f.min_harm:
+            parts.append(f"harm ≥ {f.min_harm:,.0f}")
+        if f.areas:
+            parts.append("areas: " + ", ".join(f.areas))
+        return " · ".join(parts) if parts else "none — all serious violence in the study"
+
+    # -- start-up ----------------------------------------------------------------------------
     def on_mount(self) -> None:
-        self.load()
+        self._install_signal_handlers()
+        # Load after the first paint, so the first screen shows at once.
+        self.call_after_refresh(self._start)
 
-    @work(thread=True, exclusive=True)
+    def _start(self) -> None:
+        if self.study is not None and self.prep is not None:
+            from hotspot.analysis import Filters
+
+            self.filters = Filters()
+            self.busy = "Finding hotspots"
+            self.run_analysis(self.filters)
+        else:
+            self.load()
+
+    def _progress(self, message: str, fraction: float) -> None:
+        self.load_message = message
+        self.load_fraction = fraction
+        self.busy = message
+        screen = self.screen
+        if hasattr(screen, "show_progress"):
+            screen.show_progress(message, fraction)
+
+    def _safe_call(self, fn, *args) -> None:
+        """call_from_thread that gives up quietly when the app has gone."""
+        try:
+            self.call_from_thread(fn, *args)
+        except RuntimeError:
+            pass
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load(self) -> None:
-        from geodata.errors import SourceError
-        from geodata.study import load_study
+        worker = get_current_worker()
+        try:
+            from geodata.errors import SourceError
+        except Exception:  # noqa: BLE001
+            SourceError = Exception  # noqa: N806
+        try:
+            from geodata.study import load_study
 
-        def progress(msg: str, frac: float) -> None:
-            self.call_from_thread(self._progress, msg, frac)
+            study = load_study(self.spec, progress=lambda m, f: self._safe_call(self._progress, m, 0.75 * f))
+            if worker.is_cancelled:
+                return
+            self._safe_call(self._progress, "Classifying incidents and laying the grid", 0.8)
+            from hotspot.analysis import Filters, Params, analyse, prepare
+
+            params = self.params or Params()
+            prep = prepare(study, params=params)
+            if worker.is_cancelled:
+                return
+            self._safe_call(self._progress, "Finding hotspots (Gi*, clusters, trends)", 0.9)
+            analysis = analyse(prep, Filters(), params)
+        except SourceError as exc:
+            self._safe_call(self._load_failed, str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001  (one line on screen, never a traceback)
+            if os.environ.get("SVTUI_DEBUG"):
+                raise
+            self._safe_call(self._load_failed, f"internal error: {type(exc).__name__}: {exc}")
+            return
+        if not worker.is_cancelled:
+            self._safe_call(self._loaded, study, prep, params, Filters(), analysis)
+
+    def _load_failed(self, message: str) -> None:
+        self.load_error = message
+        self.busy = ""
+        self.generation += 1
+        self._refresh_screen()
+
+    def _loaded(self, study, prep, params, filters, analysis) -> None:
+        self.study, self.prep, self.params = study, prep, params
+        self.filters = filters
+        self._set_analysis(analysis)
+
+    # -- analysis ------------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="analysis", exit_on_error=False)
+    def run_analysis(self, filters) -> None:
+        worker = get_current_worker()
+        from hotspot.analysis import Params, analyse
+
+        with self._analysis_lock:  # one analysis at a time on 2 cores; stale ones are dropped
+            if worker.is_cancelled:
+                return
+            try:
+                analysis = analyse(self.prep, filters, self.params or Params())
+            except Exception as exc:  # noqa: BLE001
+                if not worker.is_cancelled:
+                    self._safe_call(self._analysis_failed, f"{type(exc).__name__}: {exc}")
+                return
+        if not worker.is_cancelled:
+            self._safe_call(self._analysed, filters, analysis)
+
+    def _analysed(self, filters, analysis) -> None:
+        self.filters = filters
+        self._set_analysis(analysis)
+
+    def _analysis_failed(self, message: str) -> None:
+        self.busy = ""
+        self.notify(message, title="Analysis failed", severity="error", timeout=10, markup=False)
+
+    def _set_analysis(self, analysis) -> None:
+        if self.params is None:
+            self.params = analysis.params
+        self.analysis = analysis
+        self.busy = ""
+        ids = set(analysis.localities["locality_id"].to_list()) if analysis.localities.height else set()
+        if self.selected_locality not in ids:
+            self.selected_locality = None
+        self.generation += 1
+        self._refresh_screen()
+
+    def _refresh_screen(self) -> None:
+        screen = self.screen
+        if hasattr(screen, "_maybe_refresh"):
+            screen._maybe_refresh()
+        else:  # a modal on top: refresh the screen beneath it
+            for s in reversed(self.screen_stack):
+                if hasattr(s, "_maybe_refresh"):
+                    s._maybe_refresh()
+                    break
+
+    def apply_filters(self, filters) -> None:
+        """Re-run the analysis with `filters` (in a worker; cached per filter set)."""
+        if self.prep is None:
+            self.notify("The study is still loading.", severity="warning")
+            return
+        if filters == self.filters and self.analysis is not None:
+            return
+        self.busy = "Re-running the analysis for the new filters"
+        self.run_analysis(filters)
+
+    # -- actions ---------------------------------------------------------------------------------
+    def action_filters(self) -> None:
+        if self.prep is None:
+            self.notify("The study is still loading.", severity="warning")
+            return
+        from svtui.screens.filters import FiltersScreen
+
+        def chosen(filters) -> None:
+            if filters is not None:
+                self.apply_filters(filters)
+
+        self.push_screen(FiltersScreen(self.prep, self.filters), chosen)
+
+    def action_toggle_night(self) -> None:
+        if self.filters is None:
+            return
+        from dataclasses import replace
+
+        self.apply_filters(replace(self.filters, night_time=not self.filters.night_time))
+
+    def action_reset_filters(self) -> None:
+        if self.filters is None:
+            return
+        from hotspot.analysis import Filters
+
+        self.apply_filters(Filters())
+
+    def action_help(self) -> None:
+        from svtui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+            return
+        self.push_screen(HelpScreen())
+
+    def jump_to(self, kind: str, key: str) -> None:
+        """Open the area browser at an area, or the hotspot table at a hotspot."""
+        self.pending = (kind, key)
+        target = "hotspots" if kind == "locality" else "areas"
+        if self.current_mode == target:
+            self.screen.consume_pending()
+        else:
+            self.switch_mode(target)
+
+    def brief(self, subject: tuple[str, str]) -> None:
+        """Open the briefing for ("locality", id) or (level, code)."""
+        self.brief_subject = subject
+        self.pending = ("brief", "")
+        if self.current_mode == "briefing":
+            self.screen.consume_pending()
+        else:
+            self.switch_mode("briefing")
+
+    # -- terminal going away -------------------------------------------------------------------
+    def _install_signal_handlers(self) -> None:
+        if self.is_headless or threading.current_thread() is not threading.main_thread():
+            return
+        import asyncio
 
         try:
-            study = load_study(self.spec, progress=progress)
-        except SourceError as exc:
-            self.call_from_thread(self._failed, str(exc))
-            return
-        self.call_from_thread(self._loaded, study)
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGHUP, signal.SIGTERM):
+                loop.add_signal_handler(sig, self._hangup, sig)
+        except (NotImplementedError, RuntimeError, ValueError, AttributeError):
+            pass
 
-    def _progress(self, msg: str, frac: float) -> None:
-        self.query_one("#status", Static).update(markup_safe(msg))
-        self.query_one("#progress", ProgressBar).update(progress=frac)
-
-    def _failed(self, message: str) -> None:
-        self.query_one("#status", Static).update("[b red]Could not load the study:[/] " + markup_safe(message, 400))
-
-    def _loaded(self, study) -> None:
-        self.study = study
-        badge = " [reverse b] SYNTHETIC [/]" if study.synthetic else ""
-        rng = study.months
-        window = f"{rng[0]:%b %Y} – {rng[1]:%b %Y}" if rng else "no incidents"
-        self.query_one("#status", Static).update(
-            f"[b]{markup_safe(study.name)}[/]{badge}\n{study.incidents.height:,} incidents · {window}"
-        )
-        self.query_one("#progress", ProgressBar).display = False
-        table = self.query_one("#ledger", DataTable)
-        table.add_columns("kind", "source", "read", "accepted", "quarantined")
-        for s in study.ledger.sources:
-            table.add_row(text(s.kind), text(s.path.rsplit("/", 1)[-1], 60), f"{s.read:,}", f"{s.accepted:,}", f"{s.n_quarantined:,}")
+    def _hangup(self, sig=signal.SIGHUP) -> None:
+        """The terminal went away (SIGHUP) or we were told to stop: exit, and make sure of it."""
+        code = 128 + int(sig)
+        if self._hangup_timer is None:
+            # If a clean exit cannot finish (the tty is gone, writes block), stop hard.
+            self._hangup_timer = threading.Timer(3.0, os._exit, args=(code,))
+            self._hangup_timer.daemon = True
+            self._hangup_timer.start()
+        self.exit(return_code=code)
 
 
 def run_app(spec) -> int:
-    SvtuiApp(spec).run()
-    return 0
+    app = SvtuiApp(spec)
+    app.run()
+    return app.return_code or 0
+
+
+__all__ = ["SvtuiApp", "run_app", "plain", "date"]

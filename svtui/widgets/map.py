@@ -262,6 +262,8 @@ def rasterise(
     show_venues: bool = True,
     selected: int | None = None,
     labels: bool = True,
+    highlight: np.ndarray | None = None,
+    lsoa_max_width_m: float = 40_000.0,
 ) -> Canvas:
     """Draw `scene` seen through `view` onto a cols x rows character canvas."""
     W, H = cols * 2, rows * 4
@@ -360,7 +362,8 @@ def rasterise(
                     bg[ri, ci] = code
 
     # Lines and points, lowest priority first (maximum.at keeps the highest).
-    draw_segments(scene.lsoa_segments, FG_LSOA)
+    if W * s <= lsoa_max_width_m:  # LSOA lines only where they do not fill the view
+        draw_segments(scene.lsoa_segments, FG_LSOA)
     draw_segments(scene.area_segments, FG_AREA)
     if show_incidents:
         draw_points(scene.incidents_xy, FG_INCIDENT)
@@ -368,6 +371,8 @@ def rasterise(
         draw_points(scene.venues_xy, FG_VENUE)
     for i in range(len(scene.hotspots)):
         draw_segments(scene.hotspot_segments(i), FG_SELECTED if i == selected else FG_HOTSPOT)
+    if highlight is not None:
+        draw_segments(highlight, FG_SELECTED)
 
     if labels:
         for i, (_id, lab, geom, _tier) in enumerate(scene.hotspots):
@@ -455,6 +460,7 @@ class MapView(Widget, can_focus=True):
         self.scene: MapScene | None = None
         self.view: View | None = None
         self.selected: int | None = None
+        self.highlight: np.ndarray | None = None
         self._focus_bounds = None
         self._strips: list[Strip] | None = None
         self._strips_key = None
@@ -479,6 +485,13 @@ class MapView(Widget, can_focus=True):
                 pad = max(maxx - minx, maxy - miny, 400.0) * 1.5
                 cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
                 self._set_view(fit_view((cx - pad, cy - pad, cx + pad, cy + pad), *self._canvas_size()))
+        self._invalidate()
+
+    def set_highlight(self, segments: np.ndarray | None, bounds=None) -> None:
+        """Outline an area (segments in BNG) and zoom to `bounds` if given."""
+        self.highlight = segments
+        if bounds is not None:
+            self.zoom_to(bounds)
         self._invalidate()
 
     def zoom_to(self, bounds) -> None:
@@ -580,6 +593,7 @@ class MapView(Widget, can_focus=True):
             show_incidents=self.show_incidents,
             show_venues=self.show_venues,
             selected=self.selected,
+            highlight=self.highlight,
         )
         strips = canvas_strips(canvas, self._no_color())
         strips.append(self._legend_strip(cols))
@@ -628,11 +642,13 @@ class MapView(Widget, can_focus=True):
             segs = [Segment(bar.rjust(cols), Style(bold=True))]
         return Strip(segs).adjust_cell_length(cols)
 
+    def _key(self):
+        return (self.size, self.view, self.shading, self.show_incidents, self.show_venues, self.selected, id(self.scene), id(self.highlight))
+
     def render_line(self, y: int) -> Strip:
-        key = (self.size, self.view, self.shading, self.show_incidents, self.show_venues, self.selected, id(self.scene))
-        if self._strips is None or self._strips_key != key:
+        if self._strips is None or self._strips_key != self._key():
             self._strips = self._build()
-            self._strips_key = (self.size, self.view, self.shading, self.show_incidents, self.show_venues, self.selected, id(self.scene))
+            self._strips_key = self._key()
         width = self.size.width
         if self.scene is None:
             if y == self.size.height // 2:

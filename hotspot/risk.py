@@ -1,0 +1,555 @@
+"""Risk factors per area and hotspot locality, and a risk terrain model over venue types.
+
+`risk_factors` compares each area (or locality) with the force on deprivation (IMD score,
+domains, deciles), the share of residents aged 10-24, rurality, licensed-venue density and every
+other indicator the study supplies: the value, the force average, their ratio, where it sits
+among the areas of its level, and the strongest risks in words ("IMD score 2.1x the force
+average (top 5% of LSOAs)").
+
+`risk_terrain` is Caplan and Kennedy's risk terrain modelling on the engine grid: each venue
+type is coded per cell as proximity (a feature within d metres of the cell centre) and as
+density (a quartic kernel density with bandwidth d, standardised), at several d; each factor
+keeps the operationalisation that best explains the serious violence on its own; a Poisson
+regression with an L1 (lasso) penalty, fitted by iteratively reweighted least squares with
+coordinate descent and its penalty chosen by BIC, picks the factors; relative risk is exp(beta)
+and a cell's risk score exp(sum beta x), scaled so the lowest cell is 1. See docs/needs.md.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from scipy.spatial import cKDTree
+
+from hotspot.analysis import Prepared
+from hotspot.area_profiles import LEVEL_NAMES, _hierarchy, area_table, attach_area, population_column
+from hotspot.kde import kde_from_counts
+
+__all__ = [
+    "Factor",
+    "FLAG_TOP",
+    "lsoa_factors",
+    "risk_factors",
+    "risk_summary",
+    "risk_terrain",
+    "poisson_lasso",
+    "RTM_MIN_FEATURES",
+]
+
+#: A factor is flagged when the unit is among the riskiest FLAG_TOP of its reference units.
+FLAG_TOP = 0.25
+#: Venue types with fewer features than this are not risk-terrain factors.
+RTM_MIN_FEATURES = 5
+
+_LOW_IS_RISK = re.compile(r"(rank|decile|quintile|vigintile)$", re.I)
+_STEM = re.compile(r"_?(score|rank|decile|quintile|vigintile)$", re.I)
+_COUNT_LIKE = re.compile(r"(numerator|denominator|population|count|number|households|persons|people|residents"
+                         r"|^age|^aged|^n_|total|males|females|^pop|_pop)", re.I)
+_RATE_LIKE = re.compile(r"(rate|per_?1|per_?10|density|percent|pct|proportion|ratio|score|rank|decile|quintile"
+                        r"|vigintile|mean|average|median|avg|index|indicator|share|prop)", re.I)
+
+
+@dataclass(frozen=True)
+class Factor:
+    id: str
+    label: str
+    direction: int  # +1: a higher value is more risk; -1: a lower value is (ranks, deciles)
+    headline: bool  # may be flagged as a strongest risk (context factors are shown, not flagged)
+    source: str  # "indicator", "population", "venues", "areas"
+
+
+def _label(col: str) -> str:
+    words = col.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def _find(cols: list[str], *names: str) -> str | None:
+    low = {c.lower(): c for c in cols}
+    for n in names:
+        if n in low:
+            return low[n]
+    return None
+
+
+def _rurality_expr(ind: pl.DataFrame) -> tuple[pl.Expr | None, str | None]:
+    """1.0 for a rural LSOA, 0.0 for urban, from a numeric 'rural' column or an RUC code/label."""
+    for c, t in ind.schema.items():
+        n = c.lower()
+        if "rural" in n and t.is_numeric():
+            return pl.col(c).cast(pl.Float64).clip(0, 1), c
+    for c, t in ind.schema.items():
+        n = c.lower()
+        if t == pl.Utf8 and (n.startswith("ruc") or n in ("urban_rural", "rural_urban", "classification")):
+            first = pl.col(c).str.strip_chars().str.to_uppercase().str.slice(0, 1)
+            # 2021 codes UN1/RLN1..., labels Urban/Rural; 2011 codes A1-C2 urban, D1-E2 rural
+            return pl.when(pl.col(c).is_null()).then(None).otherwise(first.is_in(["R", "D", "E"]).cast(pl.Float64)), c
+    return None, None
+
+
+def lsoa_factors(prep: Prepared, indicators: pl.DataFrame | None, areas=None,
+                 notes: list[str] | None = None) -> tuple[pl.DataFrame, list[Factor]]:
+    """Per study LSOA, each factor as a numerator and denominator (`<id>__num`, `<id>__den`).
+
+    A unit's value is sum(num) / sum(den) over its LSOAs, so indicator scores are
+    population-weighted means, the youth share is residents aged 10-24 over residents, and
+    densities are venues (or people) over km².
+    """
+    notes = notes if notes is not None else []
+    h = _hierarchy(prep).select("lsoa_code").drop_nulls().unique(maintain_order=True)
+    ind = indicators if indicators is not None and "lsoa_code" in indicators.columns else pl.DataFrame(schema={"lsoa_code": pl.Utf8})
+    frame = h.join(ind, on="lsoa_code", how="left")
+    cols = [c for c in ind.columns if c != "lsoa_code"]
+    pop_col = population_column(ind)
+    factors: list[Factor] = []
+    exprs: list[pl.Expr] = []
+    if pop_col:
+        mean_pop = frame[pop_col].cast(pl.Float64).mean() or 1.0
+        w = pl.col(pop_col).cast(pl.Float64).fill_null(mean_pop)
+    else:
+        w = pl.lit(1.0)
+        notes.append("No population indicator: area averages weight every LSOA equally.")
+    pop = pl.col(pop_col).cast(pl.Float64) if pop_col else None
+
+    numeric = [c for c in cols if ind.schema[c].is_numeric() and c != pop_col]
+    scored_stems = {_STEM.sub("", c).lower() for c in numeric if c.lower().endswith("score")}
+    for c in numeric:
+        if _COUNT_LIKE.search(c) and not _RATE_LIKE.search(c):
+            continue  # counts (age bands, numerators) grow with the area; shares are derived below
+        if frame[c].null_count() == frame.height:
+            continue
+        low = _LOW_IS_RISK.search(c) is not None
+        headline = not (low and _STEM.sub("", c).lower() in scored_stems)
+        factors.append(Factor(c, _label(c), -1 if low else 1, headline, "indicator"))
+        v = pl.col(c).cast(pl.Float64)
+        exprs += [(v * w).alias(f"{c}__num"), pl.when(v.is_not_null()).then(w).alias(f"{c}__den")]
+
+    if pop is not None:
+        youth = _find(cols, "age_10_24")
+        parts = [_find(cols, p) for p in ("age_10_15", "age_16_17", "age_18_24")]
+        y_expr = pl.col(youth).cast(pl.Float64) if youth else (
+            pl.sum_horizontal([pl.col(p).cast(pl.Float64) for p in parts]) if all(parts) else None)
+        if y_expr is not None:
+            factors.append(Factor("youth_share", "Share of residents aged 10-24", 1, True, "population"))
+            exprs += [y_expr.alias("youth_share__num"), pl.when(y_expr.is_not_null()).then(pop).alias("youth_share__den")]
+        else:
+            notes.append("No age bands (age_10_24 or age_10_15, age_16_17, age_18_24): the youth share of residents is not known.")
+    imd_dec = _find(cols, "imd_decile", "index_of_multiple_deprivation_decile", "imd_decile_2019", "imd19_decile", "imd25_decile")
+    if imd_dec:
+        d = pl.col(imd_dec).cast(pl.Float64)
+        factors.append(Factor("imd_most_deprived_share", "Share of residents in the most deprived 20% of LSOAs nationally", 1, True, "indicator"))
+        exprs += [pl.when(d.is_not_null()).then(w * (d <= 2).cast(pl.Float64)).alias("imd_most_deprived_share__num"),
+                  pl.when(d.is_not_null()).then(w).alias("imd_most_deprived_share__den")]
+    rural, rural_col = _rurality_expr(ind)
+    if rural is not None:
+        factors.append(Factor("rural_share", "Share of residents in rural LSOAs", -1, False, "indicator"))
+        exprs += [(rural * w).alias("rural_share__num"), pl.when(rural.is_not_null()).then(w).alias("rural_share__den")]
+    frame = frame.with_columns(exprs) if exprs else frame
+
+    if areas is not None and len(getattr(areas, "lsoa", [])):
+        geo = pl.DataFrame({"lsoa_code": areas.lsoa["lsoa_code"].tolist(),
+                            "_km2": (areas.lsoa.geometry.area.to_numpy() / 1e6)})
+        frame = frame.join(geo, on="lsoa_code", how="left")
+        if pop is not None:
+            factors.append(Factor("population_density", "Residents per km² (low = rural)", 1, False, "areas"))
+            frame = frame.with_columns(pop.alias("population_density__num"), pl.col("_km2").alias("population_density__den"))
+        if rural is None:
+            notes.append("No rurality classification in the indicators (a numeric 'rural' column or an RUC code): "
+                         "population density stands in for it.")
+        counts = _venue_counts(prep, areas)
+        if counts is not None:
+            frame = frame.join(counts, on="lsoa_code", how="left").with_columns(pl.col("_venues").fill_null(0))
+            factors.append(Factor("licensed_venue_density", "Licensed venues per km²", 1, True, "venues"))
+            frame = frame.with_columns(pl.col("_venues").cast(pl.Float64).alias("licensed_venue_density__num"),
+                                       pl.col("_km2").alias("licensed_venue_density__den"))
+            if pop is not None:
+                factors.append(Factor("licensed_venues_per_1000", "Licensed venues per 1,000 residents", 1, False, "venues"))
+                frame = frame.with_columns((pl.col("_venues") * 1000.0).alias("licensed_venues_per_1000__num"),
+                                           pop.alias("licensed_venues_per_1000__den"))
+        else:
+            notes.append("No licensed venues with coordinates: venue density is not known.")
+    else:
+        notes.append("No boundaries: licensed-venue and population densities are not known.")
+        if rural is None:
+            notes.append("No rurality classification in the indicators: rurality is not known.")
+    keep = ["lsoa_code"] + [c for f in factors for c in (f"{f.id}__num", f"{f.id}__den")]
+    return frame.select(keep), factors
+
+
+def _licensed(prep: Prepared) -> pl.DataFrame:
+    v = prep.venues
+    if v is None or v.height == 0:
+        return pl.DataFrame(schema={"easting": pl.Float64, "northing": pl.Float64})
+    return v.filter(pl.col("licensed").fill_null(False) & pl.col("easting").is_not_null() & pl.col("northing").is_not_null())
+
+
+def _venue_counts(prep: Prepared, areas) -> pl.DataFrame | None:
+    from geodata.areas import locate_points
+
+    lic = _licensed(prep)
+    if lic.height == 0:
+        return None
+    placed = locate_points(lic.select("easting", "northing").with_columns(pl.lit(None, dtype=pl.Utf8).alias("lsoa_code")), areas)
+    return placed.filter(pl.col("lsoa_code").is_not_null()).group_by("lsoa_code").agg(pl.len().alias("_venues"))
+
+
+def _aggregate(frame: pl.DataFrame, factors: list[Factor], by: str) -> pl.DataFrame:
+    aggs = []
+    for f in factors:
+        num, den = pl.col(f"{f.id}__num").sum(), pl.col(f"{f.id}__den").sum()
+        aggs.append(pl.when(den > 0).then(num / den).alias(f.id))
+    return frame.group_by(by).agg(aggs)
+
+
+def _long(wide: pl.DataFrame, factors: list[Factor]) -> pl.DataFrame:
+    ids = [f.id for f in factors]
+    if not ids:
+        return pl.DataFrame(schema={"code": pl.Utf8, "factor": pl.Utf8, "value": pl.Float64})
+    return wide.unpivot(on=ids, index="code", variable_name="factor", value_name="value").with_columns(
+        pl.col("value").cast(pl.Float64))
+
+
+def _top_share(values: np.ndarray, reference: np.ndarray, direction: int) -> np.ndarray:
+    """Share of reference units at least as risky as each value (nan where value is nan)."""
+    ref = np.sort(direction * reference[np.isfinite(reference)])
+    out = np.full(len(values), np.nan)
+    ok = np.isfinite(values)
+    if len(ref) == 0 or not ok.any():
+        return out
+    at_least = len(ref) - np.searchsorted(ref, direction * values[ok] - 1e-12 * np.maximum(1.0, np.abs(values[ok])), side="left")
+    out[ok] = np.clip(at_least, 1, None) / len(ref)
+    return out
+
+
+def _percentile(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Share (0-100) of reference units with a value at or below each value."""
+    ref = np.sort(reference[np.isfinite(reference)])
+    out = np.full(len(values), np.nan)
+    ok = np.isfinite(values)
+    if len(ref) and ok.any():
+        out[ok] = 100.0 * np.searchsorted(ref, values[ok], side="right") / len(ref)
+    return out
+
+
+def _compare(long: pl.DataFrame, reference: pl.DataFrame, force: dict[str, float], factors: list[Factor],
+             ref_name: str) -> pl.DataFrame:
+    """Add force_value, ratio, top_pct, percentile, flagged, rank and text to a long factor frame."""
+    meta = pl.DataFrame({
+        "factor": [f.id for f in factors], "label": [f.label for f in factors],
+        "direction": [f.direction for f in factors], "headline": [f.headline for f in factors],
+        "force_value": [force.get(f.id) for f in factors],
+    }, schema={"factor": pl.Utf8, "label": pl.Utf8, "direction": pl.Int8, "headline": pl.Boolean, "force_value": pl.Float64})
+    long = long.join(meta, on="factor", how="left")
+    parts = []
+    for f in factors:
+        sub = long.filter(pl.col("factor") == f.id)
+        ref = reference.filter(pl.col("factor") == f.id)["value"].to_numpy().astype(float)
+        vals = sub["value"].to_numpy().astype(float)
+        parts.append(sub.with_columns(pl.Series("top_pct", _top_share(vals, ref, f.direction)),
+                                      pl.Series("percentile", _percentile(vals, ref))))
+    out = pl.concat(parts, how="vertical_relaxed") if parts else long.with_columns(
+        pl.lit(None, dtype=pl.Float64).alias("top_pct"), pl.lit(None, dtype=pl.Float64).alias("percentile"))
+    out = out.with_columns(pl.col("top_pct").fill_nan(None), pl.col("percentile").fill_nan(None)).with_columns(
+        pl.when(pl.col("force_value").abs() > 0).then(pl.col("value") / pl.col("force_value")).alias("ratio"))
+    riskier = pl.when(pl.col("direction") > 0).then(pl.col("value") > pl.col("force_value")).otherwise(pl.col("value") < pl.col("force_value"))
+    out = out.with_columns(
+        (pl.col("headline") & (pl.col("top_pct") <= FLAG_TOP) & riskier).fill_null(False).alias("flagged"))
+    top_int = (pl.col("top_pct") * 100).ceil().clip(1, 100).cast(pl.Int64).cast(pl.Utf8)
+    fmt = lambda e: pl.when(e.abs() >= 100).then(e.round(0).cast(pl.Int64).cast(pl.Utf8)).otherwise(  # noqa: E731
+        e.round(2).cast(pl.Utf8))
+    text = (
+        pl.when(pl.col("value").is_null()).then(pl.concat_str([pl.col("label"), pl.lit(": not known")]))
+        .when((pl.col("direction") > 0) & pl.col("ratio").is_not_null()).then(pl.concat_str([
+            pl.col("label"), pl.lit(" "), pl.col("ratio").round(1).cast(pl.Utf8), pl.lit("x the force average (top "),
+            top_int, pl.lit(f"% of {ref_name})")]))
+        .otherwise(pl.concat_str([
+            pl.col("label"), pl.lit(" "), fmt(pl.col("value")), pl.lit(" against a force average of "),
+            fmt(pl.col("force_value")), pl.lit(" (top "), top_int, pl.lit(f"% of {ref_name} for risk)")]))
+    )
+    out = out.with_columns(text.alias("text"))
+    out = out.with_columns((-(pl.col("ratio").fill_null(1.0) - 1.0).abs()).alias("_dev")).sort(
+        ["code", "flagged", "top_pct", "_dev", "factor"], descending=[False, True, False, False, False], nulls_last=True)
+    rank = pl.when(pl.col("flagged")).then(pl.int_range(1, pl.len() + 1).over(["code", "flagged"]))
+    return out.with_columns(rank.cast(pl.Int32).alias("rank")).drop("_dev")
+
+
+def risk_factors(prep: Prepared, indicators: pl.DataFrame | None, level_or_localities="csp", *,
+                 areas=None, notes: list[str] | None = None) -> pl.DataFrame:
+    """Long frame: one row per unit (area of a level, or hotspot locality) and risk factor.
+
+    level_or_localities: a level name ("lsoa", "ward", "district", "csp", "force"), or an
+    Analysis whose localities are profiled (each through the LSOAs its incidents fall in, and
+    its own polygon for venue density).
+    areas: the study's geodata Areas, for densities (venues, residents per km²).
+    Columns: unit, code, name, factor, label, direction, headline, value, force_value, ratio,
+    top_pct (share of the reference units at least as risky: LSOAs for localities, else the
+    areas of the level), percentile (0-100, share at or below the value), flagged (a headline
+    factor in the riskiest FLAG_TOP and on the risky side of the force), rank (1 = strongest
+    flagged risk), text.
+    """
+    notes = notes if notes is not None else []
+    frame, factors = lsoa_factors(prep, indicators, areas, notes)
+    frame_force = attach_area(frame, prep, "force")
+    force_vals = _aggregate(frame_force.with_columns(pl.lit("all").alias("code")), factors, "code")
+    force = {f.id: force_vals[f.id][0] for f in factors} if force_vals.height else {}
+    if isinstance(level_or_localities, str):
+        level = level_or_localities
+        table = area_table(prep, level).select("code", "name")
+        wide = _aggregate(attach_area(frame, prep, level).filter(pl.col("code").is_not_null()), factors, "code")
+        wide = table.join(wide, on="code", how="left")
+        long = _long(wide, factors)
+        out = _compare(long, long, force, factors, LEVEL_NAMES[level] + "s" if level != "lsoa" else "LSOAs")
+        return table.join(out, on="code", how="left").with_columns(pl.lit(level).alias("unit")).select(
+            "unit", "code", "name", *[c for c in out.columns if c not in ("code", "name")])
+    analysis = level_or_localities
+    loc = analysis.localities
+    lsoa_wide = _aggregate(frame.rename({"lsoa_code": "code"}), factors, "code")
+    reference = _long(lsoa_wide, factors)
+    if loc.height == 0:
+        return pl.DataFrame(schema={"unit": pl.Utf8, "code": pl.Utf8, "name": pl.Utf8, "factor": pl.Utf8})
+    members = (analysis.incidents.filter(pl.col("locality_id").is_not_null() & pl.col("lsoa_code").is_not_null())
+               .select("locality_id", "lsoa_code").unique())
+    wide = _aggregate(members.join(frame, on="lsoa_code", how="inner").rename({"locality_id": "code"}), factors, "code")
+    if any(f.id == "licensed_venue_density" for f in factors):
+        wide = wide.drop("licensed_venue_density").join(_locality_venue_density(prep, loc), on="code", how="left")
+    wide = loc.select(pl.col("locality_id").alias("code")).join(wide, on="code", how="left")
+    out = _compare(_long(wide, factors), reference, force, factors, "LSOAs")
+    names = loc.select(pl.col("locality_id").alias("code"), "name")
+    return names.join(out, on="code", how="left").with_columns(pl.lit("locality").alias("unit")).select(
+        "unit", "code", "name", *[c for c in out.columns if c not in ("code", "name")])
+
+
+def _locality_venue_density(prep: Prepared, loc: pl.DataFrame) -> pl.DataFrame:
+    """Licensed venues per km² inside each locality's polygon."""
+    import shapely
+
+    lic = _licensed(prep)
+    ids = loc["locality_id"]
+    dens = np.zeros(loc.height)
+    if lic.height and "geometry_wkb" in loc.columns:
+        geoms = shapely.from_wkb(loc["geometry_wkb"].to_numpy())
+        pts = shapely.points(lic["easting"].to_numpy(), lic["northing"].to_numpy())
+        tree = shapely.STRtree(pts)
+        poly_i, _pt_i = tree.query(geoms, predicate="contains")
+        counts = np.bincount(poly_i, minlength=loc.height).astype(float)
+        area = loc["area_m2"].to_numpy().astype(float) / 1e6
+        dens = np.where(area > 0, counts / np.where(area > 0, area, 1.0), np.nan)
+    return pl.DataFrame({"code": ids, "licensed_venue_density": dens}).with_columns(pl.col("licensed_venue_density").fill_nan(None))
+
+
+def risk_summary(frame: pl.DataFrame, k: int = 3) -> pl.DataFrame:
+    """Per unit: its k strongest flagged risks in words ("; "-joined), and how many were flagged."""
+    return (
+        frame.filter(pl.col("flagged")).sort(["code", "rank"])
+        .group_by("code", maintain_order=True)
+        .agg(pl.col("text").head(k).str.join("; ").alias("strongest_risks"), pl.len().alias("n_flagged"))
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Risk terrain modelling
+# --------------------------------------------------------------------------------------------
+
+
+def poisson_lasso(X: np.ndarray, y: np.ndarray, lam: float, *, beta0: tuple[float, np.ndarray] | None = None,
+                  max_outer: int = 100, max_inner: int = 200, tol: float = 1e-8) -> tuple[float, np.ndarray, bool]:
+    """Poisson regression with an L1 penalty on the slopes (not the intercept).
+
+    Minimises (1/n) sum(mu_i - y_i eta_i) + lam * ||beta||_1 with eta = b0 + X beta, by
+    iteratively reweighted least squares (the quadratic approximation of the deviance at the
+    current fit) and cyclic coordinate descent with soft-thresholding on each weighted lasso
+    (Friedman, Hastie & Tibshirani 2010), halving the step when the objective would rise.
+    Returns (intercept, coefficients, converged).
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n, p = X.shape
+    if beta0 is None:
+        b0, b = math.log(max(y.mean(), 1e-12)), np.zeros(p)
+    else:
+        b0, b = float(beta0[0]), np.array(beta0[1], dtype=float)
+
+    def objective(c0, c):
+        eta = np.clip(c0 + X @ c, -50, 50)
+        return float((np.exp(eta) - y * eta).mean() + lam * np.abs(c).sum())
+
+    obj = objective(b0, b)
+    converged = False
+    for _ in range(max_outer):
+        eta = np.clip(b0 + X @ b, -50, 50)
+        mu = np.exp(eta)
+        w = np.maximum(mu, 1e-10)
+        z = eta + (y - mu) / w
+        nb0, nb = b0, b.copy()
+        r = z - nb0 - X @ nb  # working residual
+        xw2 = (w[:, None] * X * X).sum(axis=0) / n
+        sw = w.sum() / n
+        for _inner in range(max_inner):
+            delta = 0.0
+            step0 = (w * r).sum() / n / sw
+            nb0 += step0
+            r -= step0
+            delta = max(delta, abs(step0))
+            for j in range(p):
+                if xw2[j] <= 0:
+                    continue
+                old = nb[j]
+                rho = (w * X[:, j] * r).sum() / n + xw2[j] * old
+                new = math.copysign(max(abs(rho) - lam, 0.0), rho) / xw2[j]
+                if new != old:
+                    r -= X[:, j] * (new - old)
+                    nb[j] = new
+                    delta = max(delta, abs(new - old))
+            if delta < tol:
+                break
+        # step halving keeps the true objective from rising
+        t = 1.0
+        cand0, cand = nb0, nb
+        new_obj = objective(cand0, cand)
+        while new_obj > obj + 1e-12 and t > 1e-4:
+            t /= 2
+            cand0, cand = b0 + t * (nb0 - b0), b + t * (nb - b)
+            new_obj = objective(cand0, cand)
+        change = max(abs(cand0 - b0), float(np.abs(cand - b).max()) if p else 0.0)
+        b0, b, improved = cand0, cand, obj - new_obj
+        obj = min(obj, new_obj)
+        if change < 1e-7 or abs(improved) < tol * max(1.0, abs(obj)):
+            converged = True
+            break
+    return b0, b, converged
+
+
+def _poisson_deviance(y: np.ndarray, mu: np.ndarray) -> float:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = np.where(y > 0, y * np.log(y / mu), 0.0)
+    return float(2.0 * (term - (y - mu)).sum())
+
+
+def _fit_path(X: np.ndarray, y: np.ndarray, n_lambda: int = 25) -> tuple[float, float, np.ndarray, pl.DataFrame]:
+    """Lasso path from lambda_max down to lambda_max/1000; (lambda, b0, beta) with the lowest BIC."""
+    n, p = X.shape
+    lam_max = float(np.abs(X.T @ (y - y.mean())).max() / n) if p else 0.0
+    if lam_max <= 0:
+        return 0.0, math.log(max(y.mean(), 1e-12)), np.zeros(p), pl.DataFrame()
+    lams = lam_max * np.logspace(0, -3, n_lambda)
+    b0, b = math.log(max(y.mean(), 1e-12)), np.zeros(p)
+    best = (np.inf, lams[0], b0, b.copy())
+    rows = []
+    for lam in lams:
+        b0, b, _ = poisson_lasso(X, y, float(lam), beta0=(b0, b))
+        mu = np.exp(np.clip(b0 + X @ b, -50, 50))
+        dev = _poisson_deviance(y, mu)
+        df = int((np.abs(b) > 1e-10).sum())
+        bic = dev + df * math.log(n)
+        rows.append((float(lam), dev, df, bic))
+        if bic < best[0] - 1e-9:
+            best = (bic, float(lam), b0, b.copy())
+    path = pl.DataFrame(rows, schema=["lambda", "deviance", "df", "bic"], orient="row")
+    return best[1], best[2], best[3], path
+
+
+def _univariate_poisson(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(slope, deviance) of an unpenalised Poisson fit of y on x with an intercept."""
+    b0, b, _ = poisson_lasso(x[:, None], y, 0.0, max_outer=50)
+    mu = np.exp(np.clip(b0 + b[0] * x, -50, 50))
+    return float(b[0]), _poisson_deviance(y, mu)
+
+
+def risk_terrain(prep: Prepared, analysis, *, venue_types: tuple[str, ...] | None = None,
+                 distances: tuple[float, ...] | None = None, outcome: str = "count",
+                 notes: list[str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Risk terrain model over venue types on the engine grid.
+
+    Outcome: the analysis's serious incidents per study cell (`outcome="harm"` is not a count
+    and is refused). Factors: venue types with at least RTM_MIN_FEATURES located venues
+    (`venue_types` to choose). Distances default to 1, 2 and 3 cell widths (at least 100 m).
+    Returns (cells, factors):
+      cells: cell (grid flat id), x, y, observed, expected, score (exp(sum beta x), lowest cell
+        = 1), and one column per selected factor (its operationalised value);
+      factors: factor, n_features, operationalisation ("proximity" or "density"), distance_m,
+        univariate slope and deviance of the chosen operationalisation, beta, relative_risk
+        (exp(beta): for proximity, cells within distance_m against the rest; for density, per
+        standard deviation), selected, cells_exposed (proximity) and why a type was left out.
+    """
+    notes = notes if notes is not None else []
+    if outcome != "count":
+        raise ValueError("risk terrain modelling needs counts: outcome must be 'count'")
+    grid = prep.grid
+    y = np.asarray(analysis.cell_arrays["count"], dtype=float)
+    n = prep.n_cells
+    cx, cy = grid.centres()
+    cx, cy = cx[prep.cell_flat], cy[prep.cell_flat]
+    cs = grid.cell_size
+    if distances is None:
+        distances = tuple(float(max(100.0, k * cs)) for k in (1, 2, 3))
+    v = prep.venues if prep.venues is not None else pl.DataFrame(schema={"type": pl.Utf8})
+    v = v.filter(pl.col("easting").is_not_null() & pl.col("northing").is_not_null()) if v.height else v
+    types_all = v.group_by("type").len().sort(["len", "type"], descending=[True, False]) if v.height else pl.DataFrame(
+        schema={"type": pl.Utf8, "len": pl.UInt32})
+    if venue_types is not None:
+        types_all = types_all.filter(pl.col("type").is_in(list(venue_types)))
+    factor_rows = []
+    columns: dict[str, np.ndarray] = {}
+    chosen: list[str] = []
+    for t, count in types_all.iter_rows():
+        base = {"factor": t, "n_features": int(count)}
+        if count < RTM_MIN_FEATURES:
+            factor_rows.append({**base, "left_out": f"fewer than {RTM_MIN_FEATURES} venues"})
+            continue
+        pts = v.filter(pl.col("type") == t).select("easting", "northing").to_numpy()
+        dist, _ = cKDTree(pts).query(np.column_stack([cx, cy]), k=1)
+        full = grid.bin_counts(pts[:, 0], pts[:, 1])
+        best = None
+        for d in distances:
+            prox = (dist <= d).astype(float)
+            if 0 < prox.sum() < n:
+                slope, dev = _univariate_poisson(prox, y)
+                if slope > 0 and (best is None or dev < best[3]):
+                    best = ("proximity", d, prox, dev, slope)
+            dens = kde_from_counts(full, cs, d).ravel()[prep.cell_flat]
+            sd = dens.std()
+            if sd > 0:
+                zd = (dens - dens.mean()) / sd
+                slope, dev = _univariate_poisson(zd, y)
+                if slope > 0 and (best is None or dev < best[3]):
+                    best = ("density", d, zd, dev, slope)
+        if best is None:
+            factor_rows.append({**base, "left_out": "not more serious violence near it at any distance"})
+            continue
+        op, d, x, dev, slope = best
+        columns[t] = x
+        chosen.append(t)
+        factor_rows.append({**base, "operationalisation": op, "distance_m": float(d), "univariate_slope": slope,
+                            "univariate_deviance": dev,
+                            "cells_exposed": int(x.sum()) if op == "proximity" else None, "left_out": None})
+    schema = {"factor": pl.Utf8, "n_features": pl.Int64, "operationalisation": pl.Utf8, "distance_m": pl.Float64,
+              "univariate_slope": pl.Float64, "univariate_deviance": pl.Float64, "cells_exposed": pl.Int64,
+              "left_out": pl.Utf8}
+    factors = pl.DataFrame(factor_rows, schema=schema) if factor_rows else pl.DataFrame(schema=schema)
+    cells = pl.DataFrame({"cell": prep.cell_flat, "x": cx, "y": cy, "observed": y})
+    if not chosen or y.sum() == 0:
+        notes.append("Risk terrain: no venue type is related to more serious violence; every cell scores 1.")
+        factors = factors.with_columns(pl.lit(None, dtype=pl.Float64).alias("beta"),
+                                       pl.lit(None, dtype=pl.Float64).alias("relative_risk"), pl.lit(False).alias("selected"))
+        return cells.with_columns(pl.lit(float(y.mean())).alias("expected"), pl.lit(1.0).alias("score")), factors
+    X = np.column_stack([columns[t] for t in chosen])
+    lam, b0, beta, _path = _fit_path(X, y)
+    eta = X @ beta
+    score = np.exp(eta - eta.min())
+    coef = pl.DataFrame({"factor": chosen, "beta": beta})
+    factors = factors.join(coef, on="factor", how="left").with_columns(
+        pl.col("beta").exp().alias("relative_risk"), (pl.col("beta").fill_null(0).abs() > 1e-10).alias("selected"))
+    factors = factors.with_columns(
+        pl.when(pl.col("left_out").is_null() & ~pl.col("selected")).then(pl.lit("dropped by the lasso (BIC)"))
+        .otherwise(pl.col("left_out")).alias("left_out")
+    ).sort(["selected", "relative_risk"], descending=[True, True], nulls_last=True)
+    cells = cells.with_columns(
+        pl.Series("expected", np.exp(np.clip(b0 + eta, -50, 50))),
+        pl.Series("score", score),
+        *[pl.Series(f"x_{t}", columns[t]) for t, b in zip(chosen, beta) if abs(b) > 1e-10],
+    )
+    notes.append(f"Risk terrain: lasso penalty {lam:.3g} chosen by BIC; {int((np.abs(beta) > 1e-10).sum())} of "
+                 f"{len(chosen)} venue types kept.")
+    return cells, factors

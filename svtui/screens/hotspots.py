@@ -1,0 +1,196 @@
+"""Hotspots: the locality table (sortable, filterable, paged), a detail pane and the map."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Static
+
+from svtui.safe import plain
+from svtui.screens import engine
+from svtui.screens.base import WorkbenchScreen
+from svtui.widgets import fmt
+from svtui.widgets.map import MapView
+from svtui.widgets.table import Column, PagedTable
+
+
+def _pct_cell(v) -> Text:
+    return Text(fmt.pct(v), justify="right", style="dim" if fmt.is_missing(v) else "")
+
+
+def _trend_cell(v) -> Text:
+    if not v:
+        return Text(fmt.DASH, style="dim")
+    style = "bold red" if v == "rising" else "green" if v == "falling" else "dim"
+    return Text(plain(v, 20), style=style)
+
+
+def _z_cell(v) -> Text:
+    return Text(fmt.DASH if fmt.is_missing(v) else f"{float(v):.1f}", justify="right")
+
+
+COLUMNS = [
+    Column("rank", "#", lambda v: Text(str(v), justify="right")),
+    Column("name", "Hotspot", lambda v: fmt.cell(v, 44)),
+    Column("csp_name", "CSP", lambda v: fmt.cell(v, 26)),
+    Column("n_incidents", "Incidents"),
+    Column("harm", "Harm"),
+    Column("share_of_area_harm", "CSP harm", _pct_cell),
+    Column("gi_max_z", "Gi* z", _z_cell),
+    Column("trend", "Trend", _trend_cell),
+    Column("domestic_abuse_share", "DA", _pct_cell),
+    Column("knife_share", "Knife", _pct_cell),
+    Column("youth_share", "Youth", _pct_cell),
+    Column("night_share", "Night", _pct_cell),
+    Column("focus", "Focus", lambda v: fmt.cell(v, 30)),
+]
+
+
+class HotspotsScreen(WorkbenchScreen):
+    MODE = "hotspots"
+    BINDINGS = [
+        Binding("m", "focus_map", "Map"),
+        Binding("t", "focus_table", "Table", show=False),
+        Binding("v", "toggle_pane", "Detail/map", show=False),
+        Binding("b", "brief", "Brief"),
+        Binding("c", "copy", "Copy"),
+        Binding("e", "export", "Export"),
+        Binding("a", "open_area", "Area", show=False),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="hs-main", classes="split"):
+            yield PagedTable(page_size=200, search_columns=("name", "place", "csp_name", "district_name", "ward_name", "focus", "locality_id"), id="hs-table")
+            with Vertical(id="hs-side", classes="side"):
+                with VerticalScroll(id="hs-detail-box"):
+                    yield Static("", id="hs-detail", markup=False)
+                yield MapView(id="hs-map")
+
+    def data_changed(self) -> None:
+        wb = self.wb
+        if not wb.ready:
+            return
+        loc = wb.analysis.localities
+        import polars as pl
+
+        frame = loc.with_row_index("rank", offset=1) if loc.height else loc.with_columns(pl.lit(0).alias("rank"))
+        table = self.query_one(PagedTable)
+        keep = table.current_key
+        table.set_frame(frame, COLUMNS, key_column="locality_id", sort="rank" if table.sort_key is None else None, descending=False, keep_position=table.sort_key is not None)
+        if keep:
+            table.select_key(keep)
+        if loc.height == 0:
+            self.query_one("#hs-detail", Static).update(
+                Text("No hotspot localities with these filters. Widen the filters (f) or clear them (x).", style="italic")
+            )
+        self.query_one(MapView).message = "Drawing the map…"
+        self.compute("scene", self._scene, done=self._scene_ready)
+        table.focus()
+
+    def _scene(self):
+        from svtui.screens.scenes import hotspot_scene
+
+        return hotspot_scene(self.wb)
+
+    def _scene_ready(self, scene) -> None:
+        m = self.query_one(MapView)
+        m.set_scene(scene)
+        self._show_selected(zoom=True)
+
+    def consume_pending(self) -> None:
+        p = self.wb.pending
+        if p and p[0] == "locality" and self.wb.ready:
+            self.wb.pending = None
+            if not self.query_one(PagedTable).select_key(p[1]):
+                self.notify("That hotspot is not in the current analysis (check the filters).", severity="warning")
+            self.query_one(PagedTable).focus()
+
+    def on_paged_table_highlighted(self, event: PagedTable.Highlighted) -> None:
+        self.wb.selected_locality = event.key
+        self._show_selected(zoom=True)
+
+    def on_paged_table_chosen(self, event: PagedTable.Chosen) -> None:
+        self.action_focus_map()
+
+    def _record(self):
+        table = self.query_one(PagedTable)
+        return table.current_record()
+
+    def _show_selected(self, zoom: bool) -> None:
+        rec = self._record()
+        detail = self.query_one("#hs-detail", Static)
+        m = self.query_one(MapView)
+        if rec is None:
+            m.select(None, zoom=False)
+            return
+        detail.update(self._detail_text(rec))
+        if m.scene is not None:
+            idx = next((i for i, h in enumerate(m.scene.hotspots) if h[0] == rec["locality_id"]), None)
+            m.select(idx, zoom=zoom)
+
+    def _detail_text(self, rec) -> Text:
+        from svtui.screens.detail import locality_text
+
+        t = locality_text(self.wb, rec, rank=rec.get("rank"))
+        reach = self.wb.cache.get(("reach", self.wb.generation))
+        t.append("\n")
+        t.append("Interventions ", style="bold")
+        if engine.find("coverage") is None:
+            t.append(engine.placeholder("coverage"), style="dim")
+        elif reach is None:
+            t.append("see 4 Gaps for coverage", style="dim")
+        else:
+            from svtui.screens import adapt
+
+            t.append(adapt.reach_text(reach, rec["locality_id"]))
+        t.append("\n\nb brief · m map · a area · c copy table · e export", style="dim")
+        return t
+
+    # -- actions ---------------------------------------------------------------------------------
+    def action_focus_map(self) -> None:
+        self.add_class("-map")
+        self.query_one(MapView).focus()
+
+    def action_focus_table(self) -> None:
+        self.remove_class("-map")
+        self.query_one(PagedTable).focus()
+
+    def action_toggle_pane(self) -> None:
+        if self.has_class("-map"):
+            self.action_focus_table()
+        else:
+            self.action_focus_map()
+
+    def action_brief(self) -> None:
+        key = self.query_one(PagedTable).current_key
+        if key is None:
+            self.notify("No hotspot selected.", severity="warning")
+            return
+        self.wb.brief(("locality", key))
+
+    def action_open_area(self) -> None:
+        rec = self._record()
+        if rec is None:
+            return
+        for level in ("ward", "district", "csp"):
+            code = rec.get(f"{level}_code")
+            if code:
+                self.wb.jump_to(level, code)
+                return
+        if rec.get("lsoa_code"):
+            self.wb.jump_to("lsoa", rec["lsoa_code"])
+
+    def copy_text(self):
+        table = self.query_one(PagedTable)
+        if table.n_rows == 0:
+            return None
+        return ("the hotspot table", table.as_tsv())
+
+    def action_export(self) -> None:
+        from svtui.screens.exporting import export_frame
+
+        table = self.query_one(PagedTable)
+        if table.view is None:
+            return
+        export_frame(self, table.view.drop("geometry_wkb", strict=False), "hotspots")

@@ -1,0 +1,293 @@
+"""Overview: the study, its data window, and each CSP at a glance (trend, change, shares, Duty
+measures), with the top hotspots. The first screen; it shows load progress while the study loads.
+"""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, ProgressBar, Static
+
+from svtui.safe import plain
+from svtui.screens import engine
+from svtui.screens.base import WorkbenchScreen
+from svtui.widgets import fmt
+
+
+class OverviewScreen(WorkbenchScreen):
+    MODE = "overview"
+    BINDINGS = [
+        Binding("enter", "open_row", "Open", show=False),
+        Binding("c", "copy", "Copy table"),
+        Binding("e", "export", "Export"),
+        Binding("b", "brief", "Brief"),
+        Binding("tab", "app.focus_next", "Next pane", show=False),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="overview-body"):
+            yield Static("", id="study-head", markup=False)
+            yield ProgressBar(total=1.0, show_eta=False, id="load-progress")
+            yield Static("", id="load-message", markup=False)
+            yield Static("Community Safety Partnerships", classes="section-title", id="csp-title")
+            yield DataTable(id="csp-table", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="csp-note", classes="note", markup=False)
+            yield Static("Serious Violence Duty measures (latest 12 months, change on the year before)", classes="section-title", id="duty-title")
+            yield DataTable(id="duty-table", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="duty-note", classes="note", markup=False)
+            yield Static("Top hotspots (by harm)", classes="section-title", id="top-title")
+            yield DataTable(id="top-table", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="notes", classes="note", markup=False)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.show_progress(self.wb.load_message, self.wb.load_fraction)
+
+    # -- loading ------------------------------------------------------------------------------
+    def show_progress(self, message: str, fraction: float) -> None:
+        if self.wb.ready or self.wb.load_error:
+            return
+        self._head_loading()
+        self.query_one("#load-progress", ProgressBar).update(progress=fraction)
+        self.query_one("#load-message", Static).update(Text(plain(message, 200), style="italic"))
+
+    def _head_loading(self) -> None:
+        head = Text()
+        head.append(plain(self.wb.study_name, 120), style="bold")
+        if self.wb.synthetic:
+            head.append("  ")
+            head.append(" SYNTHETIC ", style="bold reverse yellow")
+        head.append("\nLoading the study…", style="dim")
+        self.query_one("#study-head", Static).update(head)
+
+    # -- data ----------------------------------------------------------------------------------
+    def data_changed(self) -> None:
+        wb = self.wb
+        prog = self.query_one("#load-progress", ProgressBar)
+        msg = self.query_one("#load-message", Static)
+        if wb.load_error:
+            prog.display = False
+            msg.update(Text.assemble(("Could not load the study: ", "bold red"), plain(wb.load_error, 600)))
+            return
+        if not wb.ready:
+            return
+        prog.display = False
+        msg.display = False
+        self._head()
+        self._csp_table()
+        self._duty()
+        self._top_hotspots()
+        self._notes()
+
+    def _head(self) -> None:
+        wb = self.wb
+        st, a = wb.study, wb.analysis
+        head = Text()
+        head.append(plain(st.name, 120), style="bold")
+        if st.synthetic:
+            head.append("  ")
+            head.append(" SYNTHETIC ", style="bold reverse yellow")
+            head.append(" made-up sample data: not for decisions", style="yellow")
+        head.append("\nData: ", style="bold")
+        head.append(f"{fmt.window(st.months)} · {st.incidents.height:,} incidents accepted")
+        head.append(f" · {sum(s.n_quarantined for s in st.ledger.sources):,} quarantined (6 Data)")
+        head.append("\nDefinition: ", style="bold")
+        head.append(plain(a.definition.title, 120))
+        head.append("\nAnalysis: ", style="bold")
+        head.append(f"{a.n_incidents:,} serious incidents in {fmt.window(a.window)} · {a.localities.height:,} hotspot localities")
+        share = a.locality_area_share()
+        if share:
+            head.append(f" covering {fmt.pct(share, 1)} of the area")
+        self.query_one("#study-head", Static).update(head)
+
+    def _csp_table(self) -> None:
+        wb = self.wb
+        table = self.query_one("#csp-table", DataTable)
+        note = self.query_one("#csp-note", Static)
+        table.clear(columns=True)
+        fn = engine.find("area_profiles")
+        cols = [("csp", "CSP"), ("trend", "Trend"), ("change", "12-mo change"), ("da", "Domestic abuse"), ("youth", "Youth"), ("knife", "Knife"), ("hotspots", "Hotspots")]
+        for key, label in cols:
+            table.add_column(Text(label, style="bold"), key=key)
+        if fn is None:
+            note.update(engine.placeholder("area_profiles") + " Trend, change and shares will appear here.")
+            self._fill_csp_rows(None)
+            return
+        note.update("Computing CSP profiles…")
+        self.compute("csp_profiles", self._profiles, fn, done=self._fill_csp_rows, failed=self._profiles_failed)
+
+    def _profiles(self, fn):
+        from svtui.screens import adapt
+
+        return adapt.area_profile_rows(fn, self.wb.prep, self.wb.analysis, "csp", app=self.wb)
+
+    def _profiles_failed(self, message: str) -> None:
+        self.query_one("#csp-note", Static).update(f"CSP profiles could not be computed: {plain(message, 300)}")
+        self._fill_csp_rows(None)
+
+    def _fill_csp_rows(self, rows) -> None:
+        """rows: {csp_code: dict(trend=[...], change=float, da=, youth=, knife=)} or None."""
+        wb = self.wb
+        table = self.query_one("#csp-table", DataTable)
+        table.clear()
+        h = wb.prep.hierarchy
+        if "csp_code" not in h.columns or h["csp_code"].null_count() == h.height:
+            self.query_one("#csp-note", Static).update("No CSP codes for this study's areas: add a district -> CSP lookup.")
+            return
+        csps = h.select("csp_code", "csp_name").unique().drop_nulls("csp_code").sort("csp_name")
+        loc = wb.analysis.localities
+        counts = {}
+        if loc.height and "csp_code" in loc.columns:
+            counts = dict(loc.group_by("csp_code").len().iter_rows())
+        for code, name in csps.iter_rows():
+            r = (rows or {}).get(code, {})
+            table.add_row(
+                fmt.cell(name or code, 40),
+                Text(fmt.sparkline(r.get("trend") or [], 24), style="bold"),
+                fmt.change(r.get("change")),
+                Text(fmt.pct(r.get("da")), justify="right"),
+                Text(fmt.pct(r.get("youth")), justify="right"),
+                Text(fmt.pct(r.get("knife")), justify="right"),
+                Text(f"{counts.get(code, 0):,}", justify="right"),
+                key=str(code),
+            )
+        if rows is not None:
+            note = Text(
+                "Trend: serious violence per month. Change: latest 12 months against the 12 before. Shares of serious "
+                "violence where the data can say (— = not known). Enter opens the CSP in the area browser."
+            )
+            reasons = {r.get("change_text") for r in rows.values() if r.get("change") is None and r.get("change_text")}
+            for reason in sorted(reasons)[:2]:
+                note.append("\nChange " + plain(reason, 200), style="dim")
+            self.query_one("#csp-note", Static).update(note)
+
+    def _duty(self) -> None:
+        note = self.query_one("#duty-note", Static)
+        table = self.query_one("#duty-table", DataTable)
+        table.clear(columns=True)
+        fn = engine.find("duty_measures")
+        if fn is None:
+            table.display = False
+            note.update(engine.placeholder("duty_measures") + " Homicides, knife-assault hospital attendances and police-recorded knife crime will appear here.")
+            return
+        table.display = True
+        note.update("Computing the Duty's measures…")
+        self.compute("duty", self._duty_job, done=self._duty_done, failed=lambda m: note.update(f"Duty measures could not be computed: {plain(m, 300)}"))
+
+    def _duty_job(self):
+        from svtui.screens import adapt
+
+        return adapt.duty(self.wb)
+
+    def _duty_done(self, result) -> None:
+        from svtui.screens import adapt
+
+        frame, notes = result
+        table = self.query_one("#duty-table", DataTable)
+        note = self.query_one("#duty-note", Static)
+        table.clear(columns=True)
+        if frame is None or frame.height == 0:
+            note.update("No Duty measures for this study.")
+            return
+        measures = list(dict.fromkeys(frame["measure"].to_list()))
+        table.add_column(Text("Area", style="bold"), key="area")
+        for m in measures:
+            table.add_column(Text(adapt.DUTY_SHORT.get(m, m), style="bold"), key=m)
+        by_area: dict = {}
+        order = []
+        for rec in frame.iter_rows(named=True):
+            k = (rec["level"], rec["code"])
+            if k not in by_area:
+                by_area[k] = {"name": rec["name"], "level": rec["level"]}
+                order.append(k)
+            by_area[k][rec["measure"]] = rec
+        any_window = False
+        for k in order:
+            row = by_area[k]
+            cells = [fmt.cell(row["name"], 40) if row["level"] != "force" else Text(plain(row["name"], 40), style="bold")]
+            for m in measures:
+                rec = row.get(m) or {}
+                c = adapt.duty_cell(rec)
+                any_window = any_window or c.plain.endswith("*")
+                cells.append(c)
+            table.add_row(*cells, key=f"{k[0]}:{k[1]}")
+        text = Text()
+        reasons = {}
+        for rec in frame.iter_rows(named=True):
+            if not rec["available"] and rec.get("reason"):
+                reasons.setdefault(rec["label"], rec["reason"])
+        for label, reason in reasons.items():
+            text.append(f"{plain(label, 80)}: ", style="bold")
+            text.append(plain(reason, 300) + "\n")
+        if any_window:
+            text.append("* fewer than 24 months of data: the count over the whole window, no change.\n", style="dim")
+        for n in notes[:4]:
+            text.append(plain(n, 300) + "\n", style="dim")
+        note.update(text)
+
+    def _top_hotspots(self) -> None:
+        table = self.query_one("#top-table", DataTable)
+        table.clear(columns=True)
+        for key, label in (("rank", "#"), ("name", "Hotspot"), ("csp", "CSP"), ("n", "Incidents"), ("harm", "Harm"), ("trend", "Trend")):
+            table.add_column(Text(label, style="bold"), key=key)
+        loc = self.wb.analysis.localities
+        for i, rec in enumerate(loc.head(10).iter_rows(named=True)):
+            table.add_row(
+                Text(str(i + 1), justify="right"),
+                fmt.cell(rec.get("name"), 48),
+                fmt.cell(rec.get("csp_name"), 28),
+                fmt.cell(rec.get("n_incidents")),
+                fmt.cell(rec.get("harm")),
+                fmt.cell(rec.get("trend")),
+                key=str(rec["locality_id"]),
+            )
+
+    def _notes(self) -> None:
+        wb = self.wb
+        notes = list(dict.fromkeys([*wb.study.notes, *wb.analysis.notes]))
+        text = Text()
+        if notes:
+            text.append("Notes\n", style="bold")
+            for n in notes:
+                text.append("• " + plain(n, 400) + "\n")
+        self.query_one("#notes", Static).update(text)
+
+    # -- actions -------------------------------------------------------------------------------
+    def _focused_table(self) -> DataTable | None:
+        f = self.focused
+        return f if isinstance(f, DataTable) else None
+
+    def action_open_row(self) -> None:
+        t = self._focused_table()
+        if t is None or t.row_count == 0:
+            return
+        key = t.coordinate_to_cell_key(t.cursor_coordinate).row_key.value
+        if t.id == "csp-table":
+            self.wb.jump_to("csp", key)
+        elif t.id == "top-table":
+            self.wb.jump_to("locality", key)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        key = event.row_key.value
+        if event.data_table.id == "csp-table":
+            self.wb.jump_to("csp", key)
+        elif event.data_table.id == "top-table":
+            self.wb.jump_to("locality", key)
+
+    def action_brief(self) -> None:
+        t = self._focused_table()
+        if t is None or t.row_count == 0:
+            self.notify("Choose a CSP or a hotspot first (Tab to a table).", severity="warning")
+            return
+        key = t.coordinate_to_cell_key(t.cursor_coordinate).row_key.value
+        self.wb.brief(("locality", key) if t.id == "top-table" else ("csp", key))
+
+    def copy_text(self):
+        t = self._focused_table() or self.query_one("#csp-table", DataTable)
+        if t.row_count == 0:
+            return None
+        lines = ["\t".join(plain(c.label.plain if hasattr(c.label, "plain") else c.label, 60) for c in t.columns.values())]
+        for row in t.rows:
+            lines.append("\t".join(plain(getattr(v, "plain", v), 200) for v in t.get_row(row)))
+        return ("the table", "\n".join(lines) + "\n")

@@ -1,0 +1,102 @@
+"""Map scenes built from the study and the analysis (geometry only: no statistics).
+
+Built in worker threads and cached on the app: boundaries once per study, the hotspot layer once
+per analysis.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from svtui.widgets.map import MapScene, boundary_segments
+
+
+def boundaries(app):
+    """(lsoa segments, csp segments, {level: GeoDataFrame}) for the study (cached)."""
+    key = ("boundaries", id(app.study))
+    if key in app.cache:
+        return app.cache[key]
+    st = app.study
+    lsoa = np.zeros((0, 4))
+    upper = np.zeros((0, 4))
+    if st is not None and st.areas is not None and len(st.areas.lsoa):
+        from geodata.areas import level_polygons
+
+        lsoa = boundary_segments(st.areas.lsoa.geometry.values)
+        for level in ("csp", "district", "force"):
+            try:
+                polys = level_polygons(st.areas, level)
+            except Exception:  # noqa: BLE001  (no codes at this level: try the next)
+                continue
+            upper = boundary_segments(polys.geometry.values)
+            break
+    app.cache[key] = (lsoa, upper)
+    return app.cache[key]
+
+
+def hotspot_scene(app) -> MapScene:
+    """Boundaries, Gi* cells, hotspot polygons (labelled by rank), incidents and venues."""
+    key = ("scene", app.generation)
+    if key in app.cache:
+        return app.cache[key]
+    import shapely
+
+    a, st = app.analysis, app.study
+    lsoa, upper = boundaries(app)
+    loc = a.localities
+    hotspots = []
+    n = loc.height
+    if n:
+        geoms = shapely.from_wkb(loc["geometry_wkb"].to_list())
+        for i, (lid, g) in enumerate(zip(loc["locality_id"].to_list(), geoms)):
+            # Harm tier by rank among the hotspots (the frame is ordered by harm, highest first).
+            tier = 3 if i < max(1, n // 3) else 2 if i < max(2, 2 * n // 3) else 1
+            hotspots.append((lid, str(i + 1), g, tier))
+    cells = a.cells
+    inc = a.incidents.filter(a.incidents["easting"].is_not_null())
+    ven = st.venues.filter(st.venues["easting"].is_not_null()) if st.venues.height else st.venues
+    scene = MapScene(
+        lsoa_segments=lsoa,
+        area_segments=upper,
+        hotspots=hotspots,
+        cells_xy=cells.select("x", "y").to_numpy() if cells.height else np.zeros((0, 2)),
+        cells_bin=cells["bin"].to_numpy().astype(np.int8) if cells.height else np.zeros(0, dtype=np.int8),
+        cell_size=float(a.grid.cell_size),
+        incidents_xy=inc.select("easting", "northing").to_numpy() if inc.height else np.zeros((0, 2)),
+        venues_xy=ven.select("easting", "northing").to_numpy() if ven.height else np.zeros((0, 2)),
+    )
+    if st.areas is not None and len(st.areas.lsoa):
+        scene.bounds = tuple(float(v) for v in st.areas.lsoa.total_bounds)
+    # Keep only the latest scene or two.
+    for k in [k for k in app.cache if isinstance(k, tuple) and k and k[0] == "scene" and k[1] < app.generation - 1]:
+        del app.cache[k]
+    app.cache[key] = scene
+    return scene
+
+
+def area_bounds(app, level: str, code: str):
+    """Bounds of one area (any level) in BNG, or None."""
+    st = app.study
+    if st is None or st.areas is None:
+        return None
+    from geodata.areas import level_polygons
+
+    try:
+        polys = level_polygons(st.areas, level)
+    except Exception:  # noqa: BLE001
+        return None
+    sel = polys[polys[f"{level}_code"] == code]
+    if len(sel) == 0:
+        return None
+    return tuple(float(v) for v in sel.total_bounds)
+
+
+def area_outline(app, level: str, code: str) -> np.ndarray:
+    st = app.study
+    from geodata.areas import level_polygons
+
+    try:
+        polys = level_polygons(st.areas, level)
+    except Exception:  # noqa: BLE001
+        return np.zeros((0, 4))
+    sel = polys[polys[f"{level}_code"] == code]
+    return boundary_segments(sel.geometry.values) if len(sel) else np.zeros((0, 4))
