@@ -212,6 +212,7 @@ STREETS = {
     "Bewdley": ["Load Street", "Severn Side North", "High Street"],
 }
 DEFAULT_STREETS = ["High Street", "Church Street", "Market Place", "Station Road"]
+TOWN_CSP = np.array([CSP_KEYS.index(DISTRICTS[DKEY[t[1]]].csp) for t in TOWNS])
 TOWN_XY = np.array([[t[2], t[3]] for t in TOWNS], dtype=float)
 # every town's centre streets in one flat table, for vectorised look-ups
 _TOWN_STREETS = [STREETS.get(t[0], DEFAULT_STREETS) for t in TOWNS]
@@ -522,7 +523,6 @@ def build_geography(seed: int) -> Geography:
     for di in range(len(DISTRICTS)):
         idx = np.nonzero(w_dist_sorted == di)[0]
         msoa_num[idx] = np.arange(1, len(idx) + 1)
-    first_in_ward = np.zeros(len(pts), dtype=int)
     starts = np.r_[0, np.nonzero(np.diff(ward))[0] + 1]
     counts = np.diff(np.r_[starts, len(ward)])
     first_in_ward = np.repeat(starts, counts)
@@ -1016,6 +1016,16 @@ def month_start(m: np.ndarray) -> np.ndarray:
     return (first + np.asarray(m).astype("timedelta64[M]")).astype("datetime64[D]")
 
 
+STUDY_END = month_start(np.array([N_MONTHS]))[0].astype("datetime64[m]")
+
+
+def _before_end(t: np.ndarray, *others: np.ndarray):
+    """Move events that spill past the last month (a Sunday 01:00 after 31 March) back a week."""
+    late = t >= STUDY_END
+    week = np.timedelta64(7, "D")
+    return (np.where(late, t - week, t), *(np.where(late, o - week, o) for o in others))
+
+
 def sample_times(rng, month: np.ndarray, ctx: np.ndarray) -> np.ndarray:
     """committed_from as datetime64[m] for each row (month index, context)."""
     out = np.zeros(len(month), dtype="datetime64[m]")
@@ -1037,7 +1047,7 @@ def sample_times(rng, month: np.ndarray, ctx: np.ndarray) -> np.ndarray:
             minute = np.where(rng.uniform(0, 1, len(idx)) < 0.3, (minute // 15) * 15, minute)
             out[idx] = (d.astype("datetime64[m]") + np.timedelta64(anchor, "h")
                         + (h * 60 + minute).astype("timedelta64[m]"))
-    return out
+    return _before_end(out)[0]
 
 
 @dataclass
@@ -1105,7 +1115,8 @@ def place_events(rng, W: World, ctx: np.ndarray, csp: np.ndarray, year: np.ndarr
                         ok = (W.v_csp == s) & (W.v_nte > 0)
                         w = W.v_nte * tnte[W.v_town] ** 1.6 * np.where(W.v_centre, 1.0 + W.v_streetw, 0.35)
                     elif c == RETAIL:
-                        ok = (W.v_csp == s) & np.isin(W.v_type, ["takeaway", "off_licence", "late_night_shop", "shopping_centre"])
+                        ok = (W.v_csp == s) & np.isin(W.v_type, ["takeaway", "off_licence",
+                                                                 "late_night_shop", "shopping_centre"])
                         w = np.sqrt(tpop[W.v_town]) * 1.0
                     elif c == TRANSPORT:
                         ok = (W.v_csp == s) & np.isin(W.v_type, ["bus_station", "train_station"])
@@ -1129,7 +1140,7 @@ def place_events(rng, W: World, ctx: np.ndarray, csp: np.ndarray, year: np.ndarr
                         cx = np.full(k, float(cx))
                         cy = np.full(k, float(cy))
                     else:
-                        tc = np.array([i for i, tt in enumerate(TOWNS) if CSP_KEYS.index(DISTRICTS[DKEY[tt[1]]].csp) == s])
+                        tc = np.nonzero(TOWN_CSP == s)[0]
                         tw = tpop[tc] * tnte[tc]
                         t = _choose(rng, tc, tw, k)
                         cx, cy = TOWN_XY[t, 0], TOWN_XY[t, 1]
@@ -1283,12 +1294,12 @@ def build_crimes(seed: int, W: World) -> pl.DataFrame:
     csp_w = csp_pop / csp_pop.sum() * np.array([CSP_RATE[k] for k in CSP_KEYS])
     csp_w /= csp_w.sum()
     cat_l, yr_l, csp_l, knife_l = [], [], [], []
-    # non-knife volumes: Poisson around the plan
+    # volumes come straight from the plan (largest-remainder rounding), so trends are exact
     for yr in range(3):
         trend = np.array([CSP_TREND[k][yr] for k in CSP_KEYS])
         for ci, c in enumerate(CATS):
             lam = c[3] * csp_w * trend
-            cnt = _largest_remainder_1d(int(round(lam.sum())), lam) if lam.sum() > 0 else np.zeros(5, int)
+            cnt = _largest_remainder_1d(int(round(lam.sum())), lam) if c[3] else np.zeros(5, int)
             for s in range(5):
                 cat_l.append(np.full(cnt[s], ci)), csp_l.append(np.full(cnt[s], s))
                 yr_l.append(np.full(cnt[s], yr)), knife_l.append(np.zeros(cnt[s], bool))
@@ -1361,8 +1372,10 @@ def build_crimes(seed: int, W: World) -> pl.DataFrame:
     # suspects: youth-on-youth, DA partners of similar age, sexual offenders older
     s_age = np.where(young & ~da, np.clip(v_age + rng.normal(1, 3, n), 12, 40),
                      np.clip(v_age + rng.normal(2, 7, n), 16, 85)).round().astype(int)
-    sexual = np.isin(cat, [CI[k] for k in ("rape_f", "rape_f16", "rape_f13", "rape_m", "sa_f", "sa_f13", "sa_m")])
-    s_age = np.where(sexual, np.clip(v_age + np.abs(rng.normal(6, 12, n)), 14, 85).round().astype(int), s_age)
+    sexual = np.isin(cat, [CI[k] for k in ("rape_f", "rape_f16", "rape_f13", "rape_m", "sa_f",
+                                            "sa_f13", "sa_m")])
+    older = np.clip(v_age + np.abs(rng.normal(6, 12, n)), 14, 85).round().astype(int)
+    s_age = np.where(sexual, older, s_age)
     weap = no_victim & (cat != CI["rob_bus"])
     s_youth = rng.uniform(0, 1, n) < np.where(knife | (ctx == CLUSTER), 0.5, 0.35)
     s_age = np.where(weap | (cat == CI["rob_bus"]) | (cat == CI["rob_pers"]),
@@ -1382,14 +1395,17 @@ def build_crimes(seed: int, W: World) -> pl.DataFrame:
     m_da = np.where(da, "Y", np.where(rng.uniform(0, 1, n) < 0.035, "", "N"))
     person = ~no_victim & ~da
     hate_force = np.isin(cat, [CI["raggabh"], CI["raggcommon"]])
-    m_hate = marker(np.where(person & (W.geo.town[np.maximum(loc["lsoa"], 0)] >= 0), 0.022, 0.006), 0.11, hate_force)
+    in_town = W.geo.town[np.maximum(loc["lsoa"], 0)] >= 0
+    m_hate = marker(np.where(person & in_town, 0.022, 0.006), 0.11, hate_force)
     m_knife = np.where(knife, "Y", np.where(rng.uniform(0, 1, n) < 0.04, "", "N"))
     fire_force = np.isin(cat, [CI["firearm_p"], CI["firearm_i"]])
-    fire_p = np.where(np.isin(cat, [CI["rob_bus"], CI["rob_pers"], CI["ttk"], CI["s18"], CI["attmurder"]]) & ~knife, 0.012, 0.0)
+    armed = np.isin(cat, [CI["rob_bus"], CI["rob_pers"], CI["ttk"], CI["s18"], CI["attmurder"]])
+    fire_p = np.where(armed & ~knife, 0.012, 0.0)
     m_fire = marker(fire_p, 0.06, fire_force)
     corr_p = np.where(np.isin(cat, [CI["s18"], CI["abh"], CI["s20"], CI["endanger"]]) & ~knife, 0.006, 0.0)
     m_corr = marker(corr_p, 0.07)
-    hot_cl = np.isin(loc["town"], [TIDX[t] for t in ("Telford", "Redditch", "Kidderminster", "Worcester", "Hereford", "Wellington")])
+    hot_cl = np.isin(loc["town"], [TIDX[t] for t in ("Telford", "Redditch", "Kidderminster",
+                                                      "Worcester", "Hereford", "Wellington")])
     cl_p = np.where(weap | np.isin(cat, [CI["rob_pers"], CI["s18"], CI["slavery"], CI["kidnap"]]),
                     np.where(hot_cl, 0.14, 0.04), 0.004)
     cl_p = np.where(cat == CI["slavery"], 0.5, cl_p)
@@ -1576,7 +1592,8 @@ def build_ae(seed: int, W: World, crimes: pl.DataFrame) -> pl.DataFrame:
     my = m["northing"].cast(pl.Float64).to_numpy()
     m_t = m["committed_from"].str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M").to_numpy().astype("datetime64[m]")
     m_knife = m["knife_or_sharp"].to_numpy() == "Y"
-    m_method = np.where(m_knife, rng.choice(["Knife", "Stabbed with knife", "Bladed article", "Broken bottle"], size=n_m),
+    knife_words = ["Knife", "Stabbed with knife", "Bladed article", "Broken bottle"]
+    m_method = np.where(m_knife, rng.choice(knife_words, size=n_m),
                         rng.choice(meth[:4].tolist() + ["Blunt object", "Other", "Unknown"], size=n_m))
     # map police location back to a venue where the description names one
     lt = m["location_type"].to_numpy()
@@ -1612,6 +1629,7 @@ def build_ae(seed: int, W: World, crimes: pl.DataFrame) -> pl.DataFrame:
     site_code = np.array([h[0] for h in HOSPITALS])[site]
     delay = np.exp(rng.normal(math.log(55), 0.8, n)).astype(int) + 10
     arrive = TA + delay.astype("timedelta64[m]")
+    arrive, TA = _before_end(arrive, TA)
     # free-text location
     v_name = W.venues["name"].to_numpy()[np.maximum(V, 0)].astype(str)
     v_street = W.venues["street"].to_numpy()[np.maximum(V, 0)].astype(str)

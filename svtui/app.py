@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from datetime import date
 from typing import Any
 
 from textual import work
@@ -22,7 +21,6 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.worker import get_current_worker
 
-from svtui.safe import plain
 
 
 def _overview():
@@ -380,4 +378,4 @@ def run_app(spec) -> int:
     return app.return_code or 0
 
 
-__all__ = ["SvtuiApp", "run_app", "plain", "date"]
+__all__ = ["SvtuiApp", "run_app"]

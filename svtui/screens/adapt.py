@@ -243,3 +243,99 @@ def reach_text(reach, locality_id: str) -> str:
         return ", ".join(plain(v, 60) for v in rows[col].unique(maintain_order=True).to_list())
     except Exception:  # noqa: BLE001
         return "see 4 Gaps"
+
+
+def coverage(app):
+    """(reach, gaps, notes) from hotspot.coverage for the current analysis (cached)."""
+    import inspect
+
+    key = ("coverage", app.generation)
+    if key in app.cache:
+        return app.cache[key]
+    fn = engine.find("coverage")
+    params = inspect.signature(fn).parameters
+    notes: list[str] = []
+    kwargs = {}
+    if "notes" in params:
+        kwargs["notes"] = notes
+    if "areas" in params:
+        kwargs["areas"] = app.study.areas
+    names = list(params)
+    args = [app.prep, app.analysis]
+    if len(names) > 2 and names[2] in ("interventions", "ivs"):
+        args.append(app.study.interventions)
+    elif "interventions" in params:
+        kwargs["interventions"] = app.study.interventions
+    reach, gaps = fn(*args, **kwargs)[:2]
+    app.cache[key] = (reach, gaps, notes)
+    app.cache[("reach", app.generation)] = reach
+    return app.cache[key]
+
+
+def first_column(frame, names) -> str | None:
+    if frame is None:
+        return None
+    return next((c for c in names if c in frame.columns), None)
+
+
+def coverage_columns(frame):
+    """Columns for a coverage frame: every plain column, geometry and lists shortened."""
+    from svtui.widgets.table import Column
+
+    if frame is None:
+        return []
+    cols = []
+    for c, dtype in frame.schema.items():
+        if c.endswith("_wkb") or str(dtype).startswith("Binary"):
+            continue
+        cols.append(Column(c, c.replace("_", " "), lambda v: fmt.cell(v, 48)))
+    return cols[:14]
+
+
+def briefing(app, subject) -> str:
+    """Markdown briefing text for ("locality", id) or (level, code) from svtui.briefing."""
+    import inspect
+
+    fn = engine.find("briefing")
+    kind, key = subject
+    params = inspect.signature(fn).parameters
+    kwargs = {}
+    for name, value in (("study", app.study), ("prep", app.prep), ("analysis", app.analysis)):
+        if name in params:
+            kwargs[name] = value
+    if "subject" in params:
+        kwargs["subject"] = subject
+    else:
+        if "kind" in params:
+            kwargs["kind"] = kind
+        if "level" in params:
+            kwargs["level"] = kind
+        for name in ("key", "code", "id", "locality_id", "area"):
+            if name in params:
+                kwargs[name] = key
+                break
+    out = fn(**kwargs)
+    return out if isinstance(out, str) else str(getattr(out, "markdown", out))
+
+
+def slug(text: str) -> str:
+    import re
+
+    s = re.sub(r"[^A-Za-z0-9]+", "-", plain(text, 80)).strip("-").lower()
+    return s or "briefing"
+
+
+def export_briefing(app, subject, text: str):
+    """Write the briefing: via svtui.export when it offers a briefing export, else to ./briefing-<subject>.md."""
+    from pathlib import Path
+
+    mod = engine.module("export")
+    fn = getattr(mod, "export_briefing", None) if mod is not None else None
+    if callable(fn):
+        try:
+            return fn(text, Path.cwd() / f"briefing-{slug(subject[1])}.md")
+        except TypeError:
+            pass
+    from geodata.atomic import write_text_atomic
+
+    return write_text_atomic(text, Path.cwd() / f"briefing-{slug(subject[0] + '-' + subject[1])}.md")

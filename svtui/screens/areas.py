@@ -32,9 +32,9 @@ class AreasScreen(WorkbenchScreen):
         super().__init__()
         self.current: tuple[str, str] | None = None
         self.levels: list[str] = []
-        self._nodes: dict[tuple[str, str], object] = {}
+        self._area_nodes: dict[tuple[str, str], object] = {}
         self._texts: dict[str, Text] = {}
-        self._names: dict[tuple[str, str], str] = {}
+        self._area_names: dict[tuple[str, str], str] = {}
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="ar-main", classes="split"):
@@ -61,7 +61,7 @@ class AreasScreen(WorkbenchScreen):
         if "lsoa" not in self.levels and "lsoa_code" in h.columns:
             self.levels.append("lsoa")
         tree = self.query_one(Tree)
-        if not self._nodes:
+        if not self._area_nodes:
             self._build_tree()
         else:
             self._relabel()
@@ -76,7 +76,7 @@ class AreasScreen(WorkbenchScreen):
         tree = self.query_one(Tree)
         tree.clear()
         tree.root.expand()
-        self._nodes = {}
+        self._area_nodes = {}
         if not self.levels:
             tree.root.set_label(Text("No areas: the study has no boundaries"))
             return
@@ -114,13 +114,13 @@ class AreasScreen(WorkbenchScreen):
         idx = self.levels.index(level)
         leaf = idx == len(self.levels) - 1
         node = parent.add(self._label(level, code, name), data=(level, code), allow_expand=not leaf)
-        self._nodes[(level, code)] = node
-        self._names[(level, code)] = name
+        self._area_nodes[(level, code)] = node
+        self._area_names[(level, code)] = name
         return node
 
     def _relabel(self) -> None:
-        for key, node in self._nodes.items():
-            node.set_label(self._label(key[0], key[1], self._names.get(key)))
+        for key, node in self._area_nodes.items():
+            node.set_label(self._label(key[0], key[1], self._area_names.get(key)))
 
     def _hotspot_count(self, level, code) -> int:
         loc = self.wb.analysis.localities
@@ -174,7 +174,7 @@ class AreasScreen(WorkbenchScreen):
         node = None
         for lv in self.levels[: self.levels.index(level) + 1]:
             c = row[f"{lv}_code"][0]
-            node = self._nodes.get((lv, c))
+            node = self._area_nodes.get((lv, c))
             if node is None:
                 return False
             if lv != level:
@@ -198,7 +198,7 @@ class AreasScreen(WorkbenchScreen):
             self._show(*self.current)
 
     def _show(self, level: str, code: str) -> None:
-        name = self._name(level, code)
+        name = self._area_name(level, code)
         title = Text()
         title.append(f"{LEVEL_LABEL.get(level, level)}  ", style="dim")
         title.append(plain(name, 80), style="bold")
@@ -210,7 +210,7 @@ class AreasScreen(WorkbenchScreen):
         self.query_one("#ar-profile", Static).update(Text("Computing the profile…", style="dim italic"))
         self.compute("detail", self._detail_job, level, code, done=self._detail_done)
 
-    def _name(self, level, code) -> str:
+    def _area_name(self, level, code) -> str:
         import polars as pl
 
         h = self.wb.prep.hierarchy

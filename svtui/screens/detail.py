@@ -23,13 +23,17 @@ SHARES = (
 
 
 def _share(rec: dict, key: str) -> str:
+    """A share with how much of it is known (`<flag>_known` is the known fraction)."""
     share = rec.get(f"{key}_share")
     known = rec.get(f"{key}_known")
-    if fmt.is_missing(share):
+    if key == "nte" and not rec.get("night_known"):
+        # The night-time economy needs the time of day; without it the engine's 0% means nothing.
+        return "not known"
+    if fmt.is_missing(share) or (not fmt.is_missing(known) and known <= 0):
         return "not known"
     s = fmt.pct(share)
-    if not fmt.is_missing(known) and rec.get("n_incidents") and known < rec["n_incidents"]:
-        s += f" of {int(known):,} known"
+    if not fmt.is_missing(known) and known < 0.995:
+        s += f" ({fmt.pct(known)} known)"
     return s
 
 

@@ -84,7 +84,7 @@ class HotspotsScreen(WorkbenchScreen):
             self.query_one("#hs-detail", Static).update(
                 Text("No hotspot localities with these filters. Widen the filters (f) or clear them (x).", style="italic")
             )
-        self.query_one(MapView).message = "Drawing the map…"
+        self.query_one(MapView).empty_message = "Drawing the map…"
         self.compute("scene", self._scene, done=self._scene_ready)
         table.focus()
 

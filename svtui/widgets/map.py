@@ -464,7 +464,7 @@ class MapView(Widget, can_focus=True):
         self._focus_bounds = None
         self._strips: list[Strip] | None = None
         self._strips_key = None
-        self.message = "No map yet."
+        self.empty_message = "No map yet."
 
     # -- public API ------------------------------------------------------------------------
     def set_scene(self, scene: MapScene | None, focus_bounds=None, keep_view: bool = False) -> None:
@@ -652,7 +652,7 @@ class MapView(Widget, can_focus=True):
         width = self.size.width
         if self.scene is None:
             if y == self.size.height // 2:
-                return Strip([Segment(self.message.center(width)[:width], Style(dim=True))], width)
+                return Strip([Segment(self.empty_message.center(width)[:width], Style(dim=True))], width)
             return Strip.blank(width)
         if y < len(self._strips):
             return self._strips[y]

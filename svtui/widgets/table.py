@@ -79,7 +79,7 @@ class PagedTable(Vertical):
         self.page_no = 0
         self.sort_key: str | None = None
         self.sort_desc = True
-        self.query = ""
+        self.find_text = ""
         self._keys: list[str] = []
 
     def compose(self) -> ComposeResult:
@@ -110,8 +110,8 @@ class PagedTable(Vertical):
             self.view = None
             self._render_page()
             return
-        if self.query and self.search_columns:
-            q = self.query.lower()
+        if self.find_text and self.search_columns:
+            q = self.find_text.lower()
             cols = [c for c in self.search_columns if c in f.columns]
             if cols:
                 cond = None
@@ -167,7 +167,7 @@ class PagedTable(Vertical):
         start = self.page_no * self.page_size
         txt = Text()
         if n == 0:
-            txt.append(" no rows" + (f" match '{plain(self.query, 40)}'" if self.query else ""))
+            txt.append(" no rows" + (f" match '{plain(self.find_text, 40)}'" if self.find_text else ""))
         else:
             txt.append(f" rows {start + 1:,}–{min(start + self.page_size, n):,} of {n:,}")
             if self.n_pages > 1:
@@ -175,8 +175,8 @@ class PagedTable(Vertical):
         if self.sort_key:
             label = next((c.label for c in self.columns if c.key == self.sort_key), self.sort_key)
             txt.append(f" · sorted by {label} {'↓' if self.sort_desc else '↑'} (s)")
-        if self.query:
-            txt.append(f" · find '{plain(self.query, 40)}' (/)")
+        if self.find_text:
+            txt.append(f" · find '{plain(self.find_text, 40)}' (/)")
         elif self.search_columns:
             txt.append(" · / find")
         self.query_one(".pager", Static).update(txt)
@@ -203,8 +203,8 @@ class PagedTable(Vertical):
         if self.view is None or self.key_column is None:
             return False
         idx = self.view.with_row_index("__i").filter(pl.col(self.key_column).cast(pl.Utf8) == key)
-        if idx.height == 0 and self.query:
-            self.query = ""
+        if idx.height == 0 and self.find_text:
+            self.find_text = ""
             self.query_one(Input).value = ""
             self._apply()
             idx = self.view.with_row_index("__i").filter(pl.col(self.key_column).cast(pl.Utf8) == key)
@@ -265,7 +265,7 @@ class PagedTable(Vertical):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self.query = event.value.strip()
+        self.find_text = event.value.strip()
         self.page_no = 0
         self._apply()
 

@@ -1,0 +1,114 @@
+"""Command palette provider: every workbench action by name, and every area and hotspot.
+
+Textual's fuzzy highlighter reads its candidate as markup, so data (area and hotspot names) is
+highlighted here on a plain Content instead: a name like "[red]x" stays literal.
+"""
+from __future__ import annotations
+
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+
+from svtui.safe import plain
+
+# (name, help, action on the app or the screen)
+ACTIONS = (
+    ("Go to Overview", "1 · study, CSP trends, Duty measures", "app.switch_mode('overview')"),
+    ("Go to Areas", "2 · force → CSP → district → ward → LSOA", "app.switch_mode('areas')"),
+    ("Go to Hotspots", "3 · the hotspot table, detail and map", "app.switch_mode('hotspots')"),
+    ("Go to Coverage gaps", "4 · hotspots no intervention reaches", "app.switch_mode('gaps')"),
+    ("Go to Briefing", "5 · preview, copy and export briefing text", "app.switch_mode('briefing')"),
+    ("Go to Data", "6 · ledger, quarantine, definition, weights", "app.switch_mode('data')"),
+    ("Filters…", "f · date window, categories, markers, night-time, minimum harm", "app.filters"),
+    ("Toggle night-time only", "n · incidents starting 21:00–03:59", "app.toggle_night"),
+    ("Clear filters", "x · back to all serious violence", "app.reset_filters"),
+    ("Copy to clipboard", "c · this screen's table or text (OSC 52)", "screen.copy"),
+    ("Export", "e · this screen's table or briefing to a file", "screen.export"),
+    ("Brief on the selection", "b · briefing for the chosen area or hotspot", "screen.brief"),
+    ("Choose the briefing subject", "s on the Briefing screen", "screen.choose"),
+    ("Map: fit", "0 when the map has focus", "map.fit"),
+    ("Map: switch shading (Gi* class / hotspot harm)", "g when the map has focus", "map.toggle_shading"),
+    ("Map: zoom in", "+ when the map has focus", "map.zoom(2)"),
+    ("Map: zoom out", "- when the map has focus", "map.zoom(0.5)"),
+    ("Keys (help)", "? · every key binding", "app.help"),
+    ("Quit", "q", "app.quit"),
+)
+
+
+def _highlight(matcher, text: str) -> Content:
+    content = Content(text)
+    try:
+        _score, offsets = matcher.fuzzy_search.match(matcher.query, text)
+    except Exception:  # noqa: BLE001
+        return content
+    style = matcher.match_style
+    for o in offsets:
+        if o < len(text) and not text[o].isspace():
+            content = content.stylize(style, o, o + 1)
+    return content
+
+
+class WorkbenchCommands(Provider):
+    """Actions, areas and hotspots."""
+
+    async def startup(self) -> None:
+        app = self.app
+        self.targets: list[tuple[str, str, tuple[str, str]]] = []
+        if getattr(app, "analysis", None) is None:
+            return
+        loc = app.analysis.localities
+        if loc.height:
+            for i, (lid, name, csp) in enumerate(zip(loc["locality_id"].to_list(), loc["name"].to_list(), (loc["csp_name"].to_list() if "csp_name" in loc.columns else [None] * loc.height))):
+                self.targets.append((f"Hotspot #{i + 1} {plain(name, 80)}", f"hotspot in {plain(csp, 60)}" if csp else "hotspot", ("locality", lid)))
+        h = app.prep.hierarchy
+        for level, label in (("force", "force"), ("csp", "CSP"), ("district", "district"), ("ward", "ward"), ("lsoa", "LSOA")):
+            c, n = f"{level}_code", f"{level}_name"
+            if c not in h.columns or h[c].null_count() == h.height:
+                continue
+            cols = [c] + ([n] if n in h.columns else [])
+            for row in h.select(cols).drop_nulls(c).unique(c).iter_rows():
+                code, name = row[0], row[-1]
+                title = plain(name or code, 80)
+                self.targets.append((f"Area: {title}", f"{label} {plain(code, 12)}", (level, code)))
+
+    def _run(self, action: str) -> None:
+        app = self.app
+        if action.startswith("map."):
+            from svtui.widgets.map import MapView
+
+            maps = list(app.screen.query(MapView))
+            if not maps:
+                app.notify("No map on this screen (3 Hotspots, 2 Areas and 4 Gaps have one).", severity="warning")
+                return
+            maps[0].focus()
+            app.call_later(app.run_action, action[4:], maps[0])
+            return
+        if action.startswith("screen."):
+            name = action.split(".", 1)[1].split("(")[0]
+            if not hasattr(app.screen, f"action_{name}"):
+                app.notify("Not available on this screen.", severity="warning")
+                return
+        app.call_later(app.run_action, action)
+
+    def _jump(self, target: tuple[str, str]) -> None:
+        kind, key = target
+        self.app.jump_to(kind, key)
+
+    async def discover(self) -> Hits:
+        for name, help_text, action in ACTIONS:
+            yield DiscoveryHit(Content(name), partial(self._run, action), text=name, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, action in ACTIONS:
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, _highlight(matcher, name), partial(self._run, action), text=name, help=help_text)
+        for title, help_text, target in getattr(self, "targets", []):
+            score = matcher.match(title)
+            if score > 0:
+                # Help text is read as markup by the palette: escape it.
+                from rich.markup import escape
+
+                yield Hit(score * 0.99, _highlight(matcher, title), partial(self._jump, target), text=title, help=escape(help_text))
