@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,12 +179,20 @@ def read_boundaries(path, level_hint: str | None = None) -> gpd.GeoDataFrame:
     path = Path(path)
     if not path.exists():
         raise SourceError(str(path), "does not exist", "check the areas path in study.toml")
+    if path.is_file() and path.stat().st_size == 0:
+        raise SourceError(str(path), "is empty", "download or export the boundary file again")
+    notes: list[str] = []
     try:
-        gdf = gpd.read_file(path)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio/GDAL raise many types; the user needs one message
         raise SourceError(str(path), f"cannot be read as a boundary file ({exc})",
                           "give a GeoJSON, GeoPackage or Shapefile of area polygons") from exc
-    notes: list[str] = []
+    notes.extend(f"reading the file: {w.message}" for w in caught[:3])
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf._geometry_column_name not in gdf.columns:
+        raise SourceError(str(path), "holds no geometries (a table without shapes, e.g. a CSV?)",
+                          "give a GeoJSON, GeoPackage or Shapefile of area polygons")
     if len(gdf) == 0:
         raise SourceError(str(path), "holds no features", "give a file with area polygons")
     geom = gdf.geometry
@@ -581,6 +590,12 @@ def _entries_for(entry, files: list[str]) -> dict[str, SourceLedger | None]:
     return out
 
 
+#: A point this far (metres) from every study LSOA contradicts a study LSOA code given with it.
+#: police.uk snaps points by a few hundred metres and generalised boundaries move edges by
+#: about as much, so only a clear contradiction counts.
+FAR_FROM_CODE_M = 2000.0
+
+
 def assign_areas(incidents: pl.DataFrame, areas: Areas,
                  entry: SourceLedger | Ledger | list[SourceLedger] | None = None) -> pl.DataFrame:
     """Set `lsoa_code` (a 2021 LSOA of the study) on every row; quarantine the rest.
@@ -612,6 +627,22 @@ def assign_areas(incidents: pl.DataFrame, areas: Areas,
     by_code = (pl.when(pl.col("_g").is_in(codes.implode())).then(pl.col("_g"))
                .when(pl.col("_n11") == 1).then(pl.col("_t11")))
     df = df.with_columns(by_code.alias("_code"))
+    # A code names a study LSOA but the point lies far outside the study (a corrupted row): the
+    # row could be counted in area tables yet never reach the map. Treat it as outside.
+    has_pt = (pl.col("easting").is_finite() & pl.col("northing").is_finite()).fill_null(False)
+    chk = df.filter(pl.col("_code").is_not_null() & has_pt).select("_i", "easting", "northing")
+    far_ids = pl.Series("_i", [], dtype=df["_i"].dtype)
+    if chk.height:
+        x, y = chk["easting"].to_numpy(), chk["northing"].to_numpy()
+        out_idx = np.flatnonzero(point_in_lsoa(areas, x, y) < 0)  # usually a handful
+        if len(out_idx):
+            pts = shapely.points(x[out_idx], y[out_idx])
+            near, _ = areas.tree().query(pts, predicate="dwithin", distance=FAR_FROM_CODE_M)
+            far = np.ones(len(out_idx), dtype=bool)
+            far[near] = False
+            far_ids = chk["_i"].gather(out_idx[far])
+    df = df.with_columns(pl.col("_i").is_in(far_ids.implode()).alias("_far"))
+    df = df.with_columns(pl.when(pl.col("_far")).then(None).otherwise(pl.col("_code")).alias("_code"))
 
     need = df.filter(pl.col("_code").is_null())
     pip = point_in_lsoa(areas, need["easting"].fill_null(np.nan).to_numpy(),
@@ -621,11 +652,12 @@ def assign_areas(incidents: pl.DataFrame, areas: Areas,
         ext.gather(np.where(pip < 0, len(codes), pip)).alias("_pip"))
     df = df.join(need, on="_i", how="left", maintain_order="left")
     df = df.with_columns(
-        (pl.col("_code").is_null() & pl.col("_pip").is_null() & pl.col("_n11").gt(1))
-        .fill_null(False).alias("_split"))
+        (pl.col("_code").is_null() & pl.col("_pip").is_null() & pl.col("_n11").gt(1)
+         & ~pl.col("_far")).fill_null(False).alias("_split"))
     split_fallback = pl.col("_split")
     df = df.with_columns(
-        pl.coalesce("_code", "_pip", pl.when(pl.col("_n11") > 1).then(pl.col("_t11")))
+        pl.when(pl.col("_far")).then(None)
+        .otherwise(pl.coalesce("_code", "_pip", pl.when(pl.col("_n11") > 1).then(pl.col("_t11"))))
         .alias("_code"))
     has_point = pl.col("easting").is_finite() & pl.col("northing").is_finite()
     reason = (
@@ -652,6 +684,11 @@ def assign_areas(incidents: pl.DataFrame, areas: Areas,
         mine = bad.filter(pl.col("source_file") == f)
         for r in sorted(mine["_reason"].unique().to_list()):
             owner.move_to_quarantine(mine.filter(pl.col("_reason") == r).select(base_cols), r)
+        n_far = mine.filter(pl.col("_far")).height
+        if n_far:
+            owner.notes.append(
+                f"{f}: {n_far} row(s) give an LSOA code of the study but a point more than "
+                f"{FAR_FROM_CODE_M / 1000:g} km outside it; quarantined as outside the study area")
         n_split = split_rows.filter(pl.col("source_file") == f).height
         if n_split:
             owner.notes.append(

@@ -17,7 +17,11 @@ class WouldOverwrite(FileExistsError):
 
 
 def write_atomic(path: str | Path, writer: Callable[[Path], None], force: bool = True) -> Path:
-    """Call writer(tmp_path) then rename tmp onto path. Refuse to replace unless force."""
+    """Call writer(tmp_path) then rename tmp onto path. Refuse to replace unless force.
+
+    Without force the final step is a hard link, which fails if `path` appeared meanwhile, so
+    even a race never replaces a file. Any failure removes the temporary file.
+    """
     path = Path(path)
     if path.exists() and not force:
         raise WouldOverwrite(f"{path}: already exists (fix: choose another name or pass --force)")
@@ -27,15 +31,61 @@ def write_atomic(path: str | Path, writer: Callable[[Path], None], force: bool =
     tmp_path = Path(tmp)
     try:
         writer(tmp_path)
-        os.replace(tmp_path, path)
+        if force:
+            os.replace(tmp_path, path)
+        else:
+            try:
+                os.link(tmp_path, path)
+            except FileExistsError:
+                raise WouldOverwrite(
+                    f"{path}: already exists (fix: choose another name or pass --force)") from None
+            except OSError:  # no hard links on this file system: check, then rename
+                if path.exists():
+                    raise WouldOverwrite(
+                        f"{path}: already exists (fix: choose another name or pass --force)") from None
+                os.replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+    tmp_path.unlink(missing_ok=True)
     return path
 
 
-def write_csv_atomic(df: pl.DataFrame, path: str | Path, force: bool = True) -> Path:
-    return write_atomic(path, lambda p: df.write_csv(p), force=force)
+# A spreadsheet opening a CSV runs a cell starting with = + - @ (or a tab or carriage return
+# before one) as a formula: `=HYPERLINK(...)` in a free-text location field would become a link
+# or worse. Such cells get a leading apostrophe, which spreadsheets show as text and hide.
+# Plain numbers ("-2.2", "+44") are left alone: negative longitudes are common and harmless.
+FORMULA_START = r"^[=+\-@\t\r]"
+_PLAIN_NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
+
+
+def formula_safe_text(value: object) -> object:
+    """One cell made safe for a spreadsheet (non-strings are returned unchanged)."""
+    import re
+
+    if isinstance(value, str) and re.match(FORMULA_START, value) and not re.match(_PLAIN_NUMBER, value):
+        return "'" + value
+    return value
+
+
+def formula_safe(df: pl.DataFrame) -> pl.DataFrame:
+    """Every text cell and column name that a spreadsheet would run as a formula, neutralised."""
+    exprs = []
+    for name, dtype in df.schema.items():
+        if dtype == pl.Utf8:
+            c = pl.col(name)
+            risky = c.str.contains(FORMULA_START) & ~c.str.contains(_PLAIN_NUMBER)
+            exprs.append(pl.when(risky.fill_null(False)).then(pl.lit("'") + c).otherwise(c).alias(name))
+    out = df.with_columns(exprs) if exprs else df
+    renames = {c: formula_safe_text(c) for c in out.columns if formula_safe_text(c) != c}
+    return out.rename(renames) if renames else out
+
+
+def write_csv_atomic(df: pl.DataFrame, path: str | Path, force: bool = True,
+                     neutralise_formulas: bool = True) -> Path:
+    """Write df as CSV atomically; text a spreadsheet would run as a formula is neutralised."""
+    out = formula_safe(df) if neutralise_formulas else df
+    return write_atomic(path, lambda p: out.write_csv(p), force=force)
 
 
 def write_text_atomic(text: str, path: str | Path, force: bool = True) -> Path:

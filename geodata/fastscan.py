@@ -64,43 +64,49 @@ def internal_header(fields: list[str]) -> list[str] | None:
     return out
 
 
-def well_formed(data: bytes, ncol: int) -> tuple[bool, int]:
-    """(plain, number of lines) for `data` without a BOM.
+def well_formed(data: bytes, ncol: int) -> tuple[bool, int, np.ndarray]:
+    """(plain, number of lines, positions of the LFs) for `data` without a BOM.
 
     Plain: no quote, no NUL, line ends all LF or all CRLF, no blank line, and exactly
     (ncol - 1) commas per line on average. Together with Polars refusing any line with more
     than ncol fields (`truncate_ragged_lines=False`), the average makes it exact: no line can
     have more commas, so none can have fewer.
     """
+    none = np.empty(0, dtype=np.int64)
     if not data or data.find(b'"') >= 0 or data.find(b"\x00") >= 0:
-        return False, 0
+        return False, 0, none
     arr = np.frombuffer(data, dtype=np.uint8)
     nl = np.flatnonzero(arr == _NL)
     ends_nl = data.endswith(b"\n")
     n_lines = len(nl) + (0 if ends_nl else 1)
     if len(nl) == 0:
-        return False, n_lines
+        return False, n_lines, nl
     n_cr = int(np.count_nonzero(arr == _CR))
     crlf = n_cr > 0
     if crlf and (n_cr != len(nl) or nl[0] == 0 or not (arr[nl - 1] == _CR).all()):
-        return False, n_lines  # mixed line ends or lone CRs: the csv module splits on CR
+        return False, n_lines, nl  # mixed line ends or lone CRs: csv splits on CR
     eol = 2 if crlf else 1
     if nl[0] + 1 <= eol or (len(nl) > 1 and (np.diff(nl) <= eol).any()):
-        return False, n_lines  # a blank line
+        return False, n_lines, nl  # a blank line
     if int(np.count_nonzero(arr == _COMMA)) != (ncol - 1) * n_lines:
-        return False, n_lines
-    return True, n_lines
+        return False, n_lines, nl
+    return True, n_lines, nl
 
 
-def fast_table(data: bytes, name: str, defer_empty: bool = False) -> "policeuk._Table | None":
+def fast_table(data: bytes, name: str, defer_empty: bool = False, offsets: bool = False
+               ) -> "policeuk._Table | None":
     """The exact reader's table for a plain file, read by Polars; None when not provably plain.
 
     With `defer_empty` the rows whose every field is blank are left in: the caller drops them
     after `policeuk._check_table` with `drop_empty_rows` (only rows without a month can be
     blank, and checking those few is much cheaper than stripping every column).
+    With `offsets` the frame gets an `_offset` column (after `source_row`): the byte offset in
+    `data` where each row's line starts, so a row's text can be read again without parsing.
     """
+    skip = 0
     if data[:3] == b"\xef\xbb\xbf":
         data = data[3:]
+        skip = 3
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return None
     head = _header(data)
@@ -115,7 +121,7 @@ def fast_table(data: bytes, name: str, defer_empty: bool = False) -> "policeuk._
             data.decode("utf-8")
         except UnicodeDecodeError:
             return None
-    plain, n_lines = well_formed(data, len(fields))
+    plain, n_lines, nl = well_formed(data, len(fields))
     if not plain or n_lines < 2:  # header only: the exact reader notes it
         return None
     try:
@@ -132,6 +138,8 @@ def fast_table(data: bytes, name: str, defer_empty: bool = False) -> "policeuk._
         pl.lit(name).alias("source_file"),
         pl.int_range(1, n + 1, dtype=pl.Int64).alias("source_row"),
     )
+    if offsets:
+        frame = frame.with_columns(pl.Series("_offset", nl[:n] + 1 + skip, dtype=pl.Int64))
     tbl = policeuk._Table(name, internal, fields, frame, _no_malformed(), ",", [])
     if not defer_empty:
         empty = _blank_row(internal)
@@ -175,11 +183,92 @@ def drop_empty_rows(tbl: "policeuk._Table", checked: pl.DataFrame, notes_before:
     return checked.filter(~blank)
 
 
+def drop_blank_rows(tbl: "policeuk._Table") -> "policeuk._Table":
+    """Drop rows whose every field is blank from a `fast_table(defer_empty=True)` table, with
+    the exact reader's note (for tables that are not checked, e.g. outcomes files)."""
+    empty = _blank_row(tbl.header)
+    n_empty = tbl.frame.select(empty.sum()).item()
+    if n_empty:
+        tbl.frame = tbl.frame.filter(~empty)
+        tbl.notes.insert(0, f"{n_empty} empty row(s) ignored")
+    return tbl
+
+
+def line_fields(line: bytes) -> list[str]:
+    """The fields of one line of a plain file, as `fast_table` read them."""
+    if line.endswith(b"\n"):
+        line = line[:-1]
+    if line.endswith(b"\r"):
+        line = line[:-1]
+    return line.decode("utf-8").split(",")
+
+
 def read_checked(data: bytes, name: str) -> "tuple[policeuk._Table, pl.DataFrame] | None":
     """Fast `(table, policeuk._check_table(table))` for a plain street file, else None."""
     tbl = fast_table(data, name, defer_empty=True)
     if tbl is None:
         return None
     n_notes = len(tbl.notes)
-    checked = policeuk._check_table(tbl, decimal_comma=False)
+    checked = check_table(tbl, decimal_comma=False)
     return tbl, drop_empty_rows(tbl, checked, n_notes)
+
+
+# --------------------------------------------------------------------------------------------
+# Column-wise checks, computed once per distinct value
+
+
+def map_unique(df: pl.DataFrame, keys: list[str], exprs: dict[str, pl.Expr]) -> pl.DataFrame:
+    """`df.with_columns(**exprs)` for expressions that depend only on `keys`, evaluated once
+    per distinct key instead of once per row, then joined back (row order kept).
+
+    police.uk columns repeat heavily (one Month per file, a few thousand Location labels per
+    force), so this turns the costly parsers (seven date formats, label regexes) into a hash
+    join. New columns come after the existing ones, in the order of `exprs`.
+    """
+    if df.height == 0:
+        return df.with_columns(**exprs)
+    k = df.select(keys)
+    uniq = k.unique().with_columns(**exprs).select(*keys, *exprs)
+    mapped = k.join(uniq, on=keys, how="left", maintain_order="left", nulls_equal=True)
+    return df.hstack(mapped.drop(keys).get_columns())
+
+
+def check_table(tbl: "policeuk._Table", decimal_comma: bool) -> pl.DataFrame:
+    """`policeuk._check_table(tbl, decimal_comma)`, with the Month parsed once per distinct
+    value. Same columns, order, values and notes (tested against the original; `geodata.cache`
+    uses it only while the original's source is the one mirrored here)."""
+    df = tbl.frame
+    for c in ("crime_id", "month", "longitude", "latitude"):
+        if c not in df.columns:
+            df = df.with_columns(pl.lit(None, dtype=pl.Utf8).alias(c))
+    df = df.with_columns(
+        policeuk._number("longitude", decimal_comma).alias("_lon"),
+        policeuk._number("latitude", decimal_comma).alias("_lat"),
+    )
+    df = map_unique(df, ["month"], {
+        "_month": policeuk._month_expr(),
+        "_month_read": policeuk._month_parsed_expr().is_not_null(),
+    })
+    lon, lat = pl.col("_lon"), pl.col("_lat")
+    finite = (lon.is_finite() & lat.is_finite()).fill_null(False)
+    stats = df.select(
+        (finite & policeuk._in_box(lon, lat)).sum().alias("ok"),
+        (finite & policeuk._in_box(lat, lon) & ~policeuk._in_box(lon, lat)).sum().alias("swapped"),
+    ).row(0, named=True)
+    if stats["swapped"] > stats["ok"] and stats["swapped"] > 0:
+        df = df.with_columns(pl.col("_lat").alias("_lon"), pl.col("_lon").alias("_lat"))
+        tbl.notes.append(
+            f"Longitude and Latitude are swapped in this file ({stats['swapped']} rows); "
+            "swapped back")
+    empty_lon = policeuk._strip("longitude").is_null() | (policeuk._strip("longitude") == "")
+    empty_lat = policeuk._strip("latitude").is_null() | (policeuk._strip("latitude") == "")
+    ok_coords = (finite & policeuk._in_box(lon, lat)).fill_null(False)
+    reason = (
+        pl.when(empty_lon | empty_lat).then(pl.lit("no coordinates"))
+        .when(~ok_coords).then(pl.lit("coordinates out of range"))
+        .when(pl.col("_month").is_null() & pl.col("_month_read"))
+        .then(pl.lit("month out of range"))
+        .when(pl.col("_month").is_null()).then(pl.lit("unparseable date"))
+        .otherwise(pl.lit(None, dtype=pl.Utf8))
+    )
+    return df.with_columns(reason.alias("_reason"))

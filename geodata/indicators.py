@@ -101,7 +101,9 @@ def _number(c: str) -> pl.Expr:
     t = pl.when(t.is_in(list(_NULL_TOKENS))).then(None).otherwise(t)
     t = pl.when(t.str.contains(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")).then(
         t.str.replace_all(",", "", literal=True)).otherwise(t)
-    return t.cast(pl.Float64, strict=False).alias(c)
+    x = t.cast(pl.Float64, strict=False)
+    # "inf", "NaN" and overflowing numbers (1e999) are not values an indicator can take.
+    return pl.when(x.is_finite()).then(x).otherwise(None).alias(c)
 
 
 def _numeric_columns(df: pl.DataFrame, key: str

@@ -106,16 +106,29 @@ class Ledger:
             return pl.DataFrame(schema={"source_kind": pl.Utf8, "reason": pl.Utf8})
         return pl.concat(frames, how="diagonal")
 
-    def write_quarantine(self, folder: str | Path) -> list[Path]:
-        """Write one CSV of quarantined rows per source into `folder`; return the paths."""
-        from geodata.atomic import write_csv_atomic
+    def write_quarantine(self, folder: str | Path, force: bool = False) -> list[Path]:
+        """Write one CSV of quarantined rows per source into `folder`; return the paths.
+
+        Each file is written atomically (a temporary file in `folder`, then a rename). Files
+        already there are never replaced unless `force`: the check covers every file before
+        the first is written, so a refusal leaves the folder as it was.
+        """
+        from geodata.atomic import WouldOverwrite, write_csv_atomic
 
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        written = []
+        plan = []
         for i, s in enumerate(self.sources):
             if s.rows is None or s.rows.height == 0:
                 continue
             name = f"{i:02d}-{s.kind}-{Path(s.path).name or 'source'}.quarantine.csv"
-            written.append(write_csv_atomic(s.rows, folder / name))
-        return written
+            plan.append((s, folder / name))
+        if not force:
+            clash = [p for _, p in plan if p.exists()]
+            if clash:
+                more = f" and {len(clash) - 1} more" if len(clash) > 1 else ""
+                raise WouldOverwrite(
+                    f"{clash[0]}{more}: already exists (fix: choose another folder for "
+                    "--quarantine, or pass --force to replace)")
+        if plan:
+            folder.mkdir(parents=True, exist_ok=True)
+        return [write_csv_atomic(s.rows, p, force=force) for s, p in plan]

@@ -19,7 +19,8 @@ then every check runs column-wise in Polars:
   "coordinates out of range". A file whose Longitude and Latitude columns are swapped as a whole
   is swapped back with a note; a single swapped row in an otherwise good file is quarantined;
 * a Month that is not `YYYY-MM` (also accepted: `YYYY-MM-DD`, `MM/YYYY`, `DD/MM/YYYY`, Excel's
-  `Jan-24`, `January 2024`) -> "unparseable date";
+  `Jan-24`, `January 2024`) -> "unparseable date"; a readable month in a year before 1990 or
+  after 2100 (a typo such as 0024-01) -> "month out of range";
 * a Crime ID seen before in the same month among the files of one call (the same crime repeated)
   -> "duplicate id"; the first good row is kept. Anti-social behaviour rows have no Crime ID and
   are never duplicates.
@@ -358,7 +359,11 @@ def _parse_csv(data: bytes, name: str) -> _Table:
     if n and text.count('"') % 2 == 1 and any("\n" in f for f in data_rows[-1]):
         if good[-1]:
             good[-1] = False
-        notes.append(f"row {n} opens a quote that is never closed (truncated file?); quarantined")
+        swallowed = sum(f.count("\n") for f in data_rows[-1])
+        swallowed -= 1 if data_rows[-1][-1].endswith("\n") else 0
+        notes.append(f"row {n} opens a quote that is never closed (truncated file?); quarantined"
+                     + (f", with the {swallowed} line(s) after it that the quote swallowed"
+                        if swallowed > 0 else ""))
     row_no = np.arange(1, n + 1, dtype=np.int64)
     header_internal = []
     seen = set()
@@ -426,8 +431,18 @@ def _in_box(lon: pl.Expr, lat: pl.Expr) -> pl.Expr:
 
 
 def _month_expr() -> pl.Expr:
+    parsed = _month_parsed_expr()
+    return (
+        pl.when(parsed.dt.year().is_between(_MONTH_MIN_YEAR, _MONTH_MAX_YEAR))
+        .then(parsed)
+        .otherwise(None)
+    )
+
+
+def _month_parsed_expr() -> pl.Expr:
+    """The Month column as a date, whatever its year (a year outside 1990-2100 is a typo)."""
     m = _strip("month")
-    parsed = pl.coalesce(
+    return pl.coalesce(
         m.str.strptime(pl.Date, "%Y-%m", strict=False),
         m.str.strptime(pl.Date, "%Y-%m-%d", strict=False),
         ("01/" + m).str.strptime(pl.Date, "%d/%m/%Y", strict=False),
@@ -436,11 +451,6 @@ def _month_expr() -> pl.Expr:
         ("01 " + m).str.strptime(pl.Date, "%d %B %Y", strict=False),
         ("01 " + m).str.strptime(pl.Date, "%d %b %Y", strict=False),
     ).dt.month_start()
-    return (
-        pl.when(parsed.dt.year().is_between(_MONTH_MIN_YEAR, _MONTH_MAX_YEAR))
-        .then(parsed)
-        .otherwise(None)
-    )
 
 
 def location_type_expr(label: pl.Expr) -> pl.Expr:
@@ -468,6 +478,7 @@ def _check_table(tbl: _Table, decimal_comma: bool) -> pl.DataFrame:
         _number("longitude", decimal_comma).alias("_lon"),
         _number("latitude", decimal_comma).alias("_lat"),
         _month_expr().alias("_month"),
+        _month_parsed_expr().is_not_null().alias("_month_read"),
     )
     finite = (pl.col("_lon").is_finite() & pl.col("_lat").is_finite()).fill_null(False)
     stats = df.select(
@@ -486,6 +497,7 @@ def _check_table(tbl: _Table, decimal_comma: bool) -> pl.DataFrame:
     reason = (
         pl.when(empty_lon | empty_lat).then(pl.lit("no coordinates"))
         .when(~ok_coords).then(pl.lit("coordinates out of range"))
+        .when(pl.col("_month").is_null() & pl.col("_month_read")).then(pl.lit("month out of range"))
         .when(pl.col("_month").is_null()).then(pl.lit("unparseable date"))
         .otherwise(pl.lit(None, dtype=pl.Utf8))
     )

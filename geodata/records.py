@@ -407,7 +407,17 @@ def read_header(path: str | Path) -> list[str]:
     header_line, _ = _split_header(text.replace("\r\n", "\n").replace("\r", "\n"))
     if header_line is None:
         return []
-    return _parse_header_line(header_line, str(p))
+    names = _parse_header_line(header_line, str(p))
+    if len(names) <= 1:
+        # A header saved with ';', tabs or '|' (European Excel): split it so the file is
+        # recognised for what it is, and its own reader can say what is wrong.
+        for d in _DELIMS:
+            if d in header_line:
+                try:
+                    return next(csv.reader([header_line], delimiter=d), [])
+                except csv.Error:
+                    break
+    return names
 
 
 def _parse_header_line(line: str, path: str) -> list[str]:
@@ -431,6 +441,32 @@ def _split_header(text: str) -> tuple[str | None, str]:
             return line, text[end + 1:]
         pos = end + 1
     return None, ""
+
+
+def _read_body(body: str, ncols: int) -> pl.DataFrame:
+    """Data lines as text columns c0..c{ncols} (one spare column catches extra fields)."""
+    synthetic = ",".join(f"c{i}" for i in range(ncols + 1))
+    return pl.read_csv(
+        io.BytesIO((synthetic + "\n" + body).encode("utf-8")),
+        infer_schema=False,
+        truncate_ragged_lines=True,
+        row_index_name="_idx",
+        raise_if_empty=False,
+    )
+
+
+def _last_record_start(body: str) -> int | None:
+    """1-based line (within body) on which the last CSV record starts. With a quote that is
+    never closed, that record runs to the end of the file: its start is where the quote opens."""
+    reader = csv.reader(io.StringIO(body, newline=""))
+    start, prev = None, 0
+    try:
+        for _ in reader:
+            start = prev + 1
+            prev = reader.line_num
+    except csv.Error:
+        return None
+    return start
 
 
 def read_csv_table(
@@ -519,22 +555,62 @@ def read_csv_table(
                           f"export the {what} again with its rows")
 
     ncols = len(canon_names)
-    synthetic = ",".join(f"c{i}" for i in range(ncols + 1))
+    first_line = text[: len(text) - len(body)].count("\n") + 1  # file line of the first data line
+    tail_fields: list[str] | None = None  # a last row cut short by a truncated file
     try:
-        df = pl.read_csv(
-            io.BytesIO((synthetic + "\n" + body).encode("utf-8")),
-            infer_schema=False,
-            truncate_ragged_lines=True,
-            row_index_name="_idx",
-            raise_if_empty=False,
-        )
+        df = _read_body(body, ncols)
     except pl.exceptions.PolarsError as exc:
-        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        if "escaped" in str(exc) or '"' in str(exc):
-            problem = "a quoted field is not closed (a stray \" character)"
-        else:
-            problem = f"cannot be parsed as CSV ({first[:200]})"
-        raise SourceError(spath, problem, "check the quoting in the file, or export it again") from exc
+        start = _last_record_start(body)
+        n_lines = body.rstrip("\n").count("\n") + 1
+        if '"' not in body or start is None:
+            first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            raise SourceError(spath, f"cannot be parsed as CSV ({first[:200]})",
+                              "export the file again as CSV (comma delimited)") from exc
+        if start < n_lines:  # a stray quote mid-file: everything after it would be one field
+            raise SourceError(
+                spath, f"a quoted field opened on line {first_line + start - 1} is never closed "
+                "(a stray \" character)",
+                "check the quoting on that line, or export the file again") from exc
+        # The quote opens on the last line: the file was cut off mid-row. Read the rows before
+        # it; the cut row is quarantined as malformed.
+        lines = body.split("\n")
+        tail = "\n".join(lines[start - 1:])
+        body = "\n".join(lines[: start - 1]) + "\n"
+        tail_fields = next(csv.reader([tail.rstrip("\n") + '"']), [])
+        if not body.strip():  # nothing before it: the file cannot be used at all
+            raise SourceError(
+                spath, f"a quoted field opened on line {first_line + start - 1} is never closed "
+                "(a stray \" character)",
+                "check the quoting on that line, or export the file again") from exc
+        try:
+            df = _read_body(body, ncols)
+        except pl.exceptions.PolarsError:
+            raise SourceError(spath, "a quoted field is not closed (a stray \" character)",
+                              "check the quoting in the file, or export it again") from exc
+        notes.append(f"the last row (line {first_line + start - 1}) opens a quote that is never "
+                     "closed: the file looks cut short; the row is quarantined")
+    if tail_fields is None and not body.endswith("\n"):
+        # No line break at the end: if the last line also has too few fields, it was cut short.
+        last = body[body.rfind("\n") + 1:]
+        if last.strip() and last.count('"') % 2 == 0:
+            try:
+                n_fields = len(next(csv.reader([last]), []))
+            except csv.Error:
+                n_fields = ncols
+            if n_fields < ncols and df.height:
+                df = df.with_columns(
+                    pl.when(pl.col("_idx") == pl.col("_idx").max())
+                    .then(pl.lit("\x00cut")).otherwise(pl.col(f"c{ncols}")).alias(f"c{ncols}"))
+                notes.append(f"the last row (line {first_line + body.count(chr(10))}) has "
+                             f"{n_fields} of {ncols} fields and no line break: the file looks cut "
+                             "short; the row is quarantined")
+    if tail_fields is not None:
+        row = {f"c{i}": [tail_fields[i] if i < len(tail_fields) else None] for i in range(ncols)}
+        row[f"c{ncols}"] = ["\x00cut"]
+        nxt = int(df["_idx"].max()) + 1 if df.height else 0
+        df = pl.concat([df, pl.DataFrame({**row, "_idx": pl.Series([nxt], dtype=df["_idx"].dtype)},
+                                         schema_overrides={k: pl.Utf8 for k in row})],
+                       how="diagonal_relaxed")
 
     extra = f"c{ncols}"
     if extra not in df.columns:  # polars drops nothing, but be defensive

@@ -421,17 +421,23 @@ def _read_geojson_table(path: Path) -> tuple[CsvTable, np.ndarray, np.ndarray, n
     except Exception as exc:
         raise SourceError(spath, f"cannot be read as GeoJSON ({exc})", "export the venues again") from exc
     notes: list[str] = []
+    # NaN or infinite numbers in a geometry (JSON allows neither, but writers emit them) make
+    # no usable point; without this they could come out of the CRS conversion as (0, 0).
+    with np.errstate(invalid="ignore"):
+        finite = np.isfinite(shapely.bounds(gdf.geometry.values)).all(axis=1)
     gdf = gdf_to_bng(gdf, spath, notes)
     geoms = gdf.geometry.values
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    broken = ~missing & ~finite
     types = shapely.get_type_id(geoms)
     not_point = ~missing & (types != 0)
     if not_point.any():
         notes.append(f"{int(not_point.sum())} features are not Points; used a point inside each")
-    pts = shapely.point_on_surface(geoms)
-    x = np.where(missing, np.nan, shapely.get_x(pts))
-    y = np.where(missing, np.nan, shapely.get_y(pts))
-    kind = np.where(missing, "none", np.where(in_bng_box(x, y), "bng", "range"))
+    with np.errstate(invalid="ignore"):
+        pts = shapely.point_on_surface(np.where(missing | broken, None, geoms))
+    x = np.where(missing | broken, np.nan, shapely.get_x(pts))
+    y = np.where(missing | broken, np.nan, shapely.get_y(pts))
+    kind = np.where(missing, "none", np.where(~broken & in_bng_box(x, y), "bng", "range"))
     x = np.where(kind == "bng", x, np.nan)
     y = np.where(kind == "bng", y, np.nan)
 

@@ -157,7 +157,8 @@ def duty_measures(prep: Prepared, study_ae: pl.DataFrame | None = None, filters=
     Columns: level, code, name, measure, label, source, duty, available, reason, n (window),
     per_month, latest_12m, previous_12m, base_3y_12m, change_12m(_text), change_3y(_text),
     trend, trend_tau, trend_p, population, rate_per_100k_year (latest 12 months per 100,000
-    residents), note. Rates are per 100,000 because homicide counts are small.
+    residents), rate_per_100k_annualised (the window's count scaled to a year), months (in the
+    window), note. Rates are per 100,000 because homicide counts are small.
     """
     filters = _filters_of(filters)
     out_notes = notes if notes is not None else []
@@ -200,9 +201,13 @@ def duty_measures(prep: Prepared, study_ae: pl.DataFrame | None = None, filters=
             "n", "per_month", "latest_12m", "previous_12m", "base_3y_12m", "change_12m", "change_12m_text",
             "change_3y", "change_3y_text", "trend", "trend_tau", "trend_p")], how="horizontal"))
     out = pl.concat(frames, how="vertical_relaxed") if frames else areas.head(0)
+    n_months = max(0, we - ws + 1)
     out = out.join(pop.select("code", "population"), on="code", how="left").with_columns(
         pl.when(pl.col("population") > 0).then(pl.col("latest_12m") / pl.col("population") * 100_000)
         .alias("rate_per_100k_year"),
+        (pl.when(pl.col("population") > 0).then(pl.col("n") / n_months * 12 / pl.col("population") * 100_000)
+         if n_months else pl.lit(None, dtype=pl.Float64)).alias("rate_per_100k_annualised"),
+        pl.lit(n_months).alias("months"),
     )
     order = {m.id: i for i, m in enumerate(MEASURES)}
     return out.with_columns(pl.col("measure").replace_strict(order, return_dtype=pl.Int32).alias("_o")).sort(

@@ -31,6 +31,7 @@ from hotspot.kde import kde_from_counts
 __all__ = [
     "Factor",
     "FLAG_TOP",
+    "MIN_RATIO",
     "lsoa_factors",
     "risk_factors",
     "risk_summary",
@@ -41,6 +42,8 @@ __all__ = [
 
 #: A factor is flagged when the unit is among the riskiest FLAG_TOP of its reference units.
 FLAG_TOP = 0.25
+#: ... and, where the factor reads as a ratio, at least this many times the force average.
+MIN_RATIO = 1.1
 #: Venue types with fewer features than this are not risk-terrain factors.
 RTM_MIN_FEATURES = 5
 
@@ -253,7 +256,15 @@ def _compare(long: pl.DataFrame, reference: pl.DataFrame, force: dict[str, float
         pl.lit(None, dtype=pl.Float64).alias("top_pct"), pl.lit(None, dtype=pl.Float64).alias("percentile"))
     out = out.with_columns(pl.col("top_pct").fill_nan(None), pl.col("percentile").fill_nan(None)).with_columns(
         pl.when(pl.col("force_value").abs() > 0).then(pl.col("value") / pl.col("force_value")).alias("ratio"))
-    riskier = pl.when(pl.col("direction") > 0).then(pl.col("value") > pl.col("force_value")).otherwise(pl.col("value") < pl.col("force_value"))
+    # A ratio only reads sensibly between positive quantities (IMD health and crime scores are
+    # z-scores around 0); elsewhere the text gives the value against the force average.
+    as_ratio = (pl.col("direction") > 0) & (pl.col("force_value") > 0) & (pl.col("value") >= 0)
+    out = out.with_columns(pl.when(as_ratio).then(pl.col("ratio")).alias("ratio"))
+    riskier = (
+        pl.when(pl.col("ratio").is_not_null()).then(pl.col("ratio") >= MIN_RATIO)
+        .when(pl.col("direction") > 0).then(pl.col("value") > pl.col("force_value"))
+        .otherwise(pl.col("value") < pl.col("force_value"))
+    )
     out = out.with_columns(
         (pl.col("headline") & (pl.col("top_pct") <= FLAG_TOP) & riskier).fill_null(False).alias("flagged"))
     top_int = (pl.col("top_pct") * 100).ceil().clip(1, 100).cast(pl.Int64).cast(pl.Utf8)
@@ -261,7 +272,7 @@ def _compare(long: pl.DataFrame, reference: pl.DataFrame, force: dict[str, float
         e.round(2).cast(pl.Utf8))
     text = (
         pl.when(pl.col("value").is_null()).then(pl.concat_str([pl.col("label"), pl.lit(": not known")]))
-        .when((pl.col("direction") > 0) & pl.col("ratio").is_not_null()).then(pl.concat_str([
+        .when(pl.col("ratio").is_not_null()).then(pl.concat_str([
             pl.col("label"), pl.lit(" "), pl.col("ratio").round(1).cast(pl.Utf8), pl.lit("x the force average (top "),
             top_int, pl.lit(f"% of {ref_name})")]))
         .otherwise(pl.concat_str([
@@ -354,71 +365,84 @@ def risk_summary(frame: pl.DataFrame, k: int = 3) -> pl.DataFrame:
 
 
 def poisson_lasso(X: np.ndarray, y: np.ndarray, lam: float, *, beta0: tuple[float, np.ndarray] | None = None,
-                  max_outer: int = 100, max_inner: int = 200, tol: float = 1e-8) -> tuple[float, np.ndarray, bool]:
+                  sample_weight: np.ndarray | None = None, max_outer: int = 100, max_inner: int = 5000,
+                  tol: float = 1e-10) -> tuple[float, np.ndarray, bool]:
     """Poisson regression with an L1 penalty on the slopes (not the intercept).
 
-    Minimises (1/n) sum(mu_i - y_i eta_i) + lam * ||beta||_1 with eta = b0 + X beta, by
-    iteratively reweighted least squares (the quadratic approximation of the deviance at the
-    current fit) and cyclic coordinate descent with soft-thresholding on each weighted lasso
-    (Friedman, Hastie & Tibshirani 2010), halving the step when the objective would rise.
+    Minimises sum_i s_i (mu_i - y_i eta_i) / sum_i s_i + lam * ||beta||_1 with eta = b0 + X beta
+    and s the sample weights (1 by default; rows sharing one X may be collapsed into their
+    mean y with weight = their number, which gives the same fit). Each outer
+    step is iteratively reweighted least squares: the deviance's quadratic approximation at the
+    current fit, a weighted lasso solved by cyclic coordinate descent with soft-thresholding
+    (Friedman, Hastie & Tibshirani 2010) on its p x p weighted Gram matrix, so the inner loop
+    never touches the n cells; the step is halved while the true objective would rise.
     Returns (intercept, coefficients, converged).
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
     n, p = X.shape
+    sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    sw = sw / sw.sum() * n  # weights sum to n, so lam means what it means unweighted
+    Xa = np.column_stack([np.ones(n), X])
     if beta0 is None:
-        b0, b = math.log(max(y.mean(), 1e-12)), np.zeros(p)
+        b = np.zeros(p + 1)
+        b[0] = math.log(max(float((sw * y).sum() / n), 1e-12))
     else:
-        b0, b = float(beta0[0]), np.array(beta0[1], dtype=float)
+        b = np.concatenate([[float(beta0[0])], np.asarray(beta0[1], dtype=float)])
+    pen = np.full(p + 1, float(lam))
+    pen[0] = 0.0
 
-    def objective(c0, c):
-        eta = np.clip(c0 + X @ c, -50, 50)
-        return float((np.exp(eta) - y * eta).mean() + lam * np.abs(c).sum())
+    def objective(c):
+        eta = np.clip(Xa @ c, -50, 50)
+        return float((sw * (np.exp(eta) - y * eta)).mean() + lam * np.abs(c[1:]).sum())
 
-    obj = objective(b0, b)
+    obj = objective(b)
     converged = False
     for _ in range(max_outer):
-        eta = np.clip(b0 + X @ b, -50, 50)
-        mu = np.exp(eta)
-        w = np.maximum(mu, 1e-10)
-        z = eta + (y - mu) / w
-        nb0, nb = b0, b.copy()
-        r = z - nb0 - X @ nb  # working residual
-        xw2 = (w[:, None] * X * X).sum(axis=0) / n
-        sw = w.sum() / n
+        eta = np.clip(Xa @ b, -50, 50)
+        mu = np.maximum(np.exp(eta), 1e-10)
+        z = eta + (y - mu) / mu
+        w = sw * mu
+        G = (Xa * w[:, None]).T @ Xa / n
+        c = (Xa * w[:, None]).T @ z / n
+        # Coordinate descent on the (p+1) x (p+1) problem, in plain floats: p is the number of
+        # factors (a dozen), never the number of cells. grad = G nb is kept up to date.
+        Gl, cl, pl_ = G.tolist(), c.tolist(), pen.tolist()
+        nbl = b.tolist()
+        grad = (G @ b).tolist()
         for _inner in range(max_inner):
             delta = 0.0
-            step0 = (w * r).sum() / n / sw
-            nb0 += step0
-            r -= step0
-            delta = max(delta, abs(step0))
-            for j in range(p):
-                if xw2[j] <= 0:
+            for j in range(p + 1):
+                d = Gl[j][j]
+                if d <= 0:
                     continue
-                old = nb[j]
-                rho = (w * X[:, j] * r).sum() / n + xw2[j] * old
-                new = math.copysign(max(abs(rho) - lam, 0.0), rho) / xw2[j]
+                old = nbl[j]
+                rho = cl[j] - grad[j] + d * old
+                a = abs(rho) - pl_[j]
+                new = (a if rho > 0 else -a) / d if a > 0 else 0.0
                 if new != old:
-                    r -= X[:, j] * (new - old)
-                    nb[j] = new
-                    delta = max(delta, abs(new - old))
+                    step = new - old
+                    row = Gl[j]
+                    for k in range(p + 1):
+                        grad[k] += row[k] * step
+                    nbl[j] = new
+                    delta = max(delta, abs(step))
             if delta < tol:
                 break
-        # step halving keeps the true objective from rising
-        t = 1.0
-        cand0, cand = nb0, nb
-        new_obj = objective(cand0, cand)
-        while new_obj > obj + 1e-12 and t > 1e-4:
+        nb = np.array(nbl)
+        t, cand = 1.0, nb
+        new_obj = objective(cand)
+        while new_obj > obj + 1e-13 and t > 1e-4:
             t /= 2
-            cand0, cand = b0 + t * (nb0 - b0), b + t * (nb - b)
-            new_obj = objective(cand0, cand)
-        change = max(abs(cand0 - b0), float(np.abs(cand - b).max()) if p else 0.0)
-        b0, b, improved = cand0, cand, obj - new_obj
-        obj = min(obj, new_obj)
-        if change < 1e-7 or abs(improved) < tol * max(1.0, abs(obj)):
+            cand = b + t * (nb - b)
+            new_obj = objective(cand)
+        change = float(np.abs(cand - b).max())
+        b = cand
+        gain, obj = obj - new_obj, min(obj, new_obj)
+        if change < 1e-8 or abs(gain) < 1e-12 * max(1.0, abs(obj)):
             converged = True
             break
-    return b0, b, converged
+    return float(b[0]), b[1:].copy(), converged
 
 
 def _poisson_deviance(y: np.ndarray, mu: np.ndarray) -> float:
@@ -428,19 +452,30 @@ def _poisson_deviance(y: np.ndarray, mu: np.ndarray) -> float:
 
 
 def _fit_path(X: np.ndarray, y: np.ndarray, n_lambda: int = 25) -> tuple[float, float, np.ndarray, pl.DataFrame]:
-    """Lasso path from lambda_max down to lambda_max/1000; (lambda, b0, beta) with the lowest BIC."""
+    """Lasso path from lambda_max down to lambda_max/1000; (lambda, b0, beta) with the lowest BIC.
+
+    Cells sharing one row of X are collapsed first (their mean count, weighted by how many
+    there are): the fit is the same and most cells of a rural force share the all-zero row.
+    """
     n, p = X.shape
     lam_max = float(np.abs(X.T @ (y - y.mean())).max() / n) if p else 0.0
     if lam_max <= 0:
         return 0.0, math.log(max(y.mean(), 1e-12)), np.zeros(p), pl.DataFrame()
+    Xu, inv = np.unique(X, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    m = np.bincount(inv, minlength=len(Xu)).astype(float)
+    ysum = np.bincount(inv, weights=y, minlength=len(Xu))
+    ymean = ysum / m
+    with np.errstate(divide="ignore", invalid="ignore"):
+        const = 2.0 * float(np.where(y > 0, y * np.log(y) - y, 0.0).sum())
     lams = lam_max * np.logspace(0, -3, n_lambda)
     b0, b = math.log(max(y.mean(), 1e-12)), np.zeros(p)
     best = (np.inf, lams[0], b0, b.copy())
     rows = []
     for lam in lams:
-        b0, b, _ = poisson_lasso(X, y, float(lam), beta0=(b0, b))
-        mu = np.exp(np.clip(b0 + X @ b, -50, 50))
-        dev = _poisson_deviance(y, mu)
+        b0, b, _ = poisson_lasso(Xu, ymean, float(lam), beta0=(b0, b), sample_weight=m)
+        eta = np.clip(b0 + Xu @ b, -50, 50)
+        dev = const - 2.0 * float((ysum * eta - m * np.exp(eta)).sum())
         df = int((np.abs(b) > 1e-10).sum())
         bic = dev + df * math.log(n)
         rows.append((float(lam), dev, df, bic))
@@ -451,10 +486,44 @@ def _fit_path(X: np.ndarray, y: np.ndarray, n_lambda: int = 25) -> tuple[float, 
 
 
 def _univariate_poisson(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """(slope, deviance) of an unpenalised Poisson fit of y on x with an intercept."""
-    b0, b, _ = poisson_lasso(x[:, None], y, 0.0, max_outer=50)
-    mu = np.exp(np.clip(b0 + b[0] * x, -50, 50))
-    return float(b[0]), _poisson_deviance(y, mu)
+    """(slope, deviance) of an unpenalised Poisson fit of y on x with an intercept.
+
+    A 0/1 proximity has the closed form exp(b0) = mean y away, exp(b0 + b) = mean y near;
+    a density is fitted by Newton's method on the 2 x 2 information matrix.
+    """
+    near = x > 0.5
+    if np.all((x == 0) | (x == 1)):
+        m0, m1 = y[~near].mean(), y[near].mean()
+        if m0 <= 0 or m1 <= 0:
+            return (np.inf if m0 <= 0 < m1 else -np.inf), np.inf
+        mu = np.where(near, m1, m0)
+        return float(math.log(m1 / m0)), _poisson_deviance(y, mu)
+    # Cells sharing a value (most are 0, far from any venue) are collapsed: counts add up.
+    xu, inv = np.unique(x, return_inverse=True)
+    m = np.bincount(inv.ravel(), minlength=len(xu)).astype(float)
+    ys = np.bincount(inv.ravel(), weights=y, minlength=len(xu))
+    b0, b1 = math.log(max(y.mean(), 1e-12)), 0.0
+    for _ in range(50):
+        mu = m * np.exp(np.clip(b0 + b1 * xu, -50, 50))
+        g = np.array([(ys - mu).sum(), ((ys - mu) * xu).sum()])
+        H = np.array([[mu.sum(), (mu * xu).sum()], [(mu * xu).sum(), (mu * xu * xu).sum()]])
+        try:
+            step = np.linalg.solve(H, g)
+        except np.linalg.LinAlgError:
+            break
+        t = 1.0
+        ll = (ys * (b0 + b1 * xu) - mu).sum()
+        while t > 1e-4:
+            c0, c1 = b0 + t * step[0], b1 + t * step[1]
+            e = np.clip(c0 + c1 * xu, -50, 50)
+            if (ys * e - m * np.exp(e)).sum() >= ll - 1e-9:
+                break
+            t /= 2
+        b0, b1 = c0, c1
+        if abs(step).max() * t < 1e-10:
+            break
+    mu = np.exp(np.clip(b0 + b1 * x, -50, 50))
+    return float(b1), _poisson_deviance(y, mu)
 
 
 def risk_terrain(prep: Prepared, analysis, *, venue_types: tuple[str, ...] | None = None,
@@ -491,6 +560,7 @@ def risk_terrain(prep: Prepared, analysis, *, venue_types: tuple[str, ...] | Non
     if venue_types is not None:
         types_all = types_all.filter(pl.col("type").is_in(list(venue_types)))
     factor_rows = []
+    centres = np.column_stack([cx, cy])
     columns: dict[str, np.ndarray] = {}
     chosen: list[str] = []
     for t, count in types_all.iter_rows():
@@ -499,7 +569,7 @@ def risk_terrain(prep: Prepared, analysis, *, venue_types: tuple[str, ...] | Non
             factor_rows.append({**base, "left_out": f"fewer than {RTM_MIN_FEATURES} venues"})
             continue
         pts = v.filter(pl.col("type") == t).select("easting", "northing").to_numpy()
-        dist, _ = cKDTree(pts).query(np.column_stack([cx, cy]), k=1)
+        dist, _ = cKDTree(pts).query(centres, k=1, distance_upper_bound=max(distances) * 1.0001)
         full = grid.bin_counts(pts[:, 0], pts[:, 1])
         best = None
         for d in distances:

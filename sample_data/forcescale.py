@@ -125,9 +125,16 @@ AFFINITY = {
 # Overall scale per place kind, calibrated so each kind holds about the share of located crime
 # its label holds in a real shire force's 2024 files (car parks 5.6%, supermarkets 4.2%, shopping
 # areas 3.4%, petrol stations 2.2%, nightclubs 1.05%, ...).
-KIND_SCALE = dict(nightclub=1.2, shopping=1.3, supermarket=2.0, parking=2.8, petrol=8.4,
-                  hospital=21.0, bus=1.6, sports=2.6, park=2.1, college=3.6, police=0.5,
-                  theatre=1.6)
+KIND_SCALE = dict(nightclub=1.1, shopping=0.9, supermarket=1.3, parking=2.2, petrol=3.9,
+                  hospital=12.4, bus=0.9, sports=2.1, park=1.2, college=2.3, police=2.2,
+                  theatre=1.3)
+# Spatial shape: shares of map points in town centres, towns and villages (the rest scattered);
+# a point's attractiveness is lognormal(0, point_sd) x (rural + town x town profile + centre x
+# centre profile), Gaussian profiles around each town (sd ~ 950 m x sqrt(pop / 20k)) and its
+# centre (sd core_sigma x (pop / 20k)^0.3). Calibrated against a real shire force's 2024 files:
+# serious violence within 500 m / 1 km / 2 km of a county town's centre, and points in use.
+SHAPE = dict(core_points=0.025, town_points=0.40, village_points=0.32, core_sigma=200.0,
+             rural=0.3, town=1.5, centre=5.0, point_sd=1.15)
 # Types that follow residential deprivation (the rest follow the night-time/retail geography).
 RESIDENTIAL = {"Violence and sexual offences", "Anti-social behaviour", "Criminal damage and arson",
                "Burglary", "Drugs", "Other crime", "Public order"}
@@ -286,7 +293,7 @@ def _uniform_sampler(bounds):
 def _town_sigma(core: bool = False) -> np.ndarray:
     pop = np.array([t[4] for t in TOWNS], dtype=float)
     if core:
-        return 220 * (pop / 20_000) ** 0.3
+        return SHAPE["core_sigma"] * (pop / 20_000) ** 0.3
     return 950 * np.sqrt(pop / 20_000)
 
 
@@ -371,9 +378,9 @@ def build_points(rng: np.random.Generator, geo: Geography, n_points: int = DEFAU
     share = pop ** 0.9 / (pop ** 0.9).sum()
     n_out = max(50, n_points // 80)
     n_in = n_points - n_out
-    n_core = int(n_in * 0.07)
-    n_town = int(n_in * 0.50)
-    n_village = int(n_in * 0.30)
+    n_core = int(n_in * SHAPE["core_points"])
+    n_town = int(n_in * SHAPE["town_points"])
+    n_village = int(n_in * SHAPE["village_points"])
     n_rural = n_in - n_core - n_town - n_village
     villages = _inside(force, 160, _uniform_sampler(force.bounds), rng)
     vsig = rng.uniform(250, 600, len(villages))
@@ -457,8 +464,10 @@ def build_points(rng: np.random.Generator, geo: Geography, n_points: int = DEFAU
 
     # Attractiveness: heavy-tailed, higher in towns and far higher in town centres.
     sig = _town_sigma()[town]
-    urban = 0.35 + 1.6 * np.exp(-0.5 * (dist / sig) ** 2) + 2.5 * np.exp(-0.5 * (dist / (0.25 * sig)) ** 2)
-    base = np.exp(rng.normal(0, 1.15, n)) * urban * np.where(is_core, 1.3, 1.0)
+    csig = _town_sigma(core=True)[town]
+    urban = (SHAPE["rural"] + SHAPE["town"] * np.exp(-0.5 * (dist / sig) ** 2)
+             + SHAPE["centre"] * np.exp(-0.5 * (dist / csig) ** 2))
+    base = np.exp(rng.normal(0, SHAPE["point_sd"], n)) * urban
     # Emerging sites: three town-centre areas in mid-sized towns that intensify over time.
     emerging = np.zeros(n)
     mid = [i for i, t in enumerate(TOWNS) if 20_000 <= t[4] <= 90_000]

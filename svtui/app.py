@@ -87,17 +87,17 @@ class SvtuiApp(App[int]):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
     BINDINGS = [
-        Binding("1", "switch_mode('overview')", "Overview", show=False),
-        Binding("2", "switch_mode('areas')", "Areas", show=False),
-        Binding("3", "switch_mode('hotspots')", "Hotspots", show=False),
-        Binding("4", "switch_mode('gaps')", "Gaps", show=False),
-        Binding("5", "switch_mode('briefing')", "Briefing", show=False),
-        Binding("6", "switch_mode('data')", "Data", show=False),
-        Binding("f", "filters", "Filters"),
-        Binding("n", "toggle_night", "Night only", show=False),
-        Binding("x", "reset_filters", "Clear filters", show=False),
-        Binding("question_mark,f1", "help", "Keys", key_display="?"),
-        Binding("q", "quit", "Quit"),
+        Binding("1", "switch_mode('overview')", "Overview", show=False, tooltip="Overview: the study, each CSP's trend, change and shares, the Duty's measures, top hotspots"),
+        Binding("2", "switch_mode('areas')", "Areas", show=False, tooltip="Area browser: force → CSP → district → ward → LSOA, with profile, risks, hotspots, interventions, map"),
+        Binding("3", "switch_mode('hotspots')", "Hotspots", show=False, tooltip="Hotspot table with the selected hotspot's detail and the map"),
+        Binding("4", "switch_mode('gaps')", "Gaps", show=False, tooltip="Coverage gaps: hotspots no intervention reaches; what each intervention reaches"),
+        Binding("5", "switch_mode('briefing')", "Briefing", show=False, tooltip="Briefing text for an area or hotspot: preview, copy, export"),
+        Binding("6", "switch_mode('data')", "Data", show=False, tooltip="Data: ledger, quarantined rows, the definition in use, harm weights"),
+        Binding("f", "filters", "Filters", tooltip="Filters: date window, categories, markers, night-time, minimum harm (re-runs the analysis)"),
+        Binding("n", "toggle_night", "Night only", show=False, tooltip="Toggle the night-time filter (incidents starting 21:00–03:59)"),
+        Binding("x", "reset_filters", "Clear filters", show=False, tooltip="Clear every filter"),
+        Binding("question_mark,f1", "help", "Keys", key_display="?", tooltip="This list of keys"),
+        Binding("q", "quit", "Quit", tooltip="Quit svtui"),
     ]
 
     busy: reactive[str] = reactive("")

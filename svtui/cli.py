@@ -9,9 +9,11 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from typing import Callable
 
 from geodata.errors import SourceError
+from svtui.safe import plain
 
 EXIT_SOURCE = 2
 EXIT_INTERNAL = 3
@@ -89,31 +91,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _say(message: object) -> None:
+    """One line on stderr. Messages carry file names and header text: data, made inert."""
+    print(f"svtui: {plain(message, 2000)}", file=sys.stderr)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    # Library warnings (GDAL, NumPy) become one inert line, never a source listing.
+    _say(f"warning: {category.__name__}: {message}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        if args.command is None:
-            from svtui.app import run_app
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            if args.command is None:
+                from svtui.app import run_app
 
-            return run_app(spec_from_args(args))
-        _, fn, _ = COMMANDS[args.command]
-        return fn(args) or 0
-    except SourceError as exc:
-        print(f"svtui: {exc}", file=sys.stderr)
-        return EXIT_SOURCE
-    except FileExistsError as exc:
-        print(f"svtui: {exc}", file=sys.stderr)
-        return EXIT_SOURCE
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return 0
-    except Exception as exc:  # last resort: one line, not a traceback
-        if os.environ.get("SVTUI_DEBUG"):
-            raise
-        print(f"svtui: internal error: {type(exc).__name__}: {exc} (set SVTUI_DEBUG=1 for details)", file=sys.stderr)
-        return EXIT_INTERNAL
+                return run_app(spec_from_args(args))
+            _, fn, _ = COMMANDS[args.command]
+            return fn(args) or 0
+        except SourceError as exc:
+            _say(exc)
+            return EXIT_SOURCE
+        except FileExistsError as exc:
+            _say(exc)
+            return EXIT_SOURCE
+        except KeyboardInterrupt:
+            return 130
+        except BrokenPipeError:
+            return 0
+        except OSError as exc:  # a path that is a folder, unreadable, or a full disk: the user's to fix
+            if os.environ.get("SVTUI_DEBUG"):
+                raise
+            where = exc.filename if exc.filename is not None else "file"
+            _say(f"{where}: {exc.strerror or exc} (fix: check the path, its permissions and free space)")
+            return EXIT_SOURCE
+        except Exception as exc:  # last resort: one line, not a traceback
+            if os.environ.get("SVTUI_DEBUG"):
+                raise
+            _say(f"internal error: {type(exc).__name__}: {exc} (set SVTUI_DEBUG=1 for details)")
+            return EXIT_INTERNAL
 
 
 def print_json(obj) -> None:

@@ -11,6 +11,8 @@ from svtui.safe import plain
 def _check_opts(p):
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--quarantine", metavar="DIR", help="write quarantined rows as CSVs into DIR")
+    p.add_argument("--force", action="store_true",
+                   help="replace quarantine CSVs already in DIR (otherwise svtui refuses)")
 
 
 @command("check", "Load every source and print the ledger: rows read, accepted, quarantined by reason.", _check_opts)
@@ -20,7 +22,8 @@ def check(args) -> int:
     study = load_from_args(args, quiet=args.json)
     definition = load_definition(study.spec.definition or default_definition(study))
     sees = what_definition_sees(definition, study.incidents)
-    written = study.ledger.write_quarantine(args.quarantine) if args.quarantine else []
+    written = (study.ledger.write_quarantine(args.quarantine, force=args.force)
+               if args.quarantine else [])
     if args.json:
         obj = study.ledger.to_dict()
         obj["study"] = {"name": study.name, "synthetic": study.synthetic, "load_seconds": round(study.load_seconds, 3)}

@@ -1,40 +1,83 @@
-"""Make data inert before it reaches a terminal.
+"""Make data inert before it reaches a terminal, a markup parser or a spreadsheet.
 
-A location string or a file name is data: it must never act as Rich markup, an ANSI/OSC escape
-sequence (OSC 52 could write the analyst's clipboard) or a control character.
+A location string or a file name is data: it must never act as Rich or Textual markup, an
+ANSI/OSC escape sequence (OSC 52 could write the analyst's clipboard, OSC 8 plant a link), a
+control character, or a spreadsheet formula.
+
+What `plain` removes or changes, and why:
+
+* escape sequences, whole: CSI (``ESC [`` ... final byte), OSC (``ESC ]`` ... BEL or ST, or
+  unterminated: then everything to the next ESC goes), DCS/SOS/PM/APC strings, any other
+  two-byte ``ESC x``, and the 8-bit forms of CSI and OSC (U+009B, U+009D; for ``DCS`` U+0090,
+  ``SOS`` U+0098, ``PM`` U+009E, ``APC`` U+009F: the introducer goes, and what followed it
+  is left as inert text);
+* every other C0 and C1 control character and DEL; new lines, carriage returns, tabs and the
+  Unicode line/paragraph separators (U+2028, U+2029) become one space, so a value stays on
+  its line;
+* Unicode bidirectional embedding, override and isolate controls (U+202A-U+202E,
+  U+2066-U+2069): they reorder what the terminal shows ("Trojan Source"), so a file name
+  ending ``U+202E vsc.exe`` would read ``exe.csv``. They are stripped. Right-to-left text itself
+  (Arabic, Hebrew, Urdu place names) is kept, and so are the invisible joiners ZWJ/ZWNJ
+  (U+200D/U+200C), which emoji and several scripts need and which cannot hide or move text;
+* lone surrogates (from file names that are not valid UTF-8) become U+FFFD, because writing
+  them to a UTF-8 terminal raises an error;
+* long values are cut to `max_len` characters with an ellipsis.
 """
 from __future__ import annotations
 
 import re
 
-# CSI, OSC (terminated by BEL or ST), other ESC sequences, and C0/C1 controls except none.
+# CSI, OSC (terminated by BEL or ST), other ESC sequences, and their 8-bit (C1) forms.
 _ESCAPES = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI ... final byte
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC ... BEL or ST (or unterminated)
-    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS/SOS/PM/APC strings
+    r"|\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC ... BEL or ST (or unterminated)
+    r"|\x1b[PX^_][^\x1b\x9c]*(?:\x1b\\|\x9c)?"  # DCS/SOS/PM/APC strings
     r"|\x1b."  # any other two-byte escape
     r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
-    r"|\x9d[^\x07\x9c]*(?:\x07|\x9c)?"  # 8-bit OSC
+    r"|\x9d[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # 8-bit OSC
 )
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_LINE_BREAKS = re.compile(r"\r\n|[\r\n\t\u2028\u2029\x0b\x0c\x85]")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
 
 
 def plain(text: object, max_len: int | None = 200) -> str:
-    """Strip escape sequences and control characters; fold newlines/tabs to spaces; truncate."""
+    """Strip escape sequences, control and bidi-override characters; one line; truncate."""
     s = "" if text is None else str(text)
+    s = _SURROGATES.sub("\ufffd", s)
     s = _ESCAPES.sub("", s)
-    s = s.replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
+    s = _LINE_BREAKS.sub(" ", s)
     s = _CONTROLS.sub("", s)
+    s = _BIDI.sub("", s)
     if max_len is not None and len(s) > max_len:
         s = s[: max(1, max_len - 1)] + "…"
     return s
 
 
 def markup_safe(text: object, max_len: int | None = 200) -> str:
-    """plain() and then escape Rich markup, for use inside a markup string."""
+    """plain() and then escape **Rich** markup, for use inside a Rich markup string.
+
+    Textual (2.0 and later) parses its own markup with different rules (``[$x]`` and
+    ``[ x]`` are tags there, and backslashes work differently): inside a Textual markup string
+    use `textual_markup_safe`, or better, give widgets a `text()` object instead of a string.
+    """
     from rich.markup import escape
 
     return escape(plain(text, max_len))
+
+
+def textual_markup_safe(text: object, max_len: int | None = 200) -> str:
+    """plain() and then escape **Textual** markup (Static.update, Label, notify(markup=True)).
+
+    Textual opens a tag at any ``[`` not preceded by a backslash and shows ``\\[`` as ``[``;
+    other backslashes are literal. A trailing backslash would escape the template's next tag,
+    so it gets an invisible zero-width space after it.
+    """
+    s = plain(text, max_len).replace("[", "\\[")
+    if s.endswith("\\"):
+        s += "\u200b"
+    return s
 
 
 def text(value: object, max_len: int | None = 200, style: str = ""):
@@ -42,3 +85,31 @@ def text(value: object, max_len: int | None = 200, style: str = ""):
     from rich.text import Text
 
     return Text(plain(value, max_len), style=style)
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~])")
+
+
+def markdown_safe(value: object, max_len: int | None = 200) -> str:
+    """plain() and then escape Markdown, for data inside a Markdown document (the briefing).
+
+    Without it a location such as ``[notes](https://example.invalid/?q=...)`` becomes a link the
+    analyst may click, ``# ...`` a heading and ``<...>`` raw HTML in a rendered export.
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", plain(value, max_len))
+
+
+def csv_cell(value: object) -> object:
+    """A value for a CSV cell a spreadsheet will open: text starting with = + - @ (or a tab or
+    carriage return) gets a leading apostrophe so it is shown, never run, as a formula. Plain
+    numbers such as ``-2.2`` are left as they are. Non-text values are returned unchanged."""
+    from geodata.atomic import formula_safe_text
+
+    return formula_safe_text(value)
+
+
+def csv_frame(df):
+    """A Polars frame with every text cell and column name made safe by `csv_cell`."""
+    from geodata.atomic import formula_safe
+
+    return formula_safe(df)

@@ -199,6 +199,20 @@ def interventions_for_area(app, level: str, code: str) -> Text:
     if not st.interventions:
         t.append("The study has no interventions file.", style="dim")
         return t
+    if level == "csp" and engine.find("coverage") is not None:
+        reach, _gaps, _notes = coverage(app)
+        rows = reach.filter((pl.col("unit") == "csp") & (pl.col("code") == code)) if reach.height else reach
+        if rows.height:
+            for rec in rows.sort("place_share", descending=True, nulls_last=True).iter_rows(named=True):
+                style = "bold" if rec["reaches"] == "yes" else "" if rec["reaches"] == "partly" else "dim"
+                t.append("• " + plain(rec["intervention"], 50), style=style)
+                t.append(f" — reaches {plain(rec['reaches'], 10)} ({fmt.pct(rec['place_share'])} of the harm in its footprint)")
+                if rec.get("needs_met"):
+                    t.append(f"; meets {plain(rec['needs_met'], 80)}")
+                if rec.get("limits"):
+                    t.append(f"; {plain(rec['limits'], 80)}", style="dim")
+                t.append("\n")
+            return t
     h = app.prep.hierarchy
     col = f"{level}_code"
     keys = {area_key(code)}
@@ -232,15 +246,16 @@ def interventions_for_area(app, level: str, code: str) -> Text:
 
 
 def reach_text(reach, locality_id: str) -> str:
-    """The interventions reaching a locality, from coverage()'s reach frame."""
+    """The interventions reaching a locality (in place), from coverage()'s reach frame."""
     try:
         import polars as pl
 
-        rows = reach.filter(pl.col("locality_id") == locality_id)
-        col = next((c for c in ("intervention", "name", "intervention_name") if c in rows.columns), None)
-        if rows.height == 0 or col is None:
+        rows = reach.filter((pl.col("unit") == "locality") & (pl.col("code") == locality_id) & (pl.col("reaches") != "no"))
+        if rows.height == 0:
             return "none reach it"
-        return ", ".join(plain(v, 60) for v in rows[col].unique(maintain_order=True).to_list())
+        return ", ".join(
+            f"{plain(n, 50)}" + (" (partly)" if r == "partly" else "") for n, r in zip(rows["intervention"].to_list(), rows["reaches"].to_list())
+        )
     except Exception:  # noqa: BLE001
         return "see 4 Gaps"
 
@@ -272,24 +287,64 @@ def coverage(app):
     return app.cache[key]
 
 
-def first_column(frame, names) -> str | None:
-    if frame is None:
-        return None
-    return next((c for c in names if c in frame.columns), None)
+NEED_LABEL = {
+    "knife": "knife",
+    "youth": "youth (under 25)",
+    "night_time_economy": "night-time economy",
+    "domestic_abuse": "domestic abuse",
+    "sexual_violence": "sexual violence",
+}
+UNIT_LABEL = {"locality": "hotspot", "csp": "CSP", "district": "district", "ward": "ward", "lsoa": "LSOA", "force": "force"}
 
 
-def coverage_columns(frame):
-    """Columns for a coverage frame: every plain column, geometry and lists shortened."""
+def keyed(frame, *cols):
+    """The frame with a `_key` column joining `cols` (row identity for the table)."""
+    import polars as pl
+
+    if frame is None or frame.height == 0 or any(c not in frame.columns for c in cols):
+        return frame
+    return frame.with_columns(pl.concat_str([pl.col(c).cast(pl.Utf8).fill_null("") for c in cols], separator="|").alias("_key"))
+
+
+def gaps_columns():
     from svtui.widgets.table import Column
 
-    if frame is None:
-        return []
-    cols = []
-    for c, dtype in frame.schema.items():
-        if c.endswith("_wkb") or str(dtype).startswith("Binary"):
-            continue
-        cols.append(Column(c, c.replace("_", " "), lambda v: fmt.cell(v, 48)))
-    return cols[:14]
+    def pct(v):
+        return Text(fmt.pct(v), justify="right")
+
+    return [
+        Column("unit", "Unit", lambda v: Text(UNIT_LABEL.get(v, plain(v, 12)))),
+        Column("name", "Name", lambda v: fmt.cell(v, 40)),
+        Column("need", "Need", lambda v: Text(NEED_LABEL.get(v, plain(v, 30)))),
+        Column("share", "Share", pct),
+        Column("covered_share", "Reached", pct),
+        Column("gap_score", "Gap score"),
+        Column("status", "Status", lambda v: fmt.cell(v, 12)),
+        Column("providers", "Partly reached by", lambda v: fmt.cell(v, 60)),
+    ]
+
+
+def reach_columns():
+    from svtui.widgets.table import Column
+
+    def pct(v):
+        return Text(fmt.pct(v), justify="right")
+
+    def reaches(v):
+        style = "bold green" if v == "yes" else "yellow" if v == "partly" else "dim"
+        return Text(plain(v, 10), style=style)
+
+    return [
+        Column("unit", "Unit", lambda v: Text(UNIT_LABEL.get(v, plain(v, 12)))),
+        Column("name", "Name", lambda v: fmt.cell(v, 40)),
+        Column("intervention", "Intervention", lambda v: fmt.cell(v, 30)),
+        Column("reaches", "Reaches", reaches),
+        Column("place_share", "Place", pct),
+        Column("time_share", "Hours", pct),
+        Column("age_share", "Ages", pct),
+        Column("needs_met", "Needs met", lambda v: fmt.cell(v, 40)),
+        Column("limits", "Limits", lambda v: fmt.cell(v, 40)),
+    ]
 
 
 def briefing(app, subject) -> str:

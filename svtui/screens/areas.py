@@ -14,18 +14,45 @@ from svtui.widgets import fmt
 from svtui.widgets.map import MapView
 
 LEVELS = ("force", "csp", "district", "ward", "lsoa")
+
+
+class AreaTree(Tree):
+    """The area tree, with file-manager keys: right opens a level, left closes it or goes up."""
+
+    BINDINGS = [
+        Binding("right", "open_node", "Open", show=False, tooltip="Open the area (show the level below); again to step into it"),
+        Binding("left", "close_node", "Close", show=False, tooltip="Close the area, or go up to the area above"),
+    ]
+
+    def action_open_node(self) -> None:
+        node = self.cursor_node
+        if node is None or not node.allow_expand:
+            return
+        if not node.is_expanded:
+            node.expand()
+        elif node.children:
+            self.move_cursor(node.children[0])
+
+    def action_close_node(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.is_expanded and node.children:
+            node.collapse()
+        elif node.parent is not None and node.parent is not self.root:
+            self.move_cursor(node.parent)
 LEVEL_LABEL = {"force": "Force", "csp": "CSP", "district": "District", "ward": "Ward", "lsoa": "LSOA"}
 
 
 class AreasScreen(WorkbenchScreen):
     MODE = "areas"
     BINDINGS = [
-        Binding("m", "focus_map", "Map"),
-        Binding("t", "focus_tree", "Tree", show=False),
-        Binding("h", "focus_hotspots", "Hotspots", show=False),
-        Binding("b", "brief", "Brief"),
-        Binding("c", "copy", "Copy"),
-        Binding("v", "toggle_pane", "Detail/map", show=False),
+        Binding("m", "focus_map", "Map", tooltip="Focus the map (on narrow screens, show it)"),
+        Binding("t", "focus_tree", "Tree", show=False, tooltip="Back to the area tree"),
+        Binding("h", "focus_hotspots", "Hotspots", show=False, tooltip="Focus the list of hotspots in the area (enter opens one)"),
+        Binding("b", "brief", "Brief", tooltip="Briefing for the chosen area"),
+        Binding("c", "copy", "Copy", tooltip="Copy the area's profile, risks and interventions"),
+        Binding("v", "toggle_pane", "Detail/map", show=False, tooltip="Switch between the detail and the map"),
     ]
 
     def __init__(self) -> None:
@@ -38,7 +65,7 @@ class AreasScreen(WorkbenchScreen):
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="ar-main", classes="split"):
-            yield Tree("Areas", id="ar-tree")
+            yield AreaTree("Areas", id="ar-tree")
             with Vertical(id="ar-side", classes="side"):
                 with VerticalScroll(id="ar-detail"):
                     yield Static("", id="ar-title", markup=False)
@@ -75,6 +102,7 @@ class AreasScreen(WorkbenchScreen):
     def _build_tree(self) -> None:
         tree = self.query_one(Tree)
         tree.clear()
+        tree.show_root = False
         tree.root.expand()
         self._area_nodes = {}
         if not self.levels:
@@ -85,6 +113,7 @@ class AreasScreen(WorkbenchScreen):
         for code, name in self._children(None, None, top):
             self._add(tree.root, top, code, name)
         if len(tree.root.children) == 1:
+            self._populate(tree.root.children[0])
             tree.root.children[0].expand()
 
     def _children(self, parent_level, parent_code, level):
@@ -103,8 +132,8 @@ class AreasScreen(WorkbenchScreen):
 
     def _label(self, level, code, name) -> Text:
         label = Text(plain(name or code, 60))
-        if level != "force" and name and name != code:
-            label.append(f"  {LEVEL_LABEL[level]}" if level != "lsoa" else f"  {plain(code, 12)}", style="dim")
+        if level == "lsoa" and name and name != code:
+            label.append(f"  {plain(code, 12)}", style="dim")
         n = self._hotspot_count(level, code)
         if n:
             label.append(f"  {n} hotspot{'s' if n != 1 else ''}", style="bold yellow")

@@ -21,10 +21,10 @@ def inert_markdown(text: str) -> str:
 class BriefingScreen(WorkbenchScreen):
     MODE = "briefing"
     BINDINGS = [
-        Binding("s", "choose", "Subject"),
-        Binding("c", "copy", "Copy"),
-        Binding("e", "export", "Export"),
-        Binding("g", "refresh", "Regenerate", show=False),
+        Binding("s", "choose", "Subject", tooltip="Choose the area or hotspot to brief on (type to filter)"),
+        Binding("c", "copy", "Copy", tooltip="Copy the briefing (markdown) to the clipboard over OSC 52"),
+        Binding("e", "export", "Export", tooltip="Write the briefing to a markdown file in the current folder"),
+        Binding("g", "refresh", "Regenerate", show=False, tooltip="Write the briefing again"),
     ]
 
     def __init__(self) -> None:

@@ -20,12 +20,12 @@ TABS = ("ledger", "quarantine", "definition", "weights")
 class DataScreen(WorkbenchScreen):
     MODE = "data"
     BINDINGS = [
-        Binding("l", "tab('ledger')", "Ledger"),
-        Binding("u", "tab('quarantine')", "Quarantined"),
-        Binding("d", "tab('definition')", "Definition"),
-        Binding("w", "tab('weights')", "Weights"),
-        Binding("c", "copy", "Copy"),
-        Binding("e", "export", "Export"),
+        Binding("l", "tab('ledger')", "Ledger", tooltip="The ledger: rows read, accepted and quarantined by reason"),
+        Binding("u", "tab('quarantine')", "Quarantined", tooltip="The quarantined rows themselves, with their reasons"),
+        Binding("d", "tab('definition')", "Definition", tooltip="The serious-violence definition in use and what it can see in the data"),
+        Binding("w", "tab('weights')", "Weights", tooltip="The harm weights table with sources and years"),
+        Binding("c", "copy", "Copy", tooltip="Copy the tab's table or text"),
+        Binding("e", "export", "Export", tooltip="Export the tab's table"),
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -76,7 +76,8 @@ class DataScreen(WorkbenchScreen):
         if st.synthetic:
             head.append("  ")
             head.append(" SYNTHETIC ", style="bold reverse yellow")
-        head.append(f"\nLoaded in {st.load_seconds:.2f} s from {plain(st.spec.origin, 200)}. Every row read is accepted or quarantined with a reason; nothing is dropped silently.")
+        origin = "command-line paths" if st.spec.origin == "flags" else plain(st.spec.origin, 200)
+        head.append(f"\nLoaded in {st.load_seconds:.2f} s from {origin}. Every row read is accepted or quarantined with a reason; nothing is dropped silently.")
         self.query_one("#ledger-head", Static).update(head)
         notes = Text()
         for s in st.ledger.sources:

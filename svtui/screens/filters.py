@@ -61,8 +61,8 @@ class FiltersScreen(ModalScreen):
             with VerticalScroll():
                 yield Label("Date window")
                 with Horizontal(classes="row"):
-                    yield Select(opts, prompt="from the start", value=cur.start if cur and cur.start in months else Select.BLANK, id="f-start", allow_blank=True)
-                    yield Select(opts, prompt="to the end", value=cur.end if cur and cur.end in months else Select.BLANK, id="f-end", allow_blank=True)
+                    yield Select(opts, prompt="from the start", value=cur.start if cur and cur.start in months else Select.NULL, id="f-start", allow_blank=True)
+                    yield Select(opts, prompt="to the end", value=cur.end if cur and cur.end in months else Select.NULL, id="f-end", allow_blank=True)
                 yield Label("Categories (none ticked = every serious-violence category)")
                 yield SelectionList(*cats, id="f-categories")
                 yield Label("Markers (each ticked marker must be present)")
@@ -84,8 +84,8 @@ class FiltersScreen(ModalScreen):
 
         start = self.query_one("#f-start", Select).value
         end = self.query_one("#f-end", Select).value
-        start = None if start is Select.BLANK else start
-        end = None if end is Select.BLANK else end
+        start = None if start is Select.NULL else start
+        end = None if end is Select.NULL else end
         if start and end and start > end:
             start, end = end, start
         harm_text = self.query_one("#f-harm", Input).value.strip()

@@ -11,22 +11,21 @@ from textual.widgets import Static
 from svtui.safe import plain
 from svtui.screens import engine
 from svtui.screens.base import WorkbenchScreen
-from svtui.widgets import fmt
 from svtui.widgets.map import MapView
-from svtui.widgets.table import Column, PagedTable
+from svtui.widgets.table import PagedTable
 
 
 class GapsScreen(WorkbenchScreen):
     MODE = "gaps"
     BINDINGS = [
-        Binding("m", "focus_map", "Map"),
-        Binding("t", "focus_table", "Table", show=False),
-        Binding("v", "toggle_pane", "Table/map", show=False),
-        Binding("r", "toggle_view", "Gaps/reach"),
-        Binding("enter", "open", "Open hotspot", show=False),
-        Binding("b", "brief", "Brief"),
-        Binding("c", "copy", "Copy"),
-        Binding("e", "export", "Export"),
+        Binding("m", "focus_map", "Map", tooltip="Focus the map (on narrow screens, show it)"),
+        Binding("t", "focus_table", "Table", show=False, tooltip="Back to the table"),
+        Binding("v", "toggle_pane", "Table/map", show=False, tooltip="Switch between the table and the map"),
+        Binding("r", "toggle_view", "Gaps/reach", tooltip="Switch between the gaps and what each intervention reaches"),
+        Binding("enter", "open", "Open hotspot", show=False, tooltip="Open the row's hotspot in the hotspot table"),
+        Binding("b", "brief", "Brief", tooltip="Briefing for the row's hotspot"),
+        Binding("c", "copy", "Copy", tooltip="Copy the table to the clipboard"),
+        Binding("e", "export", "Export", tooltip="Export the table"),
     ]
 
     def __init__(self) -> None:
@@ -38,7 +37,8 @@ class GapsScreen(WorkbenchScreen):
         with Horizontal(id="gp-main", classes="split"):
             with Vertical(id="gp-left"):
                 yield Static("", id="gp-head", classes="note", markup=False)
-                yield PagedTable(page_size=200, search_columns=("name", "locality_name", "intervention", "gap", "reason", "csp_name"), id="gp-table")
+                yield PagedTable(page_size=200, search_columns=("name", "intervention", "need", "status", "providers", "unit"), id="gp-table")
+                yield Static("", id="gp-text", classes="note", markup=False)
             yield MapView(id="gp-map", classes="side")
 
     def data_changed(self) -> None:
@@ -80,22 +80,37 @@ class GapsScreen(WorkbenchScreen):
         if self.result is None:
             return
         reach, gaps, notes = self.result
-        frame = gaps if self.showing == "gaps" else reach
+        if self.showing == "gaps":
+            frame, cols = adapt.keyed(gaps, "unit", "code", "need"), adapt.gaps_columns()
+        else:
+            frame, cols = adapt.keyed(reach, "unit", "code", "intervention"), adapt.reach_columns()
         table = self.query_one(PagedTable)
-        key = adapt.first_column(frame, ("locality_id", "intervention", "name"))
-        table.set_frame(frame, adapt.coverage_columns(frame), key_column=key, sort=None)
+        key = "_key" if frame is not None and "_key" in frame.columns else None
+        table.set_frame(frame if frame is not None and frame.height else None, cols, key_column=key, sort=None)
+        frame = frame if frame is not None else gaps.head(0)
         head = Text()
         if self.showing == "gaps":
             head.append(f"{frame.height:,} gaps", style="bold")
-            head.append(" — hotspots an intervention does not reach at the right place, time, age or theme. r shows what each intervention reaches.")
+            head.append(" — needs (knife, youth, night-time economy, domestic abuse, sexual violence) in hotspots and CSPs "
+                        "that no matching intervention reaches at the right place, hours and ages; worst first. r: what each intervention reaches.")
         else:
             head.append(f"{frame.height:,} rows of reach", style="bold")
-            head.append(" — which hotspots each intervention reaches, and how. r shows the gaps.")
+            head.append(" — how far each intervention reaches each hotspot and CSP (share of harm in its footprint, in its hours, "
+                        "in its ages). r: the gaps.")
         for n in notes[:3]:
             head.append("\n" + plain(n, 300), style="dim")
         self.query_one("#gp-head", Static).update(head)
 
     def on_paged_table_highlighted(self, event: PagedTable.Highlighted) -> None:
+        rec = self.query_one(PagedTable).current_record()
+        text = Text()
+        if rec is not None and rec.get("text"):
+            text.append(plain(rec["text"], 400))
+        elif rec is not None and rec.get("intervention"):
+            text.append(f"{plain(rec.get('intervention'), 60)} reaches {plain(rec.get('name'), 80)}: {plain(rec.get('reaches'), 10)}")
+            if rec.get("limits"):
+                text.append(f" ({plain(rec['limits'], 120)})")
+        self.query_one("#gp-text", Static).update(text)
         self._select_on_map()
 
     def on_paged_table_chosen(self, event: PagedTable.Chosen) -> None:
@@ -103,17 +118,24 @@ class GapsScreen(WorkbenchScreen):
 
     def _locality(self) -> str | None:
         rec = self.query_one(PagedTable).current_record()
-        if rec is None:
+        if rec is None or rec.get("unit") != "locality":
             return None
-        return rec.get("locality_id")
+        return rec.get("code")
 
     def _select_on_map(self) -> None:
         m = self.query_one(MapView)
-        lid = self._locality()
-        if m.scene is None or lid is None:
+        rec = self.query_one(PagedTable).current_record()
+        if m.scene is None or rec is None:
             return
-        idx = next((i for i, h in enumerate(m.scene.hotspots) if h[0] == lid), None)
-        m.select(idx, zoom=idx is not None)
+        if rec.get("unit") == "locality":
+            idx = next((i for i, h in enumerate(m.scene.hotspots) if h[0] == rec.get("code")), None)
+            m.set_highlight(None)
+            m.select(idx, zoom=idx is not None)
+        elif rec.get("unit") and rec.get("code"):
+            from svtui.screens import scenes
+
+            m.select(None, zoom=False)
+            m.set_highlight(scenes.area_outline(self.wb, rec["unit"], rec["code"]), scenes.area_bounds(self.wb, rec["unit"], rec["code"]))
 
     # -- actions -----------------------------------------------------------------------------------
     def action_toggle_view(self) -> None:
@@ -121,16 +143,20 @@ class GapsScreen(WorkbenchScreen):
         self._show()
 
     def action_open(self) -> None:
-        lid = self._locality()
-        if lid:
-            self.wb.jump_to("locality", lid)
+        rec = self.query_one(PagedTable).current_record()
+        if rec is None:
+            return
+        if rec.get("unit") == "locality":
+            self.wb.jump_to("locality", rec["code"])
+        elif rec.get("unit") and rec.get("code"):
+            self.wb.jump_to(rec["unit"], rec["code"])
 
     def action_brief(self) -> None:
-        lid = self._locality()
-        if lid:
-            self.wb.brief(("locality", lid))
-        else:
-            self.notify("Choose a hotspot row first.", severity="warning")
+        rec = self.query_one(PagedTable).current_record()
+        if rec is None:
+            self.notify("Choose a row first.", severity="warning")
+            return
+        self.wb.brief((rec["unit"], rec["code"]))
 
     def action_focus_map(self) -> None:
         self.add_class("-map")
@@ -157,7 +183,7 @@ class GapsScreen(WorkbenchScreen):
         if table.view is None:
             self.notify("Nothing to export yet.", severity="warning")
             return
-        export_frame(self, table.view, f"coverage-{self.showing}")
+        export_frame(self, table.view.drop("_key", strict=False), f"coverage-{self.showing}")
 
 
-__all__ = ["GapsScreen", "Column", "fmt"]
+__all__ = ["GapsScreen"]

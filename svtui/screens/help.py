@@ -42,7 +42,7 @@ def sections():
     from svtui.widgets.map import MapView
     from svtui.widgets.table import PagedTable
 
-    glob = [(_key_name(b), b.description) for b in _bindings(SvtuiApp)]
+    glob = [(_key_name(b), b.tooltip or b.description) for b in _bindings(SvtuiApp)]
     glob += [("ctrl+p", "Command palette: every action, and jump to any area or hotspot by name"), ("tab / shift+tab", "Next / previous pane"), ("esc", "Close a dialog or the find box")]
     out = [("Everywhere", glob)]
     for title, cls in (
@@ -56,7 +56,7 @@ def sections():
         ("Map (when it has focus)", MapView),
         ("Filters dialog", FiltersScreen),
     ):
-        rows = [(_key_name(b), b.description) for b in _bindings(cls) if b.description]
+        rows = [(_key_name(b), b.tooltip or b.description) for b in _bindings(cls) if b.description]
         if cls is MapView:
             rows = [("arrows", "Pan")] + [r for r in rows if r[1] != "Pan"] + [("i / v", "Hide or show incidents / venues")]
             rows = [r for r in rows if r[1] not in ("Incidents", "Venues")]

@@ -50,13 +50,13 @@ COLUMNS = [
 class HotspotsScreen(WorkbenchScreen):
     MODE = "hotspots"
     BINDINGS = [
-        Binding("m", "focus_map", "Map"),
-        Binding("t", "focus_table", "Table", show=False),
-        Binding("v", "toggle_pane", "Detail/map", show=False),
-        Binding("b", "brief", "Brief"),
-        Binding("c", "copy", "Copy"),
-        Binding("e", "export", "Export"),
-        Binding("a", "open_area", "Area", show=False),
+        Binding("m", "focus_map", "Map", tooltip="Focus the map (on narrow screens, show it)"),
+        Binding("t", "focus_table", "Table", show=False, tooltip="Back to the hotspot table"),
+        Binding("v", "toggle_pane", "Detail/map", show=False, tooltip="Switch between the table and the map"),
+        Binding("b", "brief", "Brief", tooltip="Briefing for the selected hotspot"),
+        Binding("c", "copy", "Copy", tooltip="Copy the hotspot table (all rows that pass the find) to the clipboard"),
+        Binding("e", "export", "Export", tooltip="Export the hotspot table"),
+        Binding("a", "open_area", "Area", show=False, tooltip="Open the hotspot's ward in the area browser"),
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -86,7 +86,14 @@ class HotspotsScreen(WorkbenchScreen):
             )
         self.query_one(MapView).empty_message = "Drawing the map…"
         self.compute("scene", self._scene, done=self._scene_ready)
+        if engine.find("coverage") is not None:
+            self.compute("coverage", self._coverage, done=lambda _r: self._show_selected(zoom=False))
         table.focus()
+
+    def _coverage(self):
+        from svtui.screens import adapt
+
+        return adapt.coverage(self.wb)
 
     def _scene(self):
         from svtui.screens.scenes import hotspot_scene
@@ -139,7 +146,7 @@ class HotspotsScreen(WorkbenchScreen):
         if engine.find("coverage") is None:
             t.append(engine.placeholder("coverage"), style="dim")
         elif reach is None:
-            t.append("see 4 Gaps for coverage", style="dim")
+            t.append("checking coverage…", style="dim")
         else:
             from svtui.screens import adapt
 

@@ -18,11 +18,11 @@ from svtui.widgets import fmt
 class OverviewScreen(WorkbenchScreen):
     MODE = "overview"
     BINDINGS = [
-        Binding("enter", "open_row", "Open", show=False),
-        Binding("c", "copy", "Copy table"),
-        Binding("e", "export", "Export"),
-        Binding("b", "brief", "Brief"),
-        Binding("tab", "app.focus_next", "Next pane", show=False),
+        Binding("enter", "open_row", "Open", show=False, tooltip="Open the CSP in the area browser, or the hotspot in the hotspot table"),
+        Binding("c", "copy", "Copy table", tooltip="Copy the focused table to the clipboard (tab-separated)"),
+        Binding("e", "export", "Export", tooltip="Export the CSP profiles"),
+        Binding("b", "brief", "Brief", tooltip="Briefing for the CSP or hotspot under the cursor"),
+        Binding("tab", "app.focus_next", "Next pane", show=False, tooltip="Move between the tables"),
     ]
 
     def compose_body(self) -> ComposeResult:

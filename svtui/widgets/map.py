@@ -375,16 +375,27 @@ def rasterise(
         draw_segments(highlight, FG_SELECTED)
 
     if labels:
-        for i, (_id, lab, geom, _tier) in enumerate(scene.hotspots):
+        # Draw the selected label last so it is never hidden; skip labels that would touch another.
+        order = [i for i in range(len(scene.hotspots)) if i != selected] + ([selected] if selected is not None and 0 <= selected < len(scene.hotspots) else [])
+        for i in order:
+            _id, lab, geom, _tier = scene.hotspots[i]
             if geom is None or not lab:
                 continue
             c = geom.centroid
             ci = int((c.x - left) // (2 * s))
             ri = int((top - c.y) // (4 * s))
-            for k, ch in enumerate(str(lab)):
-                if 0 <= ci + k < cols and 0 <= ri < rows:
-                    label[ri, ci + k] = ord(ch)
-                    fg[ri, ci + k] = FG_LABEL if i != selected else FG_SELECTED
+            lab = str(lab)
+            for dr in (0, -1, 1):
+                r = ri + dr
+                a, b = ci - 1, ci + len(lab) + 1
+                if not (0 <= r < rows and 0 <= ci and ci + len(lab) <= cols):
+                    continue
+                if (label[r, max(a, 0):min(b, cols)] != 0).any() and i != selected:
+                    continue
+                for k, ch in enumerate(lab):
+                    label[r, ci + k] = ord(ch)
+                    fg[r, ci + k] = FG_SELECTED if i == selected else FG_LABEL
+                break
     return Canvas(bits, fg, bg, label)
 
 
@@ -396,8 +407,11 @@ def _style_for(fg: int, bg: int, no_color: bool) -> Style:
     return base + Style(bgcolor=colour) if colour else base
 
 
-def canvas_strips(canvas: Canvas, no_color: bool = False) -> list[Strip]:
-    """One Strip per row, with one Segment per run of identical style (found with NumPy)."""
+def canvas_strips(canvas: Canvas, no_color: bool = False, base: Style | None = None) -> list[Strip]:
+    """One Strip per row, with one Segment per run of identical style (found with NumPy).
+
+    `base` is the widget's own style (its background), under every cell's style.
+    """
     rows, cols = canvas.shape
     chars = canvas.chars(no_color)
     key = canvas.fg.astype(np.int32) * 64 + (canvas.bg.astype(np.int32) + 16)
@@ -415,6 +429,8 @@ def canvas_strips(canvas: Canvas, no_color: bool = False) -> list[Strip]:
             st = cache.get(kk)
             if st is None:
                 st = cache[kk] = _style_for(kk // 64, kk % 64 - 16, no_color)
+                if base is not None:
+                    st = cache[kk] = base + st
             segs.append(Segment(text[a:b], st))
         strips.append(Strip(segs, cols))
     return strips
@@ -438,10 +454,10 @@ class MapView(Widget, can_focus=True):
         Binding("right", "pan(1, 0)", "Pan", show=False),
         Binding("up", "pan(0, 1)", "Pan", show=False),
         Binding("down", "pan(0, -1)", "Pan", show=False),
-        Binding("plus,equals_sign", "zoom(2)", "Zoom in", key_display="+"),
-        Binding("minus,underscore", "zoom(0.5)", "Zoom out", key_display="-"),
-        Binding("0", "fit", "Fit map"),
-        Binding("g", "toggle_shading", "Shading"),
+        Binding("plus,equals_sign", "zoom(2)", "Zoom in", key_display="+", tooltip="Zoom in"),
+        Binding("minus,underscore", "zoom(0.5)", "Zoom out", key_display="-", tooltip="Zoom out"),
+        Binding("0", "fit", "Fit map", tooltip="Fit the map to the selection; again for the whole study"),
+        Binding("g", "toggle_shading", "Shading", tooltip="Shade by Gi* hot/cold class or by hotspot harm"),
         Binding("i", "toggle('incidents')", "Incidents", show=False),
         Binding("v", "toggle('venues')", "Venues", show=False),
     ]
@@ -462,6 +478,7 @@ class MapView(Widget, can_focus=True):
         self.selected: int | None = None
         self.highlight: np.ndarray | None = None
         self._focus_bounds = None
+        self._user_moved = False
         self._strips: list[Strip] | None = None
         self._strips_key = None
         self.empty_message = "No map yet."
@@ -470,9 +487,10 @@ class MapView(Widget, can_focus=True):
     def set_scene(self, scene: MapScene | None, focus_bounds=None, keep_view: bool = False) -> None:
         self.scene = scene
         self.selected = None
-        self._focus_bounds = focus_bounds
         if not keep_view or self.view is None:
+            self._focus_bounds = focus_bounds
             self.view = None
+            self._user_moved = False
         self._invalidate()
 
     def select(self, index: int | None, zoom: bool = True) -> None:
@@ -484,7 +502,10 @@ class MapView(Widget, can_focus=True):
                 minx, miny, maxx, maxy = geom.bounds
                 pad = max(maxx - minx, maxy - miny, 400.0) * 1.5
                 cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
-                self._set_view(fit_view((cx - pad, cy - pad, cx + pad, cy + pad), *self._canvas_size()))
+                # Fitted when drawn, at whatever size the map has then.
+                self._focus_bounds = (cx - pad, cy - pad, cx + pad, cy + pad)
+                self.view = None
+                self._user_moved = False
         self._invalidate()
 
     def set_highlight(self, segments: np.ndarray | None, bounds=None) -> None:
@@ -496,7 +517,8 @@ class MapView(Widget, can_focus=True):
 
     def zoom_to(self, bounds) -> None:
         self._focus_bounds = bounds
-        self._set_view(fit_view(bounds, *self._canvas_size()))
+        self.view = None
+        self._user_moved = False
         self._invalidate()
 
     # -- actions -----------------------------------------------------------------------------
@@ -511,7 +533,11 @@ class MapView(Widget, can_focus=True):
             self._set_view(self.view.zoomed(factor))
 
     def action_fit(self) -> None:
+        """Fit to the selection; pressed again (or with nothing selected), the whole study."""
+        if not self._user_moved:
+            self._focus_bounds = None
         self.view = None
+        self._user_moved = False
         self._invalidate()
 
     def action_toggle_shading(self) -> None:
@@ -559,6 +585,7 @@ class MapView(Widget, can_focus=True):
 
     def _set_view(self, view: View) -> None:
         self.view = view
+        self._user_moved = True
         self._invalidate()
         self.post_message(self.Moved(view))
 
@@ -567,8 +594,8 @@ class MapView(Widget, can_focus=True):
         self.refresh()
 
     def on_resize(self) -> None:
-        if self._focus_bounds is None and self.selected is None:
-            self.view = None
+        if not self._user_moved:
+            self.view = None  # refit to the selection (or everything) at the new size
         self._invalidate()
 
     def _no_color(self) -> bool:
@@ -584,6 +611,7 @@ class MapView(Widget, can_focus=True):
         if self.view is None:
             bounds = self._focus_bounds or self.scene.extent()
             self.view = fit_view(bounds, cols, rows)
+            self._strips_key = None
         canvas = rasterise(
             self.scene,
             self.view,
@@ -595,8 +623,9 @@ class MapView(Widget, can_focus=True):
             selected=self.selected,
             highlight=self.highlight,
         )
-        strips = canvas_strips(canvas, self._no_color())
-        strips.append(self._legend_strip(cols))
+        base = self.rich_style
+        strips = canvas_strips(canvas, self._no_color(), base)
+        strips.append(self._legend_strip(cols).apply_style(base))
         return strips
 
     def _legend_strip(self, cols: int) -> Strip:
@@ -643,7 +672,7 @@ class MapView(Widget, can_focus=True):
         return Strip(segs).adjust_cell_length(cols)
 
     def _key(self):
-        return (self.size, self.view, self.shading, self.show_incidents, self.show_venues, self.selected, id(self.scene), id(self.highlight))
+        return (self.size, self.view, self.shading, self.show_incidents, self.show_venues, self.selected, id(self.scene), id(self.highlight), self.has_focus)
 
     def render_line(self, y: int) -> Strip:
         if self._strips is None or self._strips_key != self._key():
@@ -652,11 +681,11 @@ class MapView(Widget, can_focus=True):
         width = self.size.width
         if self.scene is None:
             if y == self.size.height // 2:
-                return Strip([Segment(self.empty_message.center(width)[:width], Style(dim=True))], width)
-            return Strip.blank(width)
+                return Strip([Segment(self.empty_message.center(width)[:width], self.rich_style + Style(dim=True))], width)
+            return Strip.blank(width, self.rich_style)
         if y < len(self._strips):
             return self._strips[y]
-        return Strip.blank(width)
+        return Strip.blank(width, self.rich_style)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return max(container.height, 6)

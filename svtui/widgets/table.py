@@ -41,11 +41,11 @@ class PagedTable(Vertical):
     """
 
     BINDINGS = [
-        Binding("right_square_bracket", "page(1)", "Next page", key_display="]"),
-        Binding("left_square_bracket", "page(-1)", "Prev page", key_display="["),
-        Binding("s", "sort_next", "Sort"),
-        Binding("S", "sort_reverse", "Reverse sort", show=False),
-        Binding("slash", "find", "Find", key_display="/"),
+        Binding("right_square_bracket", "page(1)", "Next page", key_display="]", tooltip="Next page of rows"),
+        Binding("left_square_bracket", "page(-1)", "Prev page", key_display="[", tooltip="Previous page of rows"),
+        Binding("s", "sort_next", "Sort", tooltip="Sort by the next column (a header click also sorts)"),
+        Binding("S", "sort_reverse", "Reverse sort", show=False, tooltip="Reverse the sort"),
+        Binding("slash", "find", "Find", key_display="/", tooltip="Find: keep rows containing the text (esc clears)"),
     ]
 
     class Highlighted(Message):
@@ -83,7 +83,7 @@ class PagedTable(Vertical):
         self._keys: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="find: type to filter rows, enter to keep, escape to clear", classes="find")
+        yield Input(placeholder="find: type to filter rows, enter to keep, escape to clear", classes="find", disabled=True)
         yield DataTable(cursor_type="row", zebra_stripes=True)
         yield Static("", classes="pager", markup=False)
 
@@ -206,6 +206,7 @@ class PagedTable(Vertical):
         if idx.height == 0 and self.find_text:
             self.find_text = ""
             self.query_one(Input).value = ""
+            self._hide_find()
             self._apply()
             idx = self.view.with_row_index("__i").filter(pl.col(self.key_column).cast(pl.Utf8) == key)
         if idx.height == 0:
@@ -260,6 +261,7 @@ class PagedTable(Vertical):
         if not self.search_columns:
             return
         inp = self.query_one(Input)
+        inp.disabled = False
         inp.add_class("-shown")
         inp.focus()
 
@@ -272,16 +274,21 @@ class PagedTable(Vertical):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if not event.value.strip():
-            event.input.remove_class("-shown")
+            self._hide_find()
         self.table.focus()
+
+    def _hide_find(self) -> None:
+        inp = self.query_one(Input)
+        inp.remove_class("-shown")
+        inp.disabled = True
 
     def on_key(self, event) -> None:
         inp = self.query_one(Input)
         if event.key == "escape" and inp.has_focus:
             event.stop()
             inp.value = ""
-            inp.remove_class("-shown")
             self.table.focus()
+            self._hide_find()
 
     def focus(self, scroll_visible: bool = True):
         self.table.focus(scroll_visible)

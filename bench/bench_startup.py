@@ -1,0 +1,128 @@
+"""Cold start of the workbench: `python -m svtui` to its first screen, and to a loaded study.
+
+Run:  python bench/bench_startup.py [--runs 5] [--size 120x40] [-- extra svtui args]
+
+Each run starts a fresh Python process on a pseudo-terminal (as an analyst's SSH session
+would), reads what it draws, and times:
+
+  first screen  the screen bar ("1 Overview ... 6 Data") is on the terminal: the workbench is
+                up and showing load progress (the study loads in a worker after this paint);
+  loaded        the overview shows the analysis ("serious incidents in ..."): the study has
+                been read, prepared and analysed;
+  quit          from pressing q to the process ending.
+
+The requirement is a cold start to the first screen within 1.5 s on the sample study. Prints
+the median and the worst of each; exits 1 if the median first screen is over --budget seconds.
+Not a test: run it by hand.
+"""
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import pty
+import re
+import select
+import signal
+import statistics
+import struct
+import sys
+import termios
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[P^_][^\x1b]*\x1b\\|\x1b.")
+FIRST = ("Overview", "Hotspots", "Briefing")
+LOADED = "serious incidents in"
+
+
+def one_run(args: list[str], cols: int, rows: int, timeout: float) -> dict:
+    env = dict(os.environ, TERM=os.environ.get("TERM", "xterm-256color"), COLUMNS=str(cols), LINES=str(rows))
+    env.pop("NO_COLOR", None)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    t0 = time.perf_counter()
+    pid, fd = pty.fork()
+    if pid == 0:  # child
+        os.chdir(REPO)
+        os.execvpe(sys.executable, [sys.executable, "-m", "svtui", *args], env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    buf = ""
+    seen: dict[str, float] = {}
+    deadline = t0 + timeout
+    try:
+        while time.perf_counter() < deadline and "loaded" not in seen:
+            r, _, _ = select.select([fd], [], [], 0.02)
+            if not r:
+                continue
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            buf += chunk.decode("utf-8", "replace")
+            text = ANSI.sub("", buf)
+            now = time.perf_counter() - t0
+            if "first" not in seen and all(w in text for w in FIRST):
+                seen["first"] = now
+            if "first" in seen and LOADED in text:
+                seen["loaded"] = now
+            if "Could not load the study" in text:
+                seen["error"] = now
+                break
+        tq = time.perf_counter()
+        os.write(fd, b"q")
+        end = tq + 10
+        while time.perf_counter() < end:
+            done, _status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                seen["quit"] = time.perf_counter() - tq
+                break
+            r, _, _ = select.select([fd], [], [], 0.02)
+            if r:
+                try:
+                    os.read(fd, 65536)
+                except OSError:
+                    pass
+        else:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    finally:
+        os.close(fd)
+    return seen
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--size", default="120x40", help="terminal COLSxROWS (default 120x40)")
+    p.add_argument("--timeout", type=float, default=60.0)
+    p.add_argument("--budget", type=float, default=1.5, help="seconds allowed to the first screen (median)")
+    p.add_argument("svtui_args", nargs="*", help="arguments for svtui (after --); none = the sample study")
+    a = p.parse_args(argv)
+    cols, rows = (int(v) for v in a.size.lower().split("x"))
+    results = []
+    for i in range(a.runs):
+        r = one_run(a.svtui_args, cols, rows, a.timeout)
+        results.append(r)
+        parts = [f"{k} {v:.2f} s" for k, v in r.items()]
+        print(f"run {i + 1}: " + (", ".join(parts) or "nothing drawn"), flush=True)
+    firsts = [r["first"] for r in results if "first" in r]
+    loads = [r["loaded"] for r in results if "loaded" in r]
+    quits = [r["quit"] for r in results if "quit" in r]
+    if not firsts:
+        print("the workbench never drew its first screen")
+        return 1
+    print(f"first screen: median {statistics.median(firsts):.2f} s, worst {max(firsts):.2f} s ({len(firsts)}/{a.runs} runs)")
+    if loads:
+        print(f"loaded:       median {statistics.median(loads):.2f} s, worst {max(loads):.2f} s")
+    if quits:
+        print(f"quit:         median {statistics.median(quits):.2f} s, worst {max(quits):.2f} s")
+    ok = statistics.median(firsts) <= a.budget
+    print(f"budget {a.budget:.2f} s to the first screen: {'met' if ok else 'NOT met'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,280 @@
+"""Workspace cache (geodata.cache) and the fast CSV path (geodata.fastscan).
+
+The cache must give exactly what the uncached path gives (read_police_uk, then assign_areas):
+the same frame and the same ledger, on clean files and on damaged ones; a changed source must
+be noticed and a damaged cache file rebuilt, never trusted and never fatal.
+"""
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from geodata import cache, fastscan, policeuk
+from geodata.areas import assign_areas, build_areas
+from geodata.ledger import Ledger
+from geodata.policeuk import STREET_COLUMNS, read_police_uk
+from sample_data import national
+
+HEADER = ",".join(STREET_COLUMNS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixtures: a tiny synthetic England and Wales (two forces, both LSOA vintages) plus a folder of
+# the damage real downloads show.
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("national")
+    national.generate(out, years=2, end_year=2022, scale=0.02, seed=7, n_lsoas=600,
+                      forces=["west-mercia", "warwickshire"])
+    return out
+
+
+@pytest.fixture(scope="module")
+def areas(world):
+    return build_areas(world / "lsoa21_ew_synthetic.geojson",
+                       [world / "lad_csp_pfa_synthetic.csv", world / "lsoa11_lsoa21_synthetic.csv"])
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def _write(path: Path, lines: list[str], newline="\r\n", encoding="utf-8", bom=False) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = (newline.join(lines) + newline).encode(encoding)
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
+    return path
+
+
+@pytest.fixture(scope="module")
+def damaged(world, tmp_path_factory) -> Path:
+    """A folder of street files with every kind of damage the exact reader handles."""
+    src = world / "police-uk"
+    jan = _lines(src / "2022-01" / "2022-01-west-mercia-street.csv")
+    feb = _lines(src / "2022-02" / "2022-02-warwickshire-street.csv")
+    old = _lines(src / "2021-06" / "2021-06-west-mercia-street.csv")
+    rows, frows, orows = jan[1:], feb[1:], old[1:]
+    crimes = [r for r in rows if not r.startswith(",")]
+    d = tmp_path_factory.mktemp("damaged") / "police-uk"
+    # Clean, plus a crime repeated within the file and one repeated in another file.
+    _write(d / "2022-01" / "2022-01-west-mercia-street.csv", [HEADER, *rows, crimes[0]])
+    _write(d / "2022-01" / "2022-01-copy-street.csv", [HEADER, crimes[1], crimes[2]], newline="\n")
+    # Same Crime ID in another month is not a duplicate.
+    moved = crimes[3].replace("2022-01", "2022-02")
+    _write(d / "2022-02" / "2022-02-warwickshire-street.csv", [HEADER, *frows, moved])
+    # 2011 codes; padded fields and lower-case codes; a BOM.
+    padded = [",".join(f" {f} " if i in (6, 9) else f.lower() if i == 7 else f
+                       for i, f in enumerate(r.split(","))) for r in orows[:20]]
+    _write(d / "2021-06" / "2021-06-west-mercia-street.csv", [HEADER, *orows[20:], *padded],
+           bom=True)
+    # Truncated last line, a row with an extra field, blank lines, a row of empty fields.
+    _write(d / "2022-03" / "2022-03-broken-street.csv",
+           [HEADER, frows[0], frows[1] + ",extra", "", ",,,,,,,,,,,", frows[2], frows[3][:40]])
+    # A quote that never closes, and a quoted comma.
+    f4 = frows[4].split(",")
+    f4[6] = '"On or near Foo, Bar"'
+    _write(d / "2022-03" / "2022-03-quoted-street.csv", [HEADER, ",".join(f4), frows[5],
+                                                         frows[6].replace("On or near", '"On')])
+    # Semicolons with decimal commas (European Excel), and cp1252 text.
+    semi = [HEADER.replace(",", ";")] + [
+        ";".join(f.replace(".", ",") if i in (4, 5) else f for i, f in enumerate(r.split(",")))
+        for r in frows[7:15]]
+    _write(d / "2022-04" / "2022-04-semicolon-street.csv", semi)
+    cp = [r.replace("On or near", "On or near Caf\u00e9") for r in frows[15:20]]
+    _write(d / "2022-04" / "2022-04-cp1252-street.csv", [HEADER, *cp], encoding="cp1252")
+    # Longitude and Latitude swapped for a whole file; a lone CR inside a row.
+    sw = []
+    for r in frows[20:30]:
+        f = r.split(",")
+        f[4], f[5] = f[5], f[4]
+        sw.append(",".join(f))
+    _write(d / "2022-05" / "2022-05-swapped-street.csv", [HEADER, *sw])
+    _write(d / "2022-05" / "2022-05-cr-street.csv", [HEADER, frows[30], frows[31] + "\r" + frows[32]])
+    # Outcomes for January, a stop-and-search file, a CSV that is not police.uk, and a zip.
+    oc_head = "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Outcome type"
+    oc = [",".join(r.split(",")[:9] + ["Offender sent to prison"]) for r in crimes[5:9]]
+    _write(d / "2022-01" / "2022-01-west-mercia-outcomes.csv", [oc_head, *oc])
+    _write(d / "2022-01" / "2022-01-west-mercia-stop-and-search.csv", ["Type,Date", "Person,2022"])
+    _write(d / "notes.csv", ["x,y", "1,2"])
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("2022-06/2022-06-zipped-street.csv", "\r\n".join([HEADER, *frows[40:60]]) + "\r\n")
+    (d / "archive.zip").write_bytes(buf.getvalue())
+    return d
+
+
+def _uncached(paths, areas):
+    led = Ledger()
+    df = read_police_uk(paths, ledger=led)
+    if areas is not None:
+        df = assign_areas(df, areas, led.sources)
+    return df, led
+
+
+def _assert_same_ledger(a: Ledger, b: Ledger) -> None:
+    assert len(a.sources) == len(b.sources)
+    for x, y in zip(a.sources, b.sources):
+        assert x.to_dict() == y.to_dict()
+        assert x.notes == y.notes
+        assert (x.rows is None) == (y.rows is None)
+        if x.rows is not None:
+            assert x.rows.columns == y.rows.columns
+            assert x.rows.equals(y.rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# The fast reader gives the exact reader's table
+
+
+def test_fast_table_matches_exact_reader(world, damaged):
+    files = sorted((world / "police-uk" / "2022-01").glob("*.csv"))
+    files += sorted(damaged.rglob("*-street.csv"))
+    n_fast = 0
+    for f in files:
+        data = f.read_bytes()
+        fast = fastscan.fast_table(data, str(f))
+        exact = policeuk._parse_csv(data, str(f))
+        if fast is None:
+            continue
+        n_fast += 1
+        assert fast.frame.equals(exact.frame), f
+        assert (fast.header, fast.original_header, fast.notes) == (
+            exact.header, exact.original_header, exact.notes)
+        a = policeuk._check_table(exact, decimal_comma=False)
+        b = fastscan.check_table(fast, decimal_comma=False)
+        assert a.equals(b), f
+    assert n_fast >= 5
+    # Damaged files are left to the exact reader.
+    for name in ("2022-03-broken-street.csv", "2022-03-quoted-street.csv",
+                 "2022-04-semicolon-street.csv", "2022-04-cp1252-street.csv",
+                 "2022-05-cr-street.csv"):
+        (path,) = damaged.rglob(name)
+        assert fastscan.fast_table(path.read_bytes(), name) is None, name
+
+
+# ---------------------------------------------------------------------------------------------
+# Cache: same as uncached, hit, stale, corrupt
+
+
+@pytest.mark.parametrize("which", ["clean", "damaged"])
+def test_cache_equals_uncached_then_hits(world, damaged, areas, tmp_path, which):
+    paths = [world / "police-uk"] if which == "clean" else [damaged, world / "police-uk" / "2021-01"]
+    ref, ref_led = _uncached(paths, areas)
+    rep, led = {}, Ledger()
+    got = cache.cached_police_uk(paths, areas, cache_dir=tmp_path, ledger=led, lazy=False,
+                                 report=rep)
+    assert rep["status"] == "built"
+    assert got.schema == ref.schema
+    assert got.equals(ref)
+    _assert_same_ledger(ref_led, led)
+    if which == "damaged":
+        q = {k for e in led.sources for k in e.quarantined}
+        assert {"duplicate id", "malformed row", "no coordinates"} <= q
+        assert any("swapped back" in n for n in led.sources[0].notes)
+    rep2, led2 = {}, Ledger()
+    lf = cache.cached_police_uk(paths, areas, cache_dir=tmp_path, ledger=led2, report=rep2)
+    assert rep2["status"] == "hit"
+    assert isinstance(lf, pl.LazyFrame)
+    assert lf.collect().equals(ref)
+    _assert_same_ledger(ref_led, led2)
+
+
+def test_touched_source_is_stale_and_rebuilt(world, areas, tmp_path):
+    src = tmp_path / "src"
+    for f in sorted((world / "police-uk").glob("2022-0[12]/*.csv")):
+        dst = src / f.parent.name / f.name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        dst.write_bytes(f.read_bytes())
+    cdir = tmp_path / "cache"
+    cache.cached_police_uk([src], areas, cache_dir=cdir)
+    # Change one file: drop its last row.
+    target = sorted(src.rglob("*.csv"))[1]
+    target.write_bytes(b"\r\n".join(target.read_bytes().split(b"\r\n")[:-2]) + b"\r\n")
+    rep, led = {}, Ledger()
+    got = cache.cached_police_uk([src], areas, cache_dir=cdir, ledger=led, lazy=False, report=rep)
+    assert rep["status"] == "rebuilt"
+    assert target.name in rep["reason"]
+    assert rep["parts_built"] == 1 and rep["parts_reused"] == 3
+    ref, ref_led = _uncached([src], areas)
+    assert got.equals(ref)
+    _assert_same_ledger(ref_led, led)
+    # Touching without changing the bytes is also a change (mtime is part of the fingerprint).
+    st = target.stat()
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    rep = {}
+    cache.cached_police_uk([src], areas, cache_dir=cdir, report=rep)
+    assert rep["status"] == "rebuilt"
+    # A new month is a change too.
+    new = src / "2022-03" / "2022-03-west-mercia-street.csv"
+    new.parent.mkdir()
+    new.write_bytes((world / "police-uk" / "2022-03" / new.name).read_bytes())
+    rep = {}
+    got = cache.cached_police_uk([src], areas, cache_dir=cdir, report=rep, lazy=False)
+    assert rep["status"] == "rebuilt" and rep["parts_built"] == 1
+    assert got.equals(_uncached([src], areas)[0])
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "delete", "manifest"])
+def test_corrupt_cache_file_is_rebuilt(world, areas, tmp_path, damage):
+    paths = [world / "police-uk" / "2022-02"]
+    ref, ref_led = _uncached(paths, areas)
+    rep = {}
+    cache.cached_police_uk(paths, areas, cache_dir=tmp_path, report=rep)
+    rdir = Path(rep["result_dir"])
+    inc = rdir / "incidents.parquet"
+    if damage == "truncate":
+        inc.write_bytes(inc.read_bytes()[: inc.stat().st_size // 2])
+    elif damage == "garbage":
+        data = bytearray(inc.read_bytes())
+        data[-100:] = b"\x00" * 100
+        inc.write_bytes(bytes(data))
+    elif damage == "delete":
+        inc.unlink()
+    else:
+        (rdir / "manifest.json").write_text("{not json")
+    # Damage a part too: it must be rebuilt, not trusted.
+    part = next((tmp_path / f"policeuk-v{cache.CACHE_FORMAT}" / "parts").glob("*.good.parquet"))
+    part.write_bytes(b"PAR1 not really")
+    rep2, led = {}, Ledger()
+    got = cache.cached_police_uk(paths, areas, cache_dir=tmp_path, ledger=led, lazy=False,
+                                 report=rep2)
+    assert rep2["status"] == "rebuilt"
+    assert rep2["parts_built"] >= 1
+    assert got.equals(ref)
+    _assert_same_ledger(ref_led, led)
+
+
+def test_areas_and_reader_version_are_part_of_the_key(world, areas, tmp_path):
+    paths = [world / "police-uk" / "2022-02"]
+    rep_a, rep_b = {}, {}
+    a = cache.cached_police_uk(paths, areas, cache_dir=tmp_path, lazy=False, report=rep_a)
+    b = cache.cached_police_uk(paths, None, cache_dir=tmp_path, lazy=False, report=rep_b)
+    assert rep_a["result_dir"] != rep_b["result_dir"]
+    assert rep_b["parts_reused"] > 0  # the per-file parts do not depend on the areas
+    assert b["lsoa_code"].null_count() == b.height and a["lsoa_code"].null_count() == 0
+    assert b.equals(read_police_uk(paths))
+
+
+def test_default_cache_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv("SVTUI_CACHE", str(tmp_path / "x"))
+    assert cache.default_cache_dir() == tmp_path / "x"
+    monkeypatch.delenv("SVTUI_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache.default_cache_dir() == tmp_path / "xdg" / "svtui"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert cache.default_cache_dir() == Path.home() / ".cache" / "svtui"
+
+
+def test_force_filter_is_pushed_down(world, areas, tmp_path):
+    lf = cache.cached_police_uk([world / "police-uk"], areas, cache_dir=tmp_path)
+    wm = lf.filter(pl.col("force") == "West Mercia Police").collect()
+    assert wm.height and (wm["force"] == "West Mercia Police").all()
+    plan = lf.filter(pl.col("force") == "West Mercia Police").explain()
+    assert "force" in plan and "SELECTION" in plan.upper() or "FILTER" in plan.upper()
