@@ -26,7 +26,8 @@ Polars and GEOS memory included, which tracemalloc cannot see), so it only ever 
 worker just before the section: on a shared machine both slow down together, so these ratios
 move less than raw seconds. To compare two versions of the code, give --ref-tree (another
 checkout or a patched copy): each section then runs in both trees, alternating A B A B for
---rounds rounds, and the table shows the other tree's median and the ratio this/other.
+--rounds rounds, and the table shows the other tree's medians and the ratios this/other, of
+wall time and of CPU time (``time.process_time``, which other people's load hardly changes).
 
 Targets (2-core machine): full analysis of the force-scale set within 5 s, re-analysis within
 0.5 s. Not a test: nothing here asserts; see bench/README.md.
@@ -105,18 +106,19 @@ def worker(section: str, data: str | None, repeat: int, profile: bool) -> dict:
     out: dict = {"section": section, "tree": str(Path(A.__file__).resolve().parents[1]), "steps": {}}
     out["ref_seconds"] = _reference_seconds()
 
-    def record(step, times, **extra):
-        out["steps"][step] = {"times": times, "peak_mb": _peak_mb(), **extra}
+    def record(step, times, cpu, **extra):
+        out["steps"][step] = {"times": times, "cpu": cpu, "peak_mb": _peak_mb(), **extra}
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     from geodata.study import load_study
 
     study = load_study(_spec_for(section, data))
-    record("load", [time.perf_counter() - t], rows=study.incidents.height)
+    record("load", [time.perf_counter() - t], [time.process_time() - c], rows=study.incidents.height)
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     prep = A.prepare(study)
-    record("prepare", [time.perf_counter() - t], rows=int(prep.incidents.height), cells=int(prep.n_cells))
+    record("prepare", [time.perf_counter() - t], [time.process_time() - c], rows=int(prep.incidents.height),
+           cells=int(prep.n_cells))
 
     months = prep.months
     last12 = A.Filters(start=months[-12] if len(months) >= 12 else months[0]) if months else A.Filters()
@@ -130,17 +132,18 @@ def worker(section: str, data: str | None, repeat: int, profile: bool) -> dict:
     result = None
     profiles = {}
     for step, filters in runs.items():
-        times, all_parts = [], []
+        times, cpu, all_parts = [], [], []
         for _ in range(repeat):
             prep.cache.clear()  # a new Filters is a new cache key; clearing also bypasses repeats
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             res = A.analyse(prep, filters)
             times.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
             all_parts.append({k: round(v, 4) for k, v in getattr(res, "seconds", {}).items()})
         if step == "analyse":
             result = res
         parts = all_parts[sorted(range(repeat), key=times.__getitem__)[repeat // 2]]  # the median run
-        record(step, times, rows=int(res.n_incidents), localities=int(res.localities.height),
+        record(step, times, cpu, rows=int(res.n_incidents), localities=int(res.localities.height),
                parts=parts, filters=repr(filters))
         if profile:
             import cProfile
@@ -158,12 +161,13 @@ def worker(section: str, data: str | None, repeat: int, profile: bool) -> dict:
     # Cached: the default analysis again, answered from prep.cache.
     prep.cache.clear()
     A.analyse(prep, A.Filters())
-    times = []
+    times, cpu = [], []
     for _ in range(max(repeat, 3)):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         A.analyse(prep, A.Filters())
         times.append(time.perf_counter() - t)
-    record("cached", times, rows=int(result.n_incidents) if result is not None else 0)
+        cpu.append(time.process_time() - c)
+    record("cached", times, cpu, rows=int(result.n_incidents) if result is not None else 0)
     if profiles:
         out["profiles"] = profiles
     return out
@@ -180,8 +184,11 @@ def run_worker(tree: Path, section: str, data: str | None, repeat: int, profile:
         cmd += ["--data", data]
     if profile:
         cmd.append("--profile")
-    env = dict(os.environ, PYTHONPATH=str(tree) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run(cmd, cwd=str(tree), env=env, capture_output=True, text=True)
+    with tempfile.TemporaryDirectory(prefix="svtui-bench-cache-") as cache:
+        # A fresh, empty workspace cache per worker: `load` always times a cold read.
+        env = dict(os.environ, SVTUI_CACHE=cache,
+                   PYTHONPATH=str(tree) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        proc = subprocess.run(cmd, cwd=str(tree), env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         return {"section": section, "error": (proc.stderr.strip().splitlines() or ["failed"])[-1],
                 "stderr": proc.stderr}
@@ -198,6 +205,7 @@ def _merge(runs: list[dict]) -> dict:
     for step in ok[0]["steps"]:
         first = ok[0]["steps"][step]
         out["steps"][step] = dict(first, times=[t for r in ok for t in r["steps"][step]["times"]],
+                                  cpu=[t for r in ok for t in r["steps"][step].get("cpu", [])],
                                   peak_mb=max(r["steps"][step]["peak_mb"] for r in ok))
     return out
 
@@ -209,13 +217,15 @@ def _fmt_s(x: float | None) -> str:
 
 
 def print_table(results: list[tuple[str, dict, dict | None]], out=sys.stdout) -> None:
-    head = (f"{'section':<8} {'step':<15} {'rows':>9} {'median s':>9} {'min s':>8} {'x ref':>7} "
-            f"{'peak MB':>8} {'target':>7} {'ok':>4}")
+    head = (f"{'section':<8} {'step':<15} {'rows':>9} {'median s':>9} {'min s':>8} {'cpu s':>8} "
+            f"{'x ref':>6} {'peak MB':>8} {'target':>7} {'ok':>4}")
     has_ref = any(r[2] is not None for r in results)
     if has_ref:
-        head += f" {'other s':>8} {'this/other':>10}"
+        head += f" {'other s':>8} {'other cpu':>9} {'wall ratio':>10} {'cpu ratio':>9}"
     print(head, file=out)
     print("-" * len(head), file=out)
+    med = lambda xs: statistics.median(xs) if xs else None  # noqa: E731
+    ratio = lambda a, b: f"{a / b:.2f}" if a is not None and b else "-"  # noqa: E731
     for section, res, other in results:
         if "skipped" in res:
             print(f"{section:<8} skipped: {res['skipped']}", file=out)
@@ -228,18 +238,18 @@ def print_table(results: list[tuple[str, dict, dict | None]], out=sys.stdout) ->
             st = res["steps"].get(step)
             if st is None:
                 continue
-            times = st["times"]
-            med, lo = statistics.median(times), min(times)
+            wall, lo, cpu = med(st["times"]), min(st["times"]), med(st.get("cpu", []))
             target = TARGETS.get(section, {}).get(step)
-            ok = "" if target is None else ("yes" if med <= target else "NO")
+            ok = "" if target is None else ("yes" if wall <= target else "NO")
             peak = f"{st['peak_mb']:.0f}" if st.get("peak_mb") is not None else "-"
-            line = (f"{section:<8} {step:<15} {st.get('rows', 0):>9,} {_fmt_s(med):>9} {_fmt_s(lo):>8} "
-                    f"{med / ref:>7.1f} {peak:>8} {_fmt_s(target) if target else '':>7} {ok:>4}")
+            line = (f"{section:<8} {step:<15} {st.get('rows', 0):>9,} {_fmt_s(wall):>9} {_fmt_s(lo):>8} "
+                    f"{_fmt_s(cpu):>8} {wall / ref:>6.1f} {peak:>8} {_fmt_s(target) if target else '':>7} "
+                    f"{ok:>4}")
             if has_ref:
                 o = (other or {}).get("steps", {}).get(step)
                 if o:
-                    om = statistics.median(o["times"])
-                    line += f" {_fmt_s(om):>8} {med / om if om > 0 else float('nan'):>10.2f}"
+                    ow, oc = med(o["times"]), med(o.get("cpu", []))
+                    line += f" {_fmt_s(ow):>8} {_fmt_s(oc):>9} {ratio(wall, ow):>10} {ratio(cpu, oc):>9}"
             print(line, file=out)
         for step in ("analyse", "re-analyse 12m"):
             parts = res["steps"].get(step, {}).get("parts")
@@ -320,7 +330,7 @@ def main(argv=None) -> int:
                     theirs.append(run_worker(ref_tree, section, data, args.repeat, False))
             res = _merge(mine)
             if section == "force" and gen is not None and "steps" in res:
-                res["steps"] = {"generate": {"times": [gen["seconds"]], "peak_mb": None,
+                res["steps"] = {"generate": {"times": [gen["seconds"]], "cpu": [], "peak_mb": None,
                                              "rows": gen["rows"]}, **res["steps"]}
             results.append((section, res, _merge(theirs) if theirs else None))
     finally:

@@ -37,7 +37,9 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -89,6 +91,43 @@ def reader_version() -> str:
             h.update((here / f"{mod}.py").read_bytes())
         _VERSION = h.hexdigest()
     return _VERSION
+
+
+# geodata.cache and geodata.fastscan re-implement, for speed, parts of the exact reader
+# (read_police_uk's order of work, _read_member, _check_table) and rely on how assign_areas
+# charges the ledger. They are used only while those functions are the ones mirrored; if one
+# changes, the cache builds with the exact reader instead (slower, never different) until
+# MIRRORED is updated (tests/test_cache.py says so).
+_MIRRORED_FUNCTIONS = (
+    "policeuk.read_police_uk", "policeuk._read_member", "policeuk._check_table",
+    "policeuk._parse_csv", "policeuk._decode", "policeuk._pick_delimiter",
+    "policeuk._latest_outcomes", "policeuk._quarantine_view", "policeuk._empty_null",
+    "policeuk._strip", "policeuk._number", "policeuk._in_box", "policeuk._month_expr",
+    "policeuk._month_parsed_expr", "areas.assign_areas", "areas._entries_for",
+    "ledger.SourceLedger.quarantine", "ledger.SourceLedger.move_to_quarantine",
+)
+MIRRORED = "1fd0f8d1ee76e5bb3b3b82fe"
+
+
+def mirrored_source_hash() -> str:
+    """Hash of the source of the functions the fast build mirrors."""
+    import importlib
+    import inspect
+
+    h = hashlib.blake2b(digest_size=12)
+    for qual in _MIRRORED_FUNCTIONS:
+        mod, *attrs = qual.split(".")
+        obj = importlib.import_module(f"geodata.{mod}")
+        for a in attrs:
+            obj = getattr(obj, a)
+        h.update(qual.encode())
+        h.update(inspect.getsource(obj).encode())
+    return h.hexdigest()
+
+
+def fast_build_available() -> bool:
+    """True while the mirrored reader functions are unchanged (see MIRRORED)."""
+    return mirrored_source_hash() == MIRRORED
 
 
 def _root(cache_dir) -> Path:
@@ -247,8 +286,9 @@ def _street_frames(tbl: "policeuk._Table", checked: pl.DataFrame
     """(accepted rows in canonical form, quarantined rows with original text) of one file.
 
     The canonical columns are computed exactly as `read_police_uk` computes them, once per
-    distinct value. `_h` is a 64-bit hash of the Crime ID (duplicates are looked for on it and
-    confirmed on the text); `_offset`, for files read fast, locates each row's line.
+    distinct value. `_hm` is a 64-bit hash of (Crime ID, month), null without a Crime ID
+    (duplicates are looked for on it and confirmed on the text); `_offset`, for files read
+    fast, locates each row's line.
     """
     df = checked
     for c in policeuk.INTERNAL_COLUMNS:
@@ -273,7 +313,10 @@ def _street_frames(tbl: "policeuk._Table", checked: pl.DataFrame
     good = _with_bng(good)
     extra = ["_offset"] if "_offset" in good.columns else []
     good = good.select(
-        "source_row", *extra, "_cid", pl.col("_cid").hash(seed=_HASH_SEED).alias("_h"),
+        "source_row", *extra, "_cid",
+        pl.when(pl.col("_cid").is_not_null())
+        .then(pl.col("_cid").hash(seed=_HASH_SEED) // 2
+              + pl.col("_month").cast(pl.Int32).cast(pl.UInt64)).alias("_hm"),
         "_month", "force", pl.col("_location").alias("location"), "location_type",
         pl.col("_lsoa_given").alias("lsoa_given"), pl.col("_crime_type").alias("crime_type"),
         "_outcome0", "easting", "northing",
@@ -286,30 +329,33 @@ _HASH_SEED = 20240401
 # place-type regexes are the costliest per-value work in a file.
 _LOCATION_MEMO: dict[str | None, tuple[str | None, str | None]] = {}
 _LOCATION_MEMO_MAX = 2_000_000
+_MEMO_LOCK = threading.Lock()
 
 
 def _map_location(good: pl.DataFrame) -> pl.DataFrame:
     """Add `_location` and `location_type` as read_police_uk computes them (from the label as
     given), evaluating the expressions only for labels not seen before in this process."""
-    labels = good.get_column("location")
-    uniq = labels.unique()
-    memo = _LOCATION_MEMO
-    new = [v for v in uniq.to_list() if v not in memo]
+    keys = good.get_column("location").unique().to_list()
+    with _MEMO_LOCK:
+        new = [v for v in keys if v not in _LOCATION_MEMO]
     if new:
-        if len(memo) + len(new) > _LOCATION_MEMO_MAX:
-            memo.clear()
         calc = pl.DataFrame({"location": pl.Series(new, dtype=pl.Utf8)}).select(
             "location",
             policeuk._strip("location").str.replace_all(r"\s+", " ").alias("_location"),
             policeuk.location_type_expr(pl.col("location")).alias("location_type"),
         )
-        memo.update(zip(calc["location"].to_list(),
-                        zip(calc["_location"].to_list(), calc["location_type"].to_list())))
-    keys = uniq.to_list()
+        found = dict(zip(calc["location"].to_list(),
+                         zip(calc["_location"].to_list(), calc["location_type"].to_list())))
+    else:
+        found = {}
+    with _MEMO_LOCK:  # entries are never removed, so a label seen above is still there
+        if len(_LOCATION_MEMO) + len(found) <= _LOCATION_MEMO_MAX:
+            _LOCATION_MEMO.update(found)
+        values = [found[k] if k in found else _LOCATION_MEMO[k] for k in keys]
     table = pl.DataFrame({
         "location": pl.Series(keys, dtype=pl.Utf8),
-        "_location": pl.Series([memo[k][0] for k in keys], dtype=pl.Utf8),
-        "location_type": pl.Series([memo[k][1] for k in keys], dtype=pl.Utf8),
+        "_location": pl.Series([v[0] for v in values], dtype=pl.Utf8),
+        "location_type": pl.Series([v[1] for v in values], dtype=pl.Utf8),
     })
     mapped = good.select("location").join(table, on="location", how="left",
                                           maintain_order="left", nulls_equal=True)
@@ -528,7 +574,7 @@ def _load_result(rdir: Path, key_info: dict, prints: list, ledger: Ledger, lazy:
 
 def cached_police_uk(paths, areas=None, cache_dir=None, ledger: Ledger | None = None,
                      lazy: bool = True, progress: Progress | None = None,
-                     report: dict | None = None, fast: bool = True):
+                     report: dict | None = None, fast: bool = True, workers: int | None = None):
     """police.uk street rows with areas assigned, from a cache when it is still current.
 
     Equivalent to ``read_police_uk(paths, ledger)`` then ``assign_areas(frame, areas,
@@ -540,7 +586,8 @@ def cached_police_uk(paths, areas=None, cache_dir=None, ledger: Ledger | None = 
 
     `report`, if given, is filled with what happened: ``status`` ("hit", "built" or
     "rebuilt"), ``reason``, ``parts_reused``/``parts_built``, per-stage ``seconds`` and
-    ``result_dir``. `fast=False` forces the exact csv-module reader for every file.
+    ``result_dir``. `fast=False` forces the exact csv-module reader for every file;
+    `workers` files are read at a time (default: up to 2, the cores a shared server gives).
     Raises `SourceError` where `read_police_uk` does.
     """
     t0 = time.perf_counter()
@@ -569,13 +616,20 @@ def cached_police_uk(paths, areas=None, cache_dir=None, ledger: Ledger | None = 
         return found
     report["status"] = "built" if report.get("reason") == "no cache yet" else "rebuilt"
     (rdir / "manifest.json").unlink(missing_ok=True)
-    frame = _build(sources, prints, areas, root, rdir, key_info, ledger, lazy, fast, say,
-                   report)
+    if fast_build_available():
+        workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+        frame = _build(sources, prints, areas, root, rdir, key_info, ledger, lazy, fast, say,
+                       report, workers)
+    else:
+        report["exact"] = ("geodata.policeuk/areas changed since geodata.cache mirrored them: "
+                           "built with the exact reader (update cache.MIRRORED)")
+        frame = _build_exact(paths, prints, areas, rdir, key_info, ledger, lazy, say, report)
     secs["total"] = time.perf_counter() - t0
     return frame
 
 
-def _build(sources, prints, areas, root, rdir, key_info, ledger, lazy, fast, say, report):
+def _build(sources, prints, areas, root, rdir, key_info, ledger, lazy, fast, say, report,
+           workers=1):
     secs = report["seconds"]
     t = time.perf_counter()
     parts_dir = root / "parts"
@@ -587,38 +641,49 @@ def _build(sources, prints, areas, root, rdir, key_info, ledger, lazy, fast, say
     reused = built = 0
     n_members = sum(len(s.members) for s in sources) or 1
     done = 0
-    for s in sources:
-        entry = entries[s.pidx]
-        n_street = n_outcomes = 0
-        for m in s.members:
-            fp = fp_of[(s.pidx, m.name)]
-            pkey = _hash("part", m.name, s.single)
-            part = _load_part(m, s.single, fp, parts_dir, pkey)
-            if part is None:
-                part = _build_part(m, s.single, fp, parts_dir, pkey, fast)
-                built += 1
-            else:
-                reused += 1
-            done += 1
-            say(f"Reading {Path(m.name).name}", 0.6 * done / n_members)
-            entry.notes.extend(part.entry_notes)
-            if part.kind == "street":
-                n_street += 1
-                street.append((s.pidx, part, m, s.single))
-            elif part.kind == "outcomes":
-                n_outcomes += 1
-                outcomes.append(part)
-        if n_street == 0:
-            raw = str(s.path)
-            if s.single and n_outcomes:
-                raise SourceError(raw, "holds police.uk outcomes, not street-level crimes",
-                                  "give the matching -street.csv file; outcomes files beside it "
-                                  "are joined automatically")
-            raise SourceError(raw, "holds no police.uk street-level crime CSV",
-                              "point at a YYYY-MM-<force>-street.csv file, the folder holding "
-                              "them, or the zip downloaded from data.police.uk")
-        entry.notes.append(f"read {n_street} street file(s)"
-                           + (f" and {n_outcomes} outcomes file(s)" if n_outcomes else ""))
+
+    def resolve(s, m) -> tuple[_Part, bool]:
+        fp = fp_of[(s.pidx, m.name)]
+        pkey = _hash("part", m.name, s.single)
+        part = _load_part(m, s.single, fp, parts_dir, pkey)
+        if part is not None:
+            return part, False
+        return _build_part(m, s.single, fp, parts_dir, pkey, fast), True
+
+    # Files are read in parallel (Polars and NumPy release the GIL) and taken in order, so
+    # notes, row order and the first error raised are those of a sequential read.
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    futures = iter([pool.submit(resolve, s, m) for s in sources for m in s.members])
+    try:
+        for s in sources:
+            entry = entries[s.pidx]
+            n_street = n_outcomes = 0
+            for m in s.members:
+                part, was_built = next(futures).result()
+                built += was_built
+                reused += not was_built
+                done += 1
+                say(f"Reading {Path(m.name).name}", 0.6 * done / n_members)
+                entry.notes.extend(part.entry_notes)
+                if part.kind == "street":
+                    n_street += 1
+                    street.append((s.pidx, part, m, s.single))
+                elif part.kind == "outcomes":
+                    n_outcomes += 1
+                    outcomes.append(part)
+            if n_street == 0:
+                raw = str(s.path)
+                if s.single and n_outcomes:
+                    raise SourceError(raw, "holds police.uk outcomes, not street-level crimes",
+                                      "give the matching -street.csv file; outcomes files "
+                                      "beside it are joined automatically")
+                raise SourceError(raw, "holds no police.uk street-level crime CSV",
+                                  "point at a YYYY-MM-<force>-street.csv file, the folder "
+                                  "holding them, or the zip downloaded from data.police.uk")
+            entry.notes.append(f"read {n_street} street file(s)"
+                               + (f" and {n_outcomes} outcomes file(s)" if n_outcomes else ""))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     report["parts_reused"], report["parts_built"] = reused, built
     secs["parse"] = time.perf_counter() - t
 
@@ -650,28 +715,51 @@ def _build(sources, prints, areas, root, rdir, key_info, ledger, lazy, fast, say
     oc = _latest_outcomes(outcomes) if outcomes else None
     joined = [0] * len(entries)
 
-    # Convert, assign and write, a batch of files at a time; one row group per file.
+    # Areas: assign_areas decides each row from its (lsoa_given, easting, northing) alone, and
+    # police.uk rows sit on a limited set of map points, so it runs once per distinct triple.
     t = time.perf_counter()
-    temps = ([SourceLedger(kind="crimes", path=e.path) for e in entries]
-             if areas is not None else None)
+    keyed = temps = None
+    if areas is not None:
+        say("Assigning areas", 0.64)
+        keyed = _assign_keys(street, areas)
+        if keyed is None:  # assign_areas left notes: run it on the rows themselves
+            temps = [SourceLedger(kind="crimes", path=e.path) for e in entries]
+            report["assign"] = "per row"
+        else:
+            report["assign"] = f"per distinct (code, point): {keyed.height:,}"
+    secs["assign_keys"] = time.perf_counter() - t
+
+    # Convert and write, a batch of files at a time; one row group per file.
+    t = time.perf_counter()
     rdir.mkdir(parents=True, exist_ok=True)
     inc_path = rdir / "incidents.parquet"
     tmp = _tmp_path(inc_path)
     writer = None
     n_out = 0
+    outside: list[pl.DataFrame] = []
     try:
         batches = _batches(street)
         for bi, batch in enumerate(batches):
-            say("Converting and assigning areas", 0.65 + 0.3 * bi / max(len(batches), 1))
+            say("Converting and writing", 0.66 + 0.3 * bi / max(len(batches), 1))
+            t1 = time.perf_counter()
             frame, counts = _batch_frame(batch, dup_rows, oc)
             for pidx, n in counts.items():
                 joined[pidx] += n
-            if areas is not None:
+            t2 = time.perf_counter()
+            if keyed is not None:
+                frame, bad = _apply_keys(frame, keyed)
+                if bad.height:
+                    outside.append(bad)
+            elif temps is not None:
                 from geodata.areas import assign_areas
 
                 frame = assign_areas(frame, areas, temps)
+            t3 = time.perf_counter()
             writer = _write_row_groups(frame, tmp, writer)
             n_out += frame.height
+            t4 = time.perf_counter()
+            for k, v in (("frames", t2 - t1), ("areas", t3 - t2), ("parquet", t4 - t3)):
+                secs[f"  write.{k}"] = secs.get(f"  write.{k}", 0.0) + v
         if writer is None:
             writer = _write_row_groups(conform(pl.DataFrame(), INCIDENT_SCHEMA), tmp, None)
         writer.close()
@@ -682,16 +770,26 @@ def _build(sources, prints, areas, root, rdir, key_info, ledger, lazy, fast, say
             writer.close()
         tmp.unlink(missing_ok=True)
         raise
-    secs["convert_assign_write"] = time.perf_counter() - t
+    secs["convert_write"] = time.perf_counter() - t
     if oc is not None:
         for pidx, entry in enumerate(entries):
             entry.notes.append(
                 f"latest outcome joined from outcomes files for {joined[pidx]} crime(s)")
+    if outside:
+        _charge(entries, pl.concat(outside, how="vertical"))
     if temps is not None:
         _merge_assignment(entries, temps, [p.name for _, p, *_ in street])
 
-    # Save the ledger and the manifest (last: it is what makes the entry valid).
     t = time.perf_counter()
+    _save(rdir, inc_path, n_out, entries, key_info, prints)
+    for entry in entries:
+        ledger.add(entry)
+    secs["save"] = time.perf_counter() - t
+    return pl.scan_parquet(inc_path) if lazy else pl.read_parquet(inc_path)
+
+
+def _save(rdir: Path, inc_path: Path, n_out: int, entries, key_info, prints) -> None:
+    """Write the ledger and the manifest (last: it is what makes the entry valid)."""
     files = {"incidents": {"name": inc_path.name, "rows": n_out,
                            "check": _content_check(inc_path)}}
     led = []
@@ -706,10 +804,38 @@ def _build(sources, prints, areas, root, rdir, key_info, ledger, lazy, fast, say
                                         "check": _write_parquet(entry.rows, rdir / name)}
     _write_json({**key_info, "members": prints, "files": files, "ledger": led,
                  "built": time.strftime("%Y-%m-%dT%H:%M:%S")}, rdir / "manifest.json")
+
+
+def _build_exact(paths, prints, areas, rdir, key_info, ledger, lazy, say, report):
+    """The uncached path itself (read_police_uk, assign_areas), saved as a cache entry."""
+    from geodata.areas import assign_areas
+    from geodata.policeuk import read_police_uk
+
+    t = time.perf_counter()
+    say("Reading police.uk files", 0.1)
+    tmp_ledger = Ledger()
+    frame = read_police_uk(paths, ledger=tmp_ledger)
+    entries = list(tmp_ledger.sources)
+    if areas is not None:
+        say("Assigning areas", 0.6)
+        frame = assign_areas(frame, areas, entries)
+    report["seconds"]["exact_read_assign"] = time.perf_counter() - t
+    t = time.perf_counter()
+    rdir.mkdir(parents=True, exist_ok=True)
+    inc_path = rdir / "incidents.parquet"
+    tmp = _tmp_path(inc_path)
+    try:
+        writer = _write_row_groups(frame, tmp, None)
+        writer.close()
+        os.replace(tmp, inc_path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _save(rdir, inc_path, frame.height, entries, key_info, prints)
     for entry in entries:
         ledger.add(entry)
-    secs["save"] = time.perf_counter() - t
-    return pl.scan_parquet(inc_path) if lazy else pl.read_parquet(inc_path)
+    report["seconds"]["save"] = time.perf_counter() - t
+    return frame.lazy() if lazy else frame
 
 
 def _duplicates(street) -> dict[int, np.ndarray]:
@@ -721,14 +847,12 @@ def _duplicates(street) -> dict[int, np.ndarray]:
     if not street:
         return {}
     frames = [
-        pl.scan_parquet(part.path("good")).select("_h", "_month", pl.col("_cid").is_null()
-                                                  .alias("_nocid"))
+        pl.scan_parquet(part.path("good")).select("_hm")
         .with_row_index("_r").with_columns(pl.lit(i, dtype=pl.Int32).alias("_p"))
         for i, (_, part, *_) in enumerate(street)
     ]
-    keys = pl.concat(frames, how="vertical").filter(~pl.col("_nocid"))
-    cand = (keys.filter(pl.struct("_h", "_month").is_duplicated())
-            .select("_p", "_r").collect())
+    keys = pl.concat(frames, how="vertical").filter(pl.col("_hm").is_not_null())
+    cand = keys.filter(pl.col("_hm").is_duplicated()).select("_p", "_r").collect()
     out: dict[int, np.ndarray] = {}
     if cand.height == 0:
         return out
@@ -870,8 +994,7 @@ def _write_row_groups(frame: pl.DataFrame, path: Path, writer):
     """Append frame to the Parquet file, one row group per source file (consecutive runs)."""
     table = frame.to_arrow()
     if writer is None:
-        writer = pq.ParquetWriter(path, table.schema, compression="zstd", compression_level=1,
-                                  write_statistics=True)
+        writer = pq.ParquetWriter(path, table.schema, compression="lz4", write_statistics=True)
     if frame.height == 0:
         writer.write_table(table)
         return writer
@@ -881,6 +1004,77 @@ def _write_row_groups(frame: pl.DataFrame, path: Path, writer):
     for a, b in zip(bounds[:-1], bounds[1:]):
         writer.write_table(table.slice(a, b - a), row_group_size=b - a)
     return writer
+
+
+_KEY = ["lsoa_given", "easting", "northing"]
+_KEYS_FILE = "svtui-area-keys"
+
+
+def _assign_keys(street, areas) -> pl.DataFrame | None:
+    """assign_areas' verdict for every distinct (lsoa_given, easting, northing) of the parts:
+    columns _KEY, `_lsoa` (the code) and `_why` (the quarantine reason). None when
+    assign_areas wrote notes (they count rows, so it must see the rows themselves)."""
+    from geodata.areas import assign_areas
+
+    if not street:
+        return None
+    keys = pl.concat([pl.scan_parquet(part.path("good")).select(_KEY)
+                      for _, part, *_ in street], how="vertical").unique().collect()
+    kf = keys.with_row_index("_k").with_columns(pl.lit(_KEYS_FILE).alias("source_file"))
+    probe = SourceLedger(kind="crimes", path=_KEYS_FILE)
+    acc = assign_areas(kf, areas, [probe])
+    if probe.notes:
+        return None
+    table = kf.select("_k", *_KEY).join(
+        acc.select("_k", pl.col("lsoa_code").alias("_lsoa")), on="_k", how="left")
+    if probe.rows is not None and probe.rows.height:
+        why = probe.rows.select(pl.col("_k").cast(pl.UInt32), pl.col("reason").alias("_why"))
+        table = table.join(why, on="_k", how="left")
+    else:
+        table = table.with_columns(pl.lit(None, dtype=pl.Utf8).alias("_why"))
+    # Every key is either assigned or quarantined, never both, never neither.
+    if table.filter(pl.col("_lsoa").is_null() == pl.col("_why").is_null()).height:
+        return None
+    table = table.drop("_k").with_columns(_key_hash())
+    if table["_kh"].n_unique() != table.height:  # a collision: join on the values instead
+        table = table.drop("_kh")
+    return table
+
+
+def _key_hash() -> pl.Expr:
+    return pl.struct(_KEY).hash(seed=_HASH_SEED).alias("_kh")
+
+
+def _apply_keys(frame: pl.DataFrame, keyed: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(assigned rows with lsoa_code, quarantined rows with `reason`) of a batch.
+
+    Every row's triple is among the keys; when the keys' hashes are distinct (checked once),
+    joining on the hash is joining on the triple."""
+    cols = frame.columns
+    if "_kh" in keyed.columns:
+        j = frame.with_columns(_key_hash()).join(
+            keyed.select("_kh", "_lsoa", "_why"), on="_kh", how="left", maintain_order="left")
+    else:
+        j = frame.join(keyed, on=_KEY, how="left", maintain_order="left", nulls_equal=True)
+    good = j.filter(pl.col("_why").is_null()).with_columns(
+        pl.col("_lsoa").alias("lsoa_code")).select(cols)
+    bad = j.filter(pl.col("_why").is_not_null()).select(*cols, pl.col("_why").alias("reason"))
+    return good, bad
+
+
+def _charge(entries, bad: pl.DataFrame) -> None:
+    """Quarantine rows as assign_areas does: files in sorted order, then reasons sorted."""
+    from geodata.areas import _entries_for
+
+    files = sorted(bad["source_file"].unique().to_list())
+    owners = _entries_for(entries, files)
+    for f in files:
+        owner = owners.get(f)
+        if owner is None:
+            continue
+        mine = bad.filter(pl.col("source_file") == f)
+        for r in sorted(mine["reason"].unique().to_list()):
+            owner.move_to_quarantine(mine.filter(pl.col("reason") == r).drop("reason"), r)
 
 
 def _merge_assignment(entries, temps, files: list[str]) -> None:

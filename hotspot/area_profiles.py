@@ -28,6 +28,7 @@ from hotspot.trend import mann_kendall
 __all__ = [
     "LEVELS",
     "SHARE_FLAGS",
+    "SMALL_BASE",
     "NOT_KNOWN",
     "area_profiles",
     "area_monthly",
@@ -148,9 +149,11 @@ def _window(prep: Prepared, filters: Filters) -> tuple[list[date], int, int, lis
     if not months:
         return [], 0, -1, notes
     first, last = months[0], months[-1]
-    end = min(filters.end, last) if filters.end else last
-    start = max(filters.start, first) if filters.start else first
-    if filters.end and filters.end > last:
+    f_end = date(filters.end.year, filters.end.month, 1) if filters.end else None
+    f_start = date(filters.start.year, filters.start.month, 1) if filters.start else None
+    end = min(f_end, last) if f_end else last
+    start = max(f_start, first) if f_start else first
+    if f_end and f_end > last:
         notes.append(f"The data ends in {last:%B %Y}; the period ends there, not in {filters.end:%B %Y}.")
     if end < first or start > end:
         return months[:0], 0, -1, notes + ["The filters leave no months with data."]
@@ -297,18 +300,31 @@ def _pct_int(e: pl.Expr) -> pl.Expr:
     return ((e.abs() * 100 + 0.5 + 1e-9).floor()).cast(pl.Int64)
 
 
-def _change_text(latest: str, base: str, change: str, when: str, against: str, reason: pl.Expr) -> pl.Expr:
+#: Below this many in the comparison year a change is told in counts, not percentages
+#: ("fell from 6 to 4", not "decreased by 33%").
+SMALL_BASE = 10
+
+
+def _change_text(latest: str, base: str, change: str, when: str, from_when: str, against: str,
+                 reason: pl.Expr) -> pl.Expr:
     """The change sentence (without a subject) in the needs assessment's terms.
 
-    when: "in the year to 31 August 2023"; against: what the base is ("the year before").
+    when: "in the year to 31 August 2023" or "over the three years to ..."; from_when: where a
+    small count starts ("" or " in the year to 31 August 2021"); against: what the base is ("the
+    year before"). Bases under SMALL_BASE are told in counts.
     """
     lt, bs, ch = pl.col(latest), pl.col(base), pl.col(change)
-    against = f" {against})"
-    nums = pl.concat_str([pl.lit(" ("), _thousands(lt), pl.lit(", against "), _thousands(bs), pl.lit(against)])
+    nums = pl.concat_str([pl.lit(" ("), _thousands(lt), pl.lit(", against "), _thousands(bs), pl.lit(f" {against})")])
+    to_when = " to " if not from_when else f"{from_when} to "
+    end_when = f" {when}" if not from_when else f" {when.replace('over the three years to', 'in the year to')}"
+    small = pl.concat_str([_thousands(bs), pl.lit(to_when), _thousands(lt), pl.lit(end_when)])
     return (
         pl.when(lt.is_null() | bs.is_null()).then(reason)
-        .when((bs == 0) & (lt == 0)).then(pl.lit(f"had none {when}, nor in the comparison year"))
-        .when(bs == 0).then(pl.concat_str([pl.lit("rose from none to "), _thousands(lt), pl.lit(f" {when}")]))
+        .when((bs == 0) & (lt == 0)).then(pl.lit(f"had none{end_when}, nor{from_when or ' the year before'}"))
+        .when(bs < SMALL_BASE).then(
+            pl.when(lt == bs).then(pl.concat_str([pl.lit("was unchanged at "), _thousands(lt), pl.lit(f" {when}")]))
+            .when(lt > bs).then(pl.concat_str([pl.lit("rose from "), small]))
+            .otherwise(pl.concat_str([pl.lit("fell from "), small])))
         .when(_pct_int(ch) == 0).then(pl.concat_str([pl.lit(f"was unchanged {when}"), nums]))
         .when(ch > 0).then(pl.concat_str([pl.lit("increased by "), _pct_int(ch).cast(pl.Utf8), pl.lit(f"% {when}"), nums]))
         .otherwise(pl.concat_str([pl.lit("decreased by "), _pct_int(ch).cast(pl.Utf8), pl.lit(f"% {when}"), nums]))
@@ -396,10 +412,11 @@ def period_stats(M: np.ndarray, months: list[date], ws: int, we: int) -> pl.Data
         pl.when(pl.col("base_3y_12m") > 0).then(pl.col("latest_12m") / pl.col("base_3y_12m") - 1).alias("change_3y"),
     )
     return df.with_columns(
-        _change_text("latest_12m", "previous_12m", "change_12m", f"in the year to {end_text}",
+        _change_text("latest_12m", "previous_12m", "change_12m", f"in the year to {end_text}", "",
                      "the year before", reason12).alias("change_12m_text"),
         _change_text("latest_12m", "base_3y_12m", "change_3y", f"over the three years to {end_text}",
-                     f"in the year to {month_end_text(base_end)}", reason3).alias("change_3y_text"),
+                     f" in the year to {month_end_text(base_end)}", f"in the year to {month_end_text(base_end)}",
+                     reason3).alias("change_3y_text"),
     )
 
 
@@ -481,7 +498,8 @@ def area_profiles(prep: Prepared, analysis_or_filters=None, level: str = "csp", 
     # rates per 1,000 residents
     pop, _col = area_population(prep, indicators, level)
     out = out.join(pop, on="code", how="left").with_columns(
-        pl.when(pl.col("population") > 0).then(pl.col("n") / pl.col("population") * 1000).alias("rate_per_1000"),
+        pl.when((pl.col("population") > 0) & (pl.col("months") > 0)).then(pl.col("n") / pl.col("population") * 1000)
+        .alias("rate_per_1000"),
         pl.when(pl.col("population") > 0).then(pl.col("latest_12m") / pl.col("population") * 1000).alias("rate_per_1000_year"),
     )
 

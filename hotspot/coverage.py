@@ -23,7 +23,7 @@ from geodata.interventions import reaches_point, unknown_areas
 from hotspot.analysis import Prepared
 from hotspot.area_profiles import area_table, attach_area
 
-__all__ = ["Need", "NEEDS", "Needs", "needs", "MIN_FLAGGED", "MIN_KNOWN", "GAP_UNMET", "YOUTH_MAX_AGE", "coverage", "incident_reach"]
+__all__ = ["Need", "NEEDS", "NEED_LABELS", "Needs", "needs", "MIN_FLAGGED", "MIN_KNOWN", "GAP_UNMET", "YOUTH_MAX_AGE", "coverage", "incident_reach"]
 
 #: A need needs at least this many incidents with the feature ...
 MIN_FLAGGED = 5
@@ -43,15 +43,20 @@ class Need:
     threshold: float | None  # fixed share; None = the force's own share
     phrase: str  # "... of serious violence <phrase>"
     provision: str  # "no <provision> intervention reaches it"
+    label: str  # for tables
 
 
 NEEDS = (
-    Need("knife", "knife", ("knife",), None, "involves a knife or sharp instrument", "knife"),
-    Need("youth", "youth", ("youth",), None, "involves a victim or suspect under 25", "youth"),
-    Need("night_time_economy", "nte", ("night_time_economy",), 0.25, "is in the night-time economy", "night-time"),
-    Need("domestic_abuse", "domestic_abuse", ("domestic_abuse",), 0.30, "is domestic abuse", "domestic-abuse"),
-    Need("sexual_violence", "sexual", ("sexual_violence",), None, "is sexual offending", "sexual-violence"),
+    Need("knife", "knife", ("knife",), None, "involves a knife or sharp instrument", "knife", "knife"),
+    Need("youth", "youth", ("youth",), None, "involves a victim or suspect under 25", "youth", "youth (under 25)"),
+    Need("night_time_economy", "nte", ("night_time_economy",), 0.25, "is in the night-time economy", "night-time",
+         "night-time economy"),
+    Need("domestic_abuse", "domestic_abuse", ("domestic_abuse",), 0.30, "is domestic abuse", "domestic-abuse",
+         "domestic abuse"),
+    Need("sexual_violence", "sexual", ("sexual_violence",), None, "is sexual offending", "sexual-violence",
+         "sexual violence"),
 )
+NEED_LABELS = {n.id: n.label for n in NEEDS}
 
 
 def _meets(iv, need: Need) -> bool:
@@ -91,7 +96,7 @@ def incident_reach(prep: Prepared, inc: pl.DataFrame, iv) -> tuple[np.ndarray, n
 
 
 def _unit_frames(prep: Prepared, analysis, level: str) -> list[tuple[str, pl.DataFrame, pl.DataFrame]]:
-    """[(unit kind, incidents with `code`, names (code, name, harm_total))] for localities and areas."""
+    """[(unit kind, incidents with `code`, names (code, name))] for the localities and the areas."""
     inc = analysis.incidents
     if "night" in inc.columns and "nte" in inc.columns:
         inc = inc.with_columns(pl.when(pl.col("night").is_not_null()).then(pl.col("nte")).alias("nte"))
@@ -120,7 +125,9 @@ def coverage(prep: Prepared, analysis, interventions: list, level: str = "csp", 
     gaps: one row per unit and need that is a gap (every unit and need with all_needs=True):
       unit, code, name, need, status ("gap", "partly met", "met", "no need", "not known"),
       share, threshold, known, n_flagged, need_harm, covered_share, unmet_share, gap_score
-      (need_harm x unmet_share), harm (the unit's), providers (what reaches part of it), text.
+      (need_harm x unmet_share), harm (the unit's), providers (what reaches part of it),
+      near_misses (matching interventions that work in the place but whose hours or ages leave
+      these incidents out), text.
     """
     notes = notes if notes is not None else []
     interventions = list(interventions or [])
@@ -262,28 +269,44 @@ def _needs(frame: pl.DataFrame, interventions: list, names: pl.DataFrame, kind: 
         )
         agg = agg.with_columns(status.alias("status"), pl.when(present).then(pl.col("need_harm") * pl.col("unmet_share"))
                                .otherwise(0.0).alias("gap_score"))
-        # which meeting interventions reach part of it, and their limits
+        # which meeting interventions reach part of it, and which reach the place but not these
+        # incidents (their hours or ages leave them out)
         if meeting:
-            prov = frame.group_by("code").agg([
-                (h * (flagged & pl.col(f"_m{i}_{need.id}"))).sum().alias(f"_c{i}") for i in meeting])
-            long = prov.unpivot(on=[f"_c{i}" for i in meeting], index="code", variable_name="_i", value_name="_c")
+            prov = frame.group_by("code").agg(
+                [(h * (flagged & pl.col(f"_m{i}_{need.id}"))).sum().alias(f"_c{i}") for i in meeting]
+                + [(h * (flagged & pl.col(f"_p{i}"))).sum().alias(f"_q{i}") for i in meeting])
+            long = pl.concat([
+                prov.select("code", pl.lit(i).alias("_i"), pl.col(f"_c{i}").alias("_c"), pl.col(f"_q{i}").alias("_q"))
+                for i in meeting])
             lab = pl.DataFrame({
-                "_i": [f"_c{i}" for i in meeting],
+                "_i": meeting,
                 "_label": [interventions[i].name + (f" ({_limits(interventions[i])})" if _limits(interventions[i]) else "")
                            for i in meeting],
-            })
+                "_near": [f"{interventions[i].name} works here, but "
+                          + (f"only {_limits(interventions[i])}" if _limits(interventions[i]) else "not for these incidents")
+                          for i in meeting],
+            }, schema={"_i": pl.Int32, "_label": pl.Utf8, "_near": pl.Utf8})
+            long = long.with_columns(pl.col("_i").cast(pl.Int32)).join(lab, on="_i").sort(
+                ["code", "_c", "_q", "_i"], descending=[False, True, True, False])
             providers = (
-                long.filter(pl.col("_c") > 0).join(lab, on="_i").sort(["code", "_c"], descending=[False, True])
-                .group_by("code", maintain_order=True).agg(pl.col("_label").str.join(", ").alias("providers"))
+                long.filter(pl.col("_c") > 0).group_by("code", maintain_order=True)
+                .agg(pl.col("_label").str.join(", ").alias("providers"))
             )
-            agg = agg.join(providers, on="code", how="left")
+            near = (
+                long.filter((pl.col("_c") <= 0) & (pl.col("_q") > 0)).group_by("code", maintain_order=True)
+                .agg(pl.col("_near").str.join("; ").alias("near_misses"))
+            )
+            agg = agg.join(providers, on="code", how="left").join(near, on="code", how="left")
         else:
-            agg = agg.with_columns(pl.lit(None, dtype=pl.Utf8).alias("providers"))
+            agg = agg.with_columns(pl.lit(None, dtype=pl.Utf8).alias("providers"),
+                                   pl.lit(None, dtype=pl.Utf8).alias("near_misses"))
         pct = lambda e: (e * 100 + 0.5).floor().cast(pl.Int64).cast(pl.Utf8)  # noqa: E731
         text = (
             pl.when(pl.col("covered_share").fill_null(0) <= 0).then(pl.concat_str([
                 pl.col("name"), pl.lit(": "), pct(pl.col("share")), pl.lit(f"% of serious violence {need.phrase}, "
-                                                                           f"and no {need.provision} intervention reaches it")]))
+                                                                           f"and no {need.provision} intervention reaches it"),
+                pl.when(pl.col("near_misses").is_not_null()).then(pl.format(" ({})", pl.col("near_misses")))
+                .otherwise(pl.lit(""))]))
             .otherwise(pl.concat_str([
                 pl.col("name"), pl.lit(": "), pct(pl.col("share")), pl.lit(f"% of serious violence {need.phrase}, "
                                                                            f"and {need.provision} provision ("),
@@ -292,7 +315,7 @@ def _needs(frame: pl.DataFrame, interventions: list, names: pl.DataFrame, kind: 
         agg = names.join(agg, on="code", how="inner").with_columns(text.alias("text"))
         parts.append(agg.select(
             pl.lit(kind).alias("unit"), "code", "name", "need", "status", "share", "threshold", "known", "n_flagged",
-            "need_harm", "covered_share", "unmet_share", "gap_score", "harm", "providers", "text"))
+            "need_harm", "covered_share", "unmet_share", "gap_score", "harm", "providers", "near_misses", "text"))
     out = pl.concat(parts, how="vertical_relaxed")
     return out.with_columns(pl.when(pl.col("status").is_in(["gap", "partly met"])).then(pl.col("text")).alias("text"))
 

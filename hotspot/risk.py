@@ -86,9 +86,13 @@ def _rurality_expr(ind: pl.DataFrame) -> tuple[pl.Expr | None, str | None]:
     for c, t in ind.schema.items():
         n = c.lower()
         if t == pl.Utf8 and (n.startswith("ruc") or n in ("urban_rural", "rural_urban", "classification")):
-            first = pl.col(c).str.strip_chars().str.to_uppercase().str.slice(0, 1)
-            # 2021 codes UN1/RLN1..., labels Urban/Rural; 2011 codes A1-C2 urban, D1-E2 rural
-            return pl.when(pl.col(c).is_null()).then(None).otherwise(first.is_in(["R", "D", "E"]).cast(pl.Float64)), c
+            v = pl.col(c).str.strip_chars().str.to_uppercase()
+            # labels ("Larger rural: ...", "Urban: ...", "Rural"); 2021 codes UN1/UF1 urban,
+            # RLN1/RSF1 rural; 2011 codes A1-C2 urban, D1-E2 rural
+            is_rural = (pl.when(v.str.contains("RURAL")).then(True)
+                        .when(v.str.contains("URBAN")).then(False)
+                        .otherwise(v.str.slice(0, 1).is_in(["R", "D", "E"])))
+            return pl.when(v.is_null() | (v == "")).then(None).otherwise(is_rural.cast(pl.Float64)), c
     return None, None
 
 
@@ -146,6 +150,13 @@ def lsoa_factors(prep: Prepared, indicators: pl.DataFrame | None, areas=None,
         exprs += [pl.when(d.is_not_null()).then(w * (d <= 2).cast(pl.Float64)).alias("imd_most_deprived_share__num"),
                   pl.when(d.is_not_null()).then(w).alias("imd_most_deprived_share__den")]
     rural, rural_col = _rurality_expr(ind)
+    if rural is None and prep.hierarchy.height:
+        # a rurality lookup the areas carry beside the hierarchy (e.g. ruc21_code)
+        extra = prep.hierarchy.select([c for c in prep.hierarchy.columns
+                                       if c == "lsoa_code" or not c.endswith(("_code", "_name")) or c.startswith("ruc")])
+        rural, rural_col = _rurality_expr(extra.drop("lsoa_code"))
+        if rural is not None:
+            frame = frame.join(extra.select("lsoa_code", rural_col).unique("lsoa_code"), on="lsoa_code", how="left")
     if rural is not None:
         factors.append(Factor("rural_share", "Share of residents in rural LSOAs", -1, False, "indicator"))
         exprs += [(rural * w).alias("rural_share__num"), pl.when(rural.is_not_null()).then(w).alias("rural_share__den")]
@@ -292,7 +303,8 @@ def risk_factors(prep: Prepared, indicators: pl.DataFrame | None, level_or_local
 
     level_or_localities: a level name ("lsoa", "ward", "district", "csp", "force"), or an
     Analysis whose localities are profiled (each through the LSOAs its incidents fall in, and
-    its own polygon for venue density).
+    its own polygon for venue density), or a localities frame (each through its main
+    `lsoa_code`).
     areas: the study's geodata Areas, for densities (venues, residents per km²).
     Columns: unit, code, name, factor, label, direction, headline, value, force_value, ratio,
     top_pct (share of the reference units at least as risky: LSOAs for localities, else the
@@ -314,14 +326,19 @@ def risk_factors(prep: Prepared, indicators: pl.DataFrame | None, level_or_local
         out = _compare(long, long, force, factors, LEVEL_NAMES[level] + "s" if level != "lsoa" else "LSOAs")
         return table.join(out, on="code", how="left").with_columns(pl.lit(level).alias("unit")).select(
             "unit", "code", "name", *[c for c in out.columns if c not in ("code", "name")])
-    analysis = level_or_localities
-    loc = analysis.localities
+    if isinstance(level_or_localities, pl.DataFrame):
+        # a localities frame alone: each locality through its main LSOA
+        loc = level_or_localities
+        members = loc.select("locality_id", "lsoa_code").drop_nulls() if loc.height else None
+    else:
+        analysis = level_or_localities
+        loc = analysis.localities
+        members = (analysis.incidents.filter(pl.col("locality_id").is_not_null() & pl.col("lsoa_code").is_not_null())
+                   .select("locality_id", "lsoa_code").unique())
     lsoa_wide = _aggregate(frame.rename({"lsoa_code": "code"}), factors, "code")
     reference = _long(lsoa_wide, factors)
     if loc.height == 0:
         return pl.DataFrame(schema={"unit": pl.Utf8, "code": pl.Utf8, "name": pl.Utf8, "factor": pl.Utf8})
-    members = (analysis.incidents.filter(pl.col("locality_id").is_not_null() & pl.col("lsoa_code").is_not_null())
-               .select("locality_id", "lsoa_code").unique())
     wide = _aggregate(members.join(frame, on="lsoa_code", how="inner").rename({"locality_id": "code"}), factors, "code")
     if any(f.id == "licensed_venue_density" for f in factors):
         wide = wide.drop("licensed_venue_density").join(_locality_venue_density(prep, loc), on="code", how="left")

@@ -218,8 +218,19 @@ def _strip_marks(raw: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+_MD_ANYWHERE = re.compile(r"([\\`*_{}\[\]<>|~#])")
+_MD_LEADING = re.compile(r"^(\s*)([-+=>]|\d+[.)])")
+
+
+def md_data(value: object) -> str:
+    """A data string for Markdown: every character that could start markup is escaped (so no link,
+    image, emphasis, HTML, heading or list can form), other punctuation is left readable."""
+    s = _MD_ANYWHERE.sub(r"\\\1", plain(value, None))
+    return _MD_LEADING.sub(lambda m: m.group(1) + "\\" + m.group(2), s)
+
+
 def _md_inline(raw: str) -> str:
-    out = _DATA_RE.sub(lambda m: markdown_safe(m.group(1), None), raw)
+    out = _DATA_RE.sub(lambda m: md_data(m.group(1)), raw)
     return out.replace(_BO, "**").replace(_BC, "**")
 
 
@@ -238,12 +249,12 @@ def render(b: Briefing, fmt: str = "md", width: int | None = None) -> str:
         raise ValueError(f"unknown briefing format {fmt!r}: use md or txt")
     lines: list[str] = []
     if fmt == "md":
-        lines += [f"# {markdown_safe(b.title, None)}", "", f"*{markdown_safe(b.subtitle, None)}*", ""]
+        lines += [f"# {md_data(b.title)}", "", f"*{md_data(b.subtitle)}*", ""]
         if b.synthetic:
             lines += ["> **SYNTHETIC sample data.** Every area, venue and offence in this briefing is made up. "
                       "Do not use it for decisions.", ""]
         for s in b.sections:
-            lines += [f"## {markdown_safe(s.title, None)}", ""]
+            lines += [f"## {md_data(s.title)}", ""]
             prev = None
             for kind, raw in s.blocks:
                 if kind == "li":
@@ -292,7 +303,7 @@ def render(b: Briefing, fmt: str = "md", width: int | None = None) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _d(value: object, max_len: int = 160) -> str:
+def _d(value: object, max_len: int | None = 160) -> str:
     """A data string, made inert and marked as data."""
     s = plain(value, max_len).replace(_DO, "").replace(_DC, "").replace(_BO, "").replace(_BC, "")
     return f"{_DO}{s}{_DC}"
@@ -371,8 +382,8 @@ class _W:
         return not self.s.blocks
 
     # -- data strings
-    def label(self, value: object) -> str:
-        out = _d(value)
+    def label(self, value: object, max_len: int | None = 160) -> str:
+        out = _d(value, max_len)
         self.s.labels.append(_strip_marks(out))
         return out
 
@@ -432,7 +443,7 @@ class _W:
         return self.fig(text, v, "rate", ref)
 
     def ratio(self, v, ref: Ref, per: Ref | None = None) -> str:
-        text = f"{dc.round_half_up(v, 1):.1f}"
+        text = f"{dc.round_half_up(v, 1):.1f}" if v < 10 else f"{int(dc.round_half_up(v)):,}"
         return self.fig(text, v, "ratio", ref, per)
 
     def number(self, v, ref: Ref | None, digits: int = 0, kind: str = "number") -> str:
@@ -445,14 +456,18 @@ class _W:
     def month(self, m: date, ref: Ref | None) -> str:
         return self.fig(month_text(m), m, "month", ref)
 
-    def breakdown(self, items: list[tuple[str, int]], ref_of, other_label: str = "other") -> list[dc.Part]:
-        """dc.breakdown with each line's count and percentage recorded as figures."""
-        parts = dc.breakdown(items, self.rule, other_label)
+    def breakdown(self, items: list[tuple[str, int]], ref_of, other_label: str = "other",
+                  order: str = "size", per: Ref | None = None) -> list[dc.Part]:
+        """dc.breakdown (percentages that add up to 100) with each percentage recorded as a figure.
+
+        ref_of(part) gives the Ref of a line; a line that folds several parts together (part.merged)
+        should name their columns joined by '+' with agg 'sum'.
+        """
+        parts = dc.breakdown(items, self.rule, other_label, order=order)
         total = sum(p.n for p in parts)
         for p in parts:
-            self.fig(p.count.text, p.n, "count", ref_of(p))
-            self.fig(p.percent.text, p.n / total if total else None, "breakdown", ref_of(p),
-                     note="largest-remainder rounding over the lines shown")
+            self.fig(p.percent.text, p.n / total if total else None, "breakdown", ref_of(p), per,
+                     note="largest-remainder rounding: the percentages of one breakdown add up to 100")
         return parts
 
     def done(self, fallback: str) -> Section:
@@ -683,6 +698,7 @@ class _Voice:
     noun: str  # "offence"
     thing: str  # "serious violence" (mid-sentence)
     proxy: bool
+    short: str = "serious violence"  # a short mid-sentence name
 
 
 def _voice(definition) -> _Voice:
@@ -692,6 +708,7 @@ def _voice(definition) -> _Voice:
             "offence",
             "violence, robbery and weapon possession (the police.uk proxy for serious violence)",
             True,
+            "violence",
         )
     return _Voice("Serious violence", "offence", "serious violence", False)
 
@@ -708,14 +725,20 @@ def _harm_words() -> str:
 def build_briefing(prep, analysis, study=None, area: str | None = None, hotspot: str | None = None,
                    disclosure: str = dc.DEFAULT_LEVEL) -> Briefing:
     """Write the briefing for an area (name or ONS code at any level), a hotspot locality (its id,
-    e.g. ``L-SO850550``), or, with neither, the whole study area."""
+    e.g. ``L-SO850550``), or, with neither, the whole study area.
+
+    prep, analysis: ``hotspot.analysis.prepare`` / ``analyse`` results; study: the loaded
+    ``geodata.study.Study`` (interventions, indicators, A&E, ledger; may be None, and those
+    sections then say what is missing). disclosure: none | partner | public (svtui.disclosure).
+    Raises ValueError for an unknown area or hotspot, or a hotspot the disclosure rule forbids.
+    """
     if area and hotspot:
         raise ValueError("brief on an area or a hotspot, not both")
     rule = dc.rule_for(disclosure)
     eng = _Engine(prep, analysis, study)
     voice = _voice(prep.definition)
     if hotspot:
-        return _locality_briefing(eng, rule, voice, hotspot)
+        return _locality_briefing(eng, rule, voice, str(hotspot).strip())
     if area:
         level, code, name = resolve_area(prep, area)
     else:
@@ -746,46 +769,158 @@ def _window_text(start: date | None, end: date | None) -> str:
     return f"{month_text(start)} to {month_text(end)}"
 
 
+def _between(w: "_W", a: date, b: date, ra: Ref | None, rb: Ref | None) -> str:
+    """'between April 2021 and March 2024' / 'between January and April 2024' / 'in May 2024'."""
+    if (a.year, a.month) == (b.year, b.month):
+        return f"in {w.month(a, ra)}"
+    w.month(a, ra)
+    w.month(b, rb)
+    if a.year == b.year:
+        return f"between {calendar.month_name[a.month]} and {month_text(b)}"
+    return f"between {month_text(a)} and {month_text(b)}"
+
+
 def _n_months(start: date, end: date) -> int:
     return (end.year - start.year) * 12 + end.month - start.month + 1
 
 
-def _subtitle(level_word: str, start, end, study_name: str, rule: dc.Rule) -> str:
-    parts = [level_word, _window_text(start, end), plain(study_name, 120), f"{rule.level} disclosure"]
-    return " · ".join(p for p in parts if p)
+def _subtitle(parts: list[str], rule: dc.Rule) -> str:
+    parts = [plain(p, 160) for p in parts if p] + [f"{rule.level} disclosure"]
+    return " · ".join(p[:1].upper() + p[1:] for p in parts)
 
 
-# ----------------------------------------------------------------------------- area briefing
+def _count_words(n: int, ref: Ref | None, w: "_W") -> str:
+    """Small counts of things that are not people or offences (localities, programmes) in words."""
+    if n <= 10:
+        return _num_words(n)
+    return w.number(n, ref)
 
 
-def _area_briefing(eng: _Engine, rule: dc.Rule, voice: _Voice, level: str, code: str, name: str) -> Briefing:
-    prep, analysis = eng.prep, eng.analysis
+# --------------------------------------------------------------------------------------------
+# Contexts: what each section needs to know about its subject
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Ctx:
+    eng: _Engine
+    rule: dc.Rule
+    voice: _Voice
+    kind: str  # "area" | "locality"
+    level: str  # area level, or "locality"
+    code: str
+    name: str
+    row: dict
+    force_row: dict | None
+    src: str
+
+    @property
+    def key(self):
+        return _key(code=self.code) if self.kind == "area" else _key(locality_id=self.code)
+
+    def ref(self, column: str) -> Ref:
+        return Ref(self.src, column, self.key)
+
+    @property
+    def n(self) -> int:
+        v = self.row.get("n") if self.kind == "area" else self.row.get("n_incidents")
+        return int(v or 0)
+
+    @property
+    def n_ref(self) -> Ref:
+        return self.ref("n" if self.kind == "area" else "n_incidents")
+
+    @property
+    def is_force(self) -> bool:
+        return self.kind == "area" and self.level == "force"
+
+    @property
+    def short(self) -> str:
+        if self.kind == "locality":
+            return "the locality"
+        return {"csp": "the CSP", "force": "the force area", "district": "the district", "ward": "the ward",
+                "lsoa": "the LSOA"}[self.level]
+
+    def force_ref(self, column: str) -> Ref:
+        return Ref("area_profiles:force", column, _key(code=self.force_row["code"])) if self.force_row else None
+
+    # -- who
+    def ages(self) -> dict:
+        if self.kind == "area":
+            return self.eng.ages(self.level, self.code)
+        self.eng.sources["ages"] = "svtui.briefing.age_table(incidents of the area or locality)"
+        inc = self.eng.analysis.incidents
+        if "locality_id" not in inc.columns:
+            return age_table(inc.head(0))
+        return self.eng._get(("ages", "locality", self.code),
+                             lambda: age_table(inc.filter(pl.col("locality_id") == self.code)))
+
+    def age_key(self):
+        return self.key
+
+    # -- when
+    def peak(self) -> dict:
+        if self.kind == "area":
+            return self.eng.peak(self.level, self.code)
+        return {k: self.row.get(k) for k in ("timed_n", "peak_weekday", "peak_weekday_n", "peak_hour_from", "peak_hour_n")}
+
+    def peak_ref(self, column: str) -> Ref:
+        if self.kind == "area":
+            return Ref("peak_times", column, self.key)
+        return self.ref(column)
+
+    def monthly(self) -> tuple[pl.DataFrame, str, tuple]:
+        """(monthly frame of this subject: month, n; source name; key prefix)."""
+        if self.kind == "area":
+            m = self.eng.monthly(self.level)
+            return m.filter(pl.col("code") == self.code), f"area_monthly:{self.level}", (("code", self.code),)
+        m = self.eng.analysis.locality_monthly
+        return m.filter(pl.col("locality_id") == self.code), "locality_monthly", (("locality_id", self.code),)
+
+
+def _area_ctx(eng: _Engine, rule, voice, level: str, code: str, name: str) -> _Ctx:
     prof = eng.profiles(level)
     row = _row(prof, code=code)
     if row is None:
         raise ValueError(f"area {code} has no profile (is it in the study's boundaries?)")
     force_prof = eng.profiles("force")
     force_row = force_prof.row(0, named=True) if force_prof.height == 1 else None
-    start, end = row.get("period_start"), row.get("period_end")
-    src = f"area_profiles:{level}"
-    ctx = _AreaCtx(eng, rule, voice, level, code, name, row, force_row, src)
+    return _Ctx(eng, rule, voice, "area", level, code, name, row, force_row, f"area_profiles:{level}")
 
+
+def _area_localities(ctx: _Ctx) -> pl.DataFrame:
+    loc = ctx.eng.analysis.localities
+    if loc.height == 0 or ctx.level == "force":
+        return loc
+    col = f"{ctx.level}_code"
+    if col not in loc.columns:
+        return loc.head(0)
+    return loc.filter(pl.col(col) == ctx.code)
+
+
+# ----------------------------------------------------------------------------- area briefing
+
+
+def _area_briefing(eng: _Engine, rule: dc.Rule, voice: _Voice, level: str, code: str, name: str) -> Briefing:
+    prep = eng.prep
+    ctx = _area_ctx(eng, rule, voice, level, code, name)
+    start, end = ctx.row.get("period_start"), ctx.row.get("period_end")
     sections = [
         _area_headline(ctx),
         _area_where(ctx),
-        _what(ctx, ctx.cat_rows(), row["n"], Ref(src, "n", _key(code=code))),
+        _what(ctx),
         _who(ctx),
         _when(ctx),
-        _risk(ctx, eng.risk(level), code, LEVEL_SHORT[level] + "s" if level != "lsoa" else "LSOAs"),
-        _interventions(ctx, unit=level, unit_code=code),
+        _risk(ctx),
+        _interventions(ctx),
         _focus(ctx),
         _notes(ctx),
     ]
-    title_noun = "Serious violence briefing" if not voice.proxy else "Violence briefing (police.uk proxy)"
+    title_noun = "Violence briefing (police.uk proxy)" if voice.proxy else "Serious violence briefing"
+    level_word = LEVEL_WORDS[level] + ("" if level == "force" or code == "study" else f" {code}")
     return Briefing(
         title=f"{title_noun}: {plain(name, 120)}",
-        subtitle=_subtitle(LEVEL_WORDS[level] + (f" {code}" if level not in ("force",) and code != "study" else ""),
-                           start, end, prep.study_name, rule),
+        subtitle=_subtitle([level_word, _window_text(start, end), prep.study_name], rule),
         subject_kind="area",
         subject_level=level,
         subject_code=code,
@@ -800,186 +935,123 @@ def _area_briefing(eng: _Engine, rule: dc.Rule, voice: _Voice, level: str, code:
     )
 
 
-@dataclass
-class _AreaCtx:
-    eng: _Engine
-    rule: dc.Rule
-    voice: _Voice
-    level: str
-    code: str
-    name: str
-    row: dict
-    force_row: dict | None
-    src: str
-    kind: str = "area"
-
-    @property
-    def key(self):
-        return _key(code=self.code)
-
-    def ref(self, column: str) -> Ref:
-        return Ref(self.src, column, self.key)
-
-    @property
-    def is_force(self) -> bool:
-        return self.level == "force"
-
-    @property
-    def the_area(self) -> str:
-        """How the area is named mid-sentence."""
-        return _d(self.name)
-
-    @property
-    def short(self) -> str:
-        return {"csp": "the CSP", "force": "the force area", "district": "the district", "ward": "the ward",
-                "lsoa": "the LSOA"}[self.level]
-
-    def cat_rows(self) -> list[tuple[str, str, int, Ref]]:
-        """(id, label, n, ref) per definition category, from the profile's cat_<id>_n columns."""
-        out = []
-        for c in self.eng.prep.definition.categories:
-            col = f"cat_{c.id}_n"
-            if col in self.row and not _is_null(self.row[col]):
-                out.append((c.id, c.label, int(self.row[col]), self.ref(col)))
-        return out
-
-    def localities(self) -> pl.DataFrame:
-        loc = self.eng.analysis.localities
-        if loc.height == 0:
-            return loc
-        if self.level == "force":
-            return loc
-        col = f"{self.level}_code"
-        if col not in loc.columns:
-            return loc.head(0)
-        return loc.filter(pl.col(col) == self.code)
-
-
-def _area_headline(ctx: _AreaCtx) -> Section:
+def _area_headline(ctx: _Ctx) -> Section:
     w = _W("headline", "Headline", ctx.rule)
     r, v = ctx.row, ctx.voice
     area = w.label(ctx.name)
     start, end = r.get("period_start"), r.get("period_end")
-    if r["n"] is None or not start:
-        w.p(f"{v.subject} in {area}: the study has no months with data for the chosen period, so nothing can be "
-            "said about it.")
+    if not start or not end:
+        w.p(f"The study has no months with data for {area} in the chosen period, so there is nothing to report.")
         return w.done("")
     latest, prev, base3 = r.get("latest_12m"), r.get("previous_12m"), r.get("base_3y_12m")
     months = int(r.get("months") or _n_months(start, end))
-    noun = v.noun
+    m_txt = w.number(months, ctx.ref("months"))
+    span = _between(w, start, end, ctx.ref("period_start"), ctx.ref("period_end"))
     if not _is_null(latest) and not _is_null(prev):
         end_txt = w.date_end(end, ctx.ref("period_end"))
         ch, chv = w.change(latest, prev, ctx.ref("latest_12m"), ctx.ref("previous_12m"))
-        now_txt = w.count(latest, ctx.ref("latest_12m"), noun)
+        now_txt = w.count(latest, ctx.ref("latest_12m"), v.noun)
         before_txt = w.count(prev, ctx.ref("previous_12m"))
         if chv is None:
-            verb = "changed (the change is withheld under the disclosure rule)" if ch == "withheld" else "is not comparable"
-            s = f"{v.subject} in {area} {verb} in the year to {end_txt} ({now_txt}, against {before_txt} the year before)"
+            s = (f"{v.subject} in {area}: {now_txt} in the year to {end_txt}, against {before_txt} the year before "
+                 f"(the change is {'withheld under the disclosure rule' if ch == 'withheld' else 'not known'})")
         elif chv == 0:
-            s = f"{v.subject} in {area} was unchanged in the year to {end_txt} ({now_txt}, against {before_txt} the year before)"
+            s = f"{v.subject} in {area} was unchanged in the year to {end_txt} ({now_txt}, the same as the year before)"
         else:
             s = (f"{v.subject} in {area} {'increased' if chv > 0 else 'decreased'} by {ch} in the year to {end_txt} "
                  f"({now_txt}, {'up' if chv > 0 else 'down'} from {before_txt})")
         if not _is_null(base3):
             ch3, ch3v = w.change(latest, base3, ctx.ref("latest_12m"), ctx.ref("base_3y_12m"))
-            base_end = date(end.year - 2, end.month, 1)
             b3 = w.count(base3, ctx.ref("base_3y_12m"))
-            b3_end = w.date_end(base_end, ctx.ref("period_end"))
+            b3_end = w.fig(month_end_text(date(end.year - 2, end.month, 1)), date(end.year - 2, end.month, 1), "date",
+                           Ref(ctx.src, "period_end", ctx.key, agg="minus_24_months"))
             if ch3v is None:
-                s += f"; the change over three years is {ch3} (against {b3} in the year to {b3_end})"
+                s += f"; over three years the change is {ch3} ({b3} in the year to {b3_end})"
             elif ch3v == 0:
-                s += f", and is unchanged over three years (against {b3} in the year to {b3_end})"
+                s += f", and is unchanged over three years ({b3} in the year to {b3_end})"
             else:
-                s += (f", and {'rose' if ch3v > 0 else 'fell'} by {ch3} over three years "
-                      f"(from {b3} in the year to {b3_end})")
+                s += f", and {'rose' if ch3v > 0 else 'fell'} by {ch3} over three years (from {b3} in the year to {b3_end})"
+            w.p(s + ".")
         else:
-            s += (f". The change over three years needs {w.const('36', 'months of data for a three-year change')} "
-                  f"months of data; the study has {w.number(months, ctx.ref('months'))}")
-        w.p(s + ".")
+            w.p(s + f". A three-year change needs {w.const('36', 'months for a three-year change')} months of data; "
+                f"this study has {m_txt}.")
     else:
-        n_txt = w.count(r["n"], ctx.ref("n"), noun)
-        span = _window_text(start, end)
-        w.fig(month_text(start), start, "month", ctx.ref("period_start"))
-        w.fig(month_text(end), end, "month", ctx.ref("period_end"))
+        n_txt = w.count(ctx.n, ctx.n_ref, v.noun)
         if v.proxy:
-            w.p(f"In {area}, police.uk recorded {n_txt} of violence, robbery or weapon possession between {span} "
-                f"({w.number(months, ctx.ref('months'))} {dc.plural(months, 'month')}). This is the public proxy for "
-                "serious violence: it counts all violence, so it over-counts serious violence.")
+            w.p(f"Police.uk recorded {n_txt} of violence, robbery or weapon possession in {area} {span} "
+                f"({m_txt} {dc.plural(months, 'month')}). This is the public proxy for serious violence: it counts "
+                "all violence, from common assault to homicide, so it over-counts serious violence.")
         else:
-            w.p(f"{v.subject} in {area}: {n_txt} between {span} "
-                f"({w.number(months, ctx.ref('months'))} {dc.plural(months, 'month')}).")
-        w.p(f"A change over the year cannot be given yet: it needs {w.const('24', 'months of data for a 12-month change')} "
-            f"months of data and this study has {w.number(months, ctx.ref('months'))}.")
+            w.p(f"{v.subject} in {area}: {n_txt} {span} ({m_txt} {dc.plural(months, 'month')}).")
+        w.p(f"A change over the year cannot be given: it needs {w.const('24', 'months for a 12-month change')} "
+            f"months of data and this study has {m_txt}.")
 
-    # Rate, share of the force, trend
+    # rate, share of the force, trend
     bits = []
-    rate = r.get("rate_per_1000_year")
-    if not _is_null(rate) and not _is_null(latest):
-        rt = w.rate(rate, latest, ctx.ref("rate_per_1000_year"))
+    rate = r.get("rate_per_1000_year") if not _is_null(latest) else r.get("rate_per_1000")
+    rate_col = "rate_per_1000_year" if not _is_null(latest) else "rate_per_1000"
+    if not _is_null(rate):
+        rt = w.rate(rate, latest if not _is_null(latest) else ctx.n, ctx.ref(rate_col))
         if rt not in ("withheld", "not known"):
-            s = f"That is {rt} {dc.plural(2, noun)} per {w.const('1,000', 'rate base')} residents in the latest year"
+            s = (f"That is {rt} {dc.plural(2, v.noun)} per {w.const('1,000', 'rate base')} residents "
+                 + ("a year" if not _is_null(latest) else "over the period"))
             fr = ctx.force_row
-            if fr and not ctx.is_force and not _is_null(fr.get("rate_per_1000_year")):
-                frt = w.rate(fr["rate_per_1000_year"], fr.get("latest_12m"), Ref("area_profiles:force", "rate_per_1000_year", _key(code=fr["code"])))
-                s += f", against {frt} across {w.label(fr['name'])}"
+            if fr and not ctx.is_force and not _is_null(fr.get(rate_col)):
+                frt = w.rate(fr[rate_col], fr.get("latest_12m") if not _is_null(latest) else fr.get("n"),
+                             ctx.force_ref(rate_col))
+                if frt not in ("withheld", "not known"):
+                    s += f", against {frt} across {w.label(fr['name'])}"
             bits.append(s + ".")
-    elif not _is_null(rate) or r.get("population_note"):
-        pass
-    if not ctx.is_force and not _is_null(r.get("share_of_total")) and ctx.force_row:
-        fr = ctx.force_row
-        sh = w.share_of(r["share_of_total"], r["n"], fr["n"], ctx.ref("share_of_total"))
-        hs = w.share_of(r["harm_share_of_total"], r["n"], fr["n"], ctx.ref("harm_share_of_total"))
-        if sh != "withheld":
-            bits.append(f"{area} accounts for {sh} of the {v.noun}s in {w.label(fr['name'])} "
-                        f"between {_window_text(start, end)} and {hs} of the {_harm_words()}.")
+    elif r.get("population_note"):
+        bits.append("A rate per head cannot be given: the study has no population figures for this area.")
+    fr = ctx.force_row
+    if not ctx.is_force and fr and not _is_null(r.get("share_of_total")):
+        sh = w.share_of(r["share_of_total"], ctx.n, fr["n"], ctx.ref("share_of_total"))
+        hs = w.share_of(r["harm_share_of_total"], ctx.n, fr["n"], ctx.ref("harm_share_of_total"))
+        if sh not in ("withheld", "not known"):
+            bits.append(f"Over the period, {area} accounts for {sh} of the {v.noun}s in {w.label(fr['name'])} and "
+                        f"{hs} of the {_harm_words()}.")
     trend = r.get("trend")
-    if trend and months >= 3:
-        mk = {"rising": "a rising trend", "falling": "a falling trend", "no clear trend": "no clear trend"}.get(trend)
-        if mk:
-            bits.append(f"Month by month, the series shows {mk} over the {w.number(months, ctx.ref('months'))} months "
-                        f"(Mann-Kendall test at the {w.const('5%', 'significance level')} level).")
+    mk = {"rising": "a rising trend", "falling": "a falling trend", "no clear trend": "no clear trend"}.get(trend)
+    if mk and months >= 12:
+        bits.append(f"Month by month, the {m_txt}-month series shows {mk} (Mann-Kendall test at the "
+                    f"{w.const('5%', 'significance level')} level).")
     if bits:
         w.p(" ".join(bits))
-    if start:
-        w.fig(month_text(start), start, "month", ctx.ref("period_start"))
-        w.fig(month_text(end), end, "month", ctx.ref("period_end"))
 
-    # Serious Violence Duty measures
+    # the Serious Violence Duty's headline measures
     m = ctx.eng.measures(ctx.level)
     if m is not None and m.height:
         mrows = m.filter((pl.col("code") == ctx.code) & pl.col("duty"))
         said, missing = [], []
+        use_year = not _is_null(latest)
         for mr in mrows.iter_rows(named=True):
-            mref = lambda col, mr=mr: Ref(f"duty_measures:{ctx.level}", col, _key(code=ctx.code, measure=mr["measure"]))  # noqa: E731
-            label = _DUTY_PHRASE.get(mr["measure"], (mr["label"].lower(), mr["label"].lower()))
             if not mr["available"]:
-                missing.append(label[1])
+                missing.append(_DUTY_MISSING.get(mr["measure"], mr["label"].lower()))
                 continue
-            val = mr["latest_12m"] if not _is_null(mr.get("latest_12m")) else mr["n"]
-            col = "latest_12m" if not _is_null(mr.get("latest_12m")) else "n"
-            said.append(_duty_phrase(w, mr["measure"], val, mref(col)))
+            col = "latest_12m" if use_year and not _is_null(mr.get("latest_12m")) else "n"
+            ref = Ref(f"duty_measures:{ctx.level}", col, _key(code=ctx.code, measure=mr["measure"]))
+            said.append(_duty_phrase(w, mr["measure"], mr[col], ref))
+        when = f"in the year to {w.date_end(end, ctx.ref('period_end'))}" if use_year else span
         if said:
-            when = (f"in the year to {w.date_end(end, ctx.ref('period_end'))}" if not _is_null(latest)
-                    else f"between {_window_text(start, end)}")
             s = f"On the Serious Violence Duty's headline measures, {area} recorded {join_words(said)} {when}."
             if missing:
                 s += f" The data cannot give {join_words(missing)}."
             w.p(s)
+            notes = [x for x in mrows.filter(pl.col("measure") == "ae_knife_assault")["note"].to_list() if x]
+            if notes and not ctx.is_force:
+                w.p("Most A&E attendances carry no location, so they count only in the force total: the A&E "
+                    f"figure for {area} is an undercount.")
         elif missing:
             w.p(f"The Serious Violence Duty's headline measures cannot be given from this data: it cannot show "
                 f"{join_words(missing)}.")
-        ae_note = mrows.filter(pl.col("measure") == "ae_knife_assault")["note"].to_list() if mrows.height else []
-        if ae_note and ae_note[0] and not ctx.is_force:
-            w.p("Most A&E attendances carry no location, so they count only in the force total and the A&E figure "
-                f"for {area} is an undercount.")
     return w.done("")
 
 
-_DUTY_PHRASE = {
-    "homicide": ("homicide", "homicides"),
-    "ae_knife_assault": ("A&E attendance for assault with a knife or sharp object",
-                         "A&E attendances for assault with a knife or sharp object"),
-    "knife_crime": ("police-recorded knife or sharp-instrument offence", "police-recorded knife crime"),
+_DUTY_MISSING = {
+    "homicide": "homicides",
+    "ae_knife_assault": "A&E attendances for assault with a knife or sharp object",
+    "knife_crime": "police-recorded knife crime",
 }
 
 
@@ -987,94 +1059,111 @@ def _duty_phrase(w: _W, measure: str, n, ref: Ref) -> str:
     if measure == "homicide":
         return w.count(n, ref, "homicide")
     if measure == "ae_knife_assault":
-        return w.count(n, ref, "A&E attendance", "A&E attendances") + " for assault with a knife or sharp object"
+        return w.count(n, ref, "A&E attendance") + " for assault with a knife or sharp object"
     if measure == "knife_crime":
         return w.count(n, ref, "police-recorded knife or sharp-instrument offence")
     return w.count(n, ref, "event")
 
 
-def _area_where(ctx: _AreaCtx) -> Section:
+def _area_where(ctx: _Ctx) -> Section:
     w = _W("where", "Where", ctx.rule)
-    eng, analysis = ctx.eng, ctx.eng.analysis
-    loc_all = ctx.localities()
-    dropped = 0
-    loc = loc_all
-    if loc_all.height and ctx.rule.locality_min:
-        loc = loc_all.filter(pl.col("n_incidents") >= ctx.rule.locality_min)
-        dropped = loc_all.height - loc.height
+    analysis = ctx.eng.analysis
     area = w.label(ctx.name)
+    loc_all = _area_localities(ctx)
+    loc = loc_all.filter(pl.col("n_incidents") >= ctx.rule.locality_min) if loc_all.height and ctx.rule.locality_min else loc_all
+    dropped = loc_all.height - loc.height
     if loc_all.height == 0:
         from hotspot.localities import min_incidents_for
 
-        n_all = analysis.incidents.height
+        k = min_incidents_for(analysis.incidents.height)
+        kt = w.fig(str(k), k, "constant", Ref("constant", "hotspot.localities.min_incidents_for(n)"))
         w.p(f"No hotspot localities were found in {area}: none of its {ctx.voice.thing} forms a statistically "
-            f"significant cluster (Getis-Ord Gi* on harm, false discovery rate {w.const('5%', 'FDR alpha')}) of at least "
-            f"{w.fig(str(min_incidents_for(n_all)), min_incidents_for(n_all), 'constant', Ref('constant', 'hotspot.localities.min_incidents_for(n)'))} "
-            f"{dc.plural(2, ctx.voice.noun)} within {w.const('250', 'DBSCAN eps in metres')} metres of each other.")
+            f"significant cluster of harm (Getis-Ord Gi*, false discovery rate {w.const('5%', 'FDR alpha')}) holding "
+            f"at least {kt} {dc.plural(2, ctx.voice.noun)}.")
+    elif loc.height == 0:
+        lm = w.fig(str(ctx.rule.locality_min), ctx.rule.locality_min, "constant", Ref("constant", "disclosure locality_min"))
+        w.p(f"Hotspot localities were found in {area}, but each has fewer than {lm} {dc.plural(2, ctx.voice.noun)}, so "
+            "none is named under the public disclosure rule.")
     else:
         top = loc.head(5)
-        ids = top["locality_id"].to_list()
+        ids = tuple(top["locality_id"].to_list())
         n_loc = loc.height
+        n_top = int(top["n_incidents"].sum())
         if ctx.level == "csp":
-            share_col, whole = "share_of_area_harm", "the CSP's harm"
-            frac = float(top[share_col].sum())
-            total = w.share_of(frac, int(top["n_incidents"].sum()), ctx.row["n"],
-                               Ref("localities", share_col, _key(locality_id=ids), agg="sum"))
+            whole = "the CSP's harm"
+            total = w.share_of(float(top["share_of_area_harm"].sum()), n_top, ctx.n,
+                               Ref("localities", "share_of_area_harm", _key(locality_id=ids), agg="sum"))
         else:
             whole = f"the harm in {ctx.short}"
-            area_harm = ctx.row["harm"]
-            frac = float(top["harm"].sum()) / area_harm if area_harm else None
-            total = w.share_of(frac, int(top["n_incidents"].sum()), ctx.row["n"],
-                               Ref("localities", "harm", _key(locality_id=ids), agg="sum"), ctx.ref("harm"))
-        how_many = (f"{_num_words(n_loc).capitalize()} hotspot {dc.plural(n_loc, 'locality')}" if n_loc <= 10
-                    else f"{w.number(n_loc, Ref('localities', 'locality_id', agg='count'))} hotspot localities")
-        if n_loc == 0:
-            w.p(f"Hotspot localities were found in {area}, but each has fewer than "
-                f"{w.fig(str(ctx.rule.locality_min), ctx.rule.locality_min, 'constant', Ref('constant', 'disclosure locality_min'))} "
-                f"{dc.plural(2, ctx.voice.noun)}, so none is named under the public disclosure rule.")
+            frac = float(top["harm"].sum()) / ctx.row["harm"] if ctx.row.get("harm") else None
+            total = w.share_of(frac, n_top, ctx.n, Ref("localities", "harm", _key(locality_id=ids), agg="sum"),
+                               ctx.ref("harm"))
+        cnt_ref = Ref("localities", "locality_id", () if ctx.is_force else _key(**{f"{ctx.level}_code": ctx.code}), agg="count")
+        how_many = f"{_count_words(n_loc, cnt_ref, w)} hotspot {dc.plural(n_loc, 'locality', 'localities')}"
+        if ctx.is_force:
+            lead = f"The analysis found {how_many} in {area}"
         else:
-            lead = (f"{how_many} {'lies' if n_loc == 1 else 'lie'} in {area}" if ctx.level != "force"
-                    else f"The analysis found {how_many.lower() if n_loc <= 10 else how_many}")
+            lead = f"{how_many} {'lies' if n_loc == 1 else 'lie'} in {area}"
+        if total not in ("withheld", "not known"):
             if n_loc > 5:
-                lead += f"; the five with most {_harm_words()} hold {total} of {whole}"
-            elif total not in ("withheld", "not known"):
-                lead += (f", holding {total} of {whole}" if n_loc > 1 else f", holding {total} of {whole}")
-            w.p(lead + ":")
-            for lr in top.iter_rows(named=True):
-                w.li(_locality_line(w, ctx, lr))
+                lead += f"; the five with most harm hold {total} of {whole}"
+            elif n_loc > 1:
+                lead += f", together holding {total} of {whole}"
+            else:
+                lead += f", holding {total} of {whole}"
+        w.p(lead + ":")
+        for lr in top.iter_rows(named=True):
+            w.li(_locality_line(w, ctx, lr))
         if dropped:
-            w.p(f"{_num_words(dropped).capitalize()} more {dc.plural(dropped, 'locality', 'localities')} with fewer than "
-                f"{w.fig(str(ctx.rule.locality_min), ctx.rule.locality_min, 'constant', Ref('constant', 'disclosure locality_min'))} "
-                f"{dc.plural(2, ctx.voice.noun)} {'is' if dropped == 1 else 'are'} not named (public disclosure rule).")
-        if ctx.level == "force":
+            lm = w.fig(str(ctx.rule.locality_min), ctx.rule.locality_min, "constant", Ref("constant", "disclosure locality_min"))
+            w.p(f"{_cap(_num_words(dropped)) if dropped <= 10 else dropped} more "
+                f"{dc.plural(dropped, 'locality', 'localities')} with fewer than {lm} {dc.plural(2, ctx.voice.noun)} "
+                f"{'is' if dropped == 1 else 'are'} not named (public disclosure rule).")
+        if ctx.is_force:
             share = analysis.locality_area_share()
             if share:
-                txt = w.fig(_small_pct(share), share, "percent", Ref("analysis", "locality_area_share()"))
+                txt = w.fig(_small_pct(share), share, "small percent", Ref("analysis", "locality_area_share()"))
                 w.p(f"Together the localities cover {txt} of the study area.")
 
-    # Sub-areas: wards in a CSP or district, CSPs in the force.
+    # where in the area: sub-areas by harm
     sub_level = {"force": "csp", "csp": "ward", "district": "ward"}.get(ctx.level)
-    if sub_level:
+    if sub_level and ctx.row.get("harm"):
         sub = _sub_areas(ctx, sub_level)
-        if sub is not None and sub.height:
-            top = sub.head(3)
-            whole_harm = ctx.row["harm"]
+        if sub is not None and sub.height > 1:
             parts = []
-            for sr in top.iter_rows(named=True):
-                frac = sr["harm"] / whole_harm if whole_harm else None
-                pt = w.share_of(frac, sr["n"], ctx.row["n"], Ref(f"area_profiles:{sub_level}", "harm", _key(code=sr["code"])),
-                                ctx.ref("harm"))
-                if pt in ("withheld", "not known"):
-                    continue
-                parts.append(f"{w.label(sr['name'])} ({pt})")
+            for sr in sub.head(3).iter_rows(named=True):
+                pt = w.share_of(sr["harm"] / ctx.row["harm"], sr["n"], ctx.n,
+                                Ref(f"area_profiles:{sub_level}", "harm", _key(code=sr["code"])), ctx.ref("harm"))
+                if pt not in ("withheld", "not known"):
+                    parts.append(f"{w.label(sr['name'])} ({pt})")
             if parts:
-                lvl = "CSP" if sub_level == "csp" else "ward"
-                w.p(f"By {lvl}, the most harm was in {join_words(parts)}.")
-    return w.done(f"Nothing to say about where {ctx.voice.thing} happens in {_d(ctx.name)}: it has none in the period.")
+                w.p(f"By {'CSP' if sub_level == 'csp' else 'ward'}, the most harm was in {join_words(parts)}.")
+    _place_mix(w, ctx)
+    return w.done(f"There is no {ctx.voice.thing} in {area} in the period, so there is nowhere to describe.")
+
+
+def _place_mix(w: _W, ctx: _Ctx) -> None:
+    """Public place against home, as a breakdown that adds up to 100."""
+    share, known, nf, sref, nref, n = _flag_values(ctx, "public_place")
+    if _is_null(share) or not known:
+        if ctx.voice.proxy:
+            w.p("police.uk does not say whether an offence happened in a home or a public place.")
+        return
+    known_n = int(round(known * n))
+    ncol = ctx.n_ref.column
+    whole = ctx.ref(f"public_place_known*{ncol}")
+    parts = w.breakdown([("public", int(nf)), ("home", known_n - int(nf))],
+                        lambda p: ctx.ref("public_place_n" if p.label == "public" else f"public_place_known*{ncol}-public_place_n"),
+                        per=whole)
+    pc = {p.label: p.percent.text for p in parts}
+    if len(parts) == 2:
+        w.p(f"Of the offences with a recorded place, {pc['public']} happened in a public place and {pc['home']} in a home.")
+    elif parts and not parts[0].merged:
+        w.p("Every offence with a recorded place happened " + ("in a public place." if parts[0].label == "public" else "in a home."))
 
 
 def _small_pct(frac: float) -> str:
-    """A small share with one decimal when under 10% (0.4%), else whole."""
+    """A small share with one decimal under 10% ('0.4%'), whole above."""
     v = frac * 100
     if 0 < v < 0.1:
         return "less than 0.1%"
@@ -1083,12 +1172,12 @@ def _small_pct(frac: float) -> str:
     return f"{int(dc.round_half_up(v))}%"
 
 
-def _sub_areas(ctx: _AreaCtx, sub_level: str) -> pl.DataFrame | None:
+def _sub_areas(ctx: _Ctx, sub_level: str) -> pl.DataFrame | None:
     try:
         prof = ctx.eng.profiles(sub_level)
     except ValueError:
         return None
-    if ctx.level != "force":
+    if not ctx.is_force:
         col = f"{ctx.level}_code"
         if col not in prof.columns:
             return None
@@ -1098,81 +1187,146 @@ def _sub_areas(ctx: _AreaCtx, sub_level: str) -> pl.DataFrame | None:
     return prof.filter(pl.col("n") > 0).sort(["harm", "code"], descending=[True, False])
 
 
-def _locality_line(w: _W, ctx, lr: dict) -> str:
+def _locality_line(w: _W, ctx: _Ctx, lr: dict) -> str:
     lid = lr["locality_id"]
     lk = _key(locality_id=lid)
-    n = w.count(lr["n_incidents"], Ref("localities", "n_incidents", lk), ctx.voice.noun)
-    bits = [n]
+    first = w.count(lr["n_incidents"], Ref("localities", "n_incidents", lk), ctx.voice.noun)
     if ctx.level == "csp" and not _is_null(lr.get("share_of_area_harm")):
-        sh = w.share_of(lr["share_of_area_harm"], lr["n_incidents"], ctx.row["n"],
-                        Ref("localities", "share_of_area_harm", lk))
+        sh = w.share_of(lr["share_of_area_harm"], lr["n_incidents"], ctx.n, Ref("localities", "share_of_area_harm", lk))
         if sh not in ("withheld", "not known"):
-            bits.append(f"{sh} of the CSP's harm")
+            first += f" and {sh} of the CSP's harm"
     elif ctx.level != "csp" and ctx.row.get("harm"):
-        sh = w.share_of(lr["harm"] / ctx.row["harm"], lr["n_incidents"], ctx.row["n"], Ref("localities", "harm", lk),
+        sh = w.share_of(lr["harm"] / ctx.row["harm"], lr["n_incidents"], ctx.n, Ref("localities", "harm", lk),
                         ctx.ref("harm"))
         if sh not in ("withheld", "not known"):
-            bits.append(f"{sh} of the harm in {ctx.short}")
+            first += f" and {sh} of the harm in {ctx.short}"
+    bits = [first]
     pattern = lr.get("pattern")
-    if pattern and pattern in PATTERN_WORDS:
+    if pattern in PATTERN_WORDS:
         bits.append(PATTERN_WORDS[pattern].split(" (")[0])
-    trend = lr.get("trend")
-    if trend in ("rising", "falling"):
-        bits.append(f"{trend} month by month")
-    return f"{w.label(lr['name'])} ({w.label(lid)}): {join_words(bits[:1] + [', '.join(bits[1:])] if len(bits) > 1 else bits, ';') if False else '; '.join(bits)}"
+    if lr.get("trend") in ("rising", "falling"):
+        bits.append(f"{lr['trend']} month by month")
+    return f"{w.label(lr['name'])} ({w.label(lid)}): " + "; ".join(bits) + "."
 
 
 # ----------------------------------------------------------------------------- what / who / when
 
 
-def _what(ctx, cats: list[tuple[str, str, int, Ref]], n_total, n_ref: Ref) -> Section:
+def _what(ctx: _Ctx) -> Section:
     w = _W("what", "What", ctx.rule)
     v = ctx.voice
     unit = w.label(ctx.name) if ctx.kind == "area" else "the locality"
+    n_total = ctx.n
     if not n_total:
         return w.done(f"No {v.thing} was recorded in {unit} in the period, so there is no mix to describe.")
-    total = w.count(n_total, n_ref, v.noun)
-    shown = [(cid, lab, n, ref) for cid, lab, n, ref in cats if n > 0]
-    shown.sort(key=lambda t: -t[2])
-    if v.proxy:
+    cats = _categories(ctx)
+    total = w.count(n_total, ctx.n_ref, v.noun)
+    shown = sorted([c for c in cats if c[2] > 0], key=lambda c: (-c[2], c[0]))
+    exclusive = sum(c[2] for c in shown) == n_total
+    if exclusive:
+        # one category per offence (the police.uk proxy's crime types): a breakdown adding up to 100
+        by_label = {c[1]: c for c in shown}
+        parts = w.breakdown([(c[1], c[2]) for c in shown],
+                            lambda p: (by_label[p.label][3] if p.label in by_label else
+                                       Ref(by_label[p.merged[0]][3].source,
+                                           "+".join(by_label[m][3].column for m in p.merged), by_label[p.merged[0]][3].key)),
+                            other_label="other categories", per=ctx.n_ref)
         items = []
-        for cid, lab, n, ref in shown:
-            items.append(f"{w.count(n, ref, None)} {_d(lab.lower())}".replace(_d(lab.lower()), w.label(lab.lower()))
-                         + f" ({w.pct(n, n_total, ref, n_ref)})")
-        w.p(f"Of the {total} in {unit}, {join_words(items)}. police.uk cannot tell serious violence from "
-            "other violence: the violence type holds everything from common assault and harassment to "
-            "grievous bodily harm and homicide, so this mix cannot be read as a serious-violence mix.")
+        for p in parts:
+            lab = "other categories" if p.merged else _label_mid(re.sub(r"\s*\(all\)$", "", p.label))
+            cnt = w.count(p.n, by_label[p.label][3] if p.label in by_label else None)
+            items.append(f"{cnt} ({p.percent.text}) {'were ' if not items else ''}{w.label(lab) if not p.merged else lab}")
+        w.p(f"Of the {total} in {unit}{_period_words(w, ctx)}, {join_words(items)}.")
+        if v.proxy:
+            w.p("police.uk cannot tell serious violence from other violence: its violence type holds everything "
+                "from common assault and harassment to grievous bodily harm and homicide.")
     else:
         items = []
         for cid, lab, n, ref in shown[:6]:
-            pc = w.pct(n, n_total, ref, n_ref)
             cnt = w.count(n, ref)
-            items.append(f"{w.label(_label_mid(lab))} {cnt}" + (f" ({pc})" if pc not in ("withheld",) else ""))
+            pc = w.pct(n, n_total, ref, ctx.n_ref)
+            items.append(f"{cnt}{'' if pc == 'withheld' else f' ({pc})'} {'were ' if not items else ''}{w.label(_label_mid(lab))}")
+        s = f"Of the {total} in {unit}{_period_words(w, ctx)}, {join_words(items)}"
         rest = shown[6:]
-        s = f"Of the {total} in {unit}, the largest parts of the definition were {join_words(items)}"
         if rest:
-            s += f"; {_num_words(len(rest))} smaller {dc.plural(len(rest), 'category', 'categories')} made up the rest"
-        s += ". An offence can meet more than one part of the definition, so these shares add up to more than 100%."
+            s += f"; {_num_words(len(rest))} other {dc.plural(len(rest), 'part')} of the definition held fewer"
         w.fig("100%", 1.0, "constant", Ref("constant", "whole"))
-        w.p(s)
-    # marker shares
-    marks = []
-    for flag, words in (("domestic_abuse", "linked to domestic abuse"), ("sexual", "sexual offences"),
-                        ("knife", "involved a knife or sharp instrument"), ("alcohol", "involved alcohol")):
-        phrase = _flag_phrase(w, ctx, flag, words)
-        if phrase:
-            marks.append(phrase)
-    if marks:
-        w.p(_cap(join_words(marks[:2])) + "." + (f" {_cap(join_words(marks[2:]))}." if marks[2:] else ""))
-    cannot = _cannot_flags(ctx, ("domestic_abuse", "sexual", "knife"))
+        w.p(s + ". An offence can meet more than one part of the definition, so these shares add up to more than 100%.")
+    # markers
+    items, recorded = [], []
+    for flag, phrase in (("domestic_abuse", "were linked to domestic abuse"), ("sexual", "were sexual offences"),
+                         ("knife", "involved a knife or sharp instrument"), ("alcohol", "involved alcohol")):
+        share, known, nf, sref, nref, n = _flag_values(ctx, flag)
+        if _is_null(share) or _is_null(known) or not known:
+            continue
+        known_n = int(round(known * n))
+        pc = w.pct(nf, known_n, sref)
+        items.append(f"{w.count(nf, nref) if pc == 'withheld' else pc} {phrase}")
+        if known < 0.995:
+            kn = w.share_of(known, known_n, n, ctx.ref(f"{flag}_known"))
+            recorded.append(f"the {_MARKER_NAME[flag]} for {kn}" + (" of offences" if not recorded else ""))
+    if items:
+        w.p(f"Of these offences, {join_words(items)}.")
+    if recorded:
+        w.p(f"Each share is of the offences where the fact is recorded: {join_words(recorded)}.")
+    cannot = _cannot_flags(ctx, ("domestic_abuse", "knife", "sexual"))
     if cannot:
         w.p(f"The data cannot show {join_words(cannot)}.")
     return w.done("")
 
 
+_MARKER_NAME = {
+    "domestic_abuse": "domestic-abuse marker",
+    "sexual": "offence code",
+    "knife": "knife marker",
+    "alcohol": "alcohol marker",
+    "youth": "victim or suspect age",
+}
+
+
+def _categories(ctx: _Ctx) -> list[tuple[str, str, int, Ref]]:
+    """(id, label, n, ref) for each category of the definition, from the profile or locality mix."""
+    out = []
+    d = ctx.eng.prep.definition
+    if ctx.kind == "area":
+        for c in d.categories:
+            col = f"cat_{c.id}_n"
+            if col in ctx.row and not _is_null(ctx.row[col]):
+                out.append((c.id, c.label, int(ctx.row[col]), ctx.ref(col)))
+        return out
+    mix = ctx.eng.analysis.locality_categories
+    mix = mix.filter(pl.col("locality_id") == ctx.code) if mix.height else mix
+    got = {r["category"]: int(r["n"]) for r in mix.iter_rows(named=True)}
+    for c in d.categories:
+        out.append((c.id, c.label, got.get(c.id, 0),
+                    Ref("locality_categories", "n", _key(locality_id=ctx.code, category=c.id))))
+    return out
+
+
+def _period_words(w: _W, ctx: _Ctx) -> str:
+    """' between April 2021 and March 2024' for the subject's period (months registered as figures)."""
+    if ctx.kind == "area":
+        a, b = ctx.row.get("period_start"), ctx.row.get("period_end")
+        ra, rb = ctx.ref("period_start"), ctx.ref("period_end")
+    else:
+        a, b = ctx.eng.analysis.window or (None, None)
+        ra, rb = Ref("analysis", "window[0]"), Ref("analysis", "window[1]")
+    if not a or not b:
+        return ""
+    return " " + _between(w, a, b, ra, rb)
+
+
+def _short_place(w: _W, lr: dict) -> str:
+    """A locality named for prose: 'Echo in Ashlow' (its focus in its ward), else its full name."""
+    focus, ward = lr.get("focus"), lr.get("ward_name")
+    if focus and ward and focus != ward:
+        return f"{w.label(focus)} in {w.label(ward)}"
+    return w.label(lr["name"])
+
+
 def _label_mid(label: str) -> str:
-    """A category label mid-sentence: lower-case first letter unless it is an acronym or proper noun."""
-    if len(label) > 1 and label[1].isupper():
+    """A category label mid-sentence: lower-case first letter unless it looks like an acronym."""
+    if len(label) > 1 and (label[1].isupper() or label[1].isdigit()):
         return label
     return label[:1].lower() + label[1:]
 
@@ -1184,38 +1338,19 @@ _FLAG_NOTES = {
     "alcohol": "whether alcohol was involved",
     "youth": "victim or suspect ages",
     "night": "the time of day",
-    "nte": "night-time economy links (no times of day)",
+    "nte": "links to the night-time economy",
     "public_place": "the type of place",
 }
 
 
-def _flag_values(ctx, flag: str) -> tuple[float | None, float | None, int | None, Ref, Ref, int]:
-    """(share, known fraction, n with flag, share ref, n ref, unit n) from the profile or locality row."""
+def _flag_values(ctx: _Ctx, flag: str):
+    """(share, known fraction, n with flag, share ref, n ref, subject n)."""
     r = ctx.row
     return (r.get(f"{flag}_share"), r.get(f"{flag}_known"), r.get(f"{flag}_n"), ctx.ref(f"{flag}_share"),
-            ctx.ref(f"{flag}_n"), int(r.get("n") if ctx.kind == "area" else r.get("n_incidents")))
+            ctx.ref(f"{flag}_n"), ctx.n)
 
 
-def _flag_phrase(w: _W, ctx, flag: str, words: str) -> str | None:
-    share, known, nf, sref, nref, n = _flag_values(ctx, flag)
-    if _is_null(share) or _is_null(known) or not known:
-        return None
-    known_n = int(round(known * n))
-    pc = w.pct(nf, known_n, sref)
-    if pc == "withheld":
-        pc_txt = f"{w.count(nf, nref)} {dc.plural(2 if dc.is_small(nf, ctx.rule) else nf, ctx.voice.noun)} (share withheld)"
-        return f"{pc_txt} {'were' if words.startswith('sexual') else ''} {words}".replace("  ", " ") if not words.startswith("sexual") else f"{pc_txt} were sexual offences"
-    if known < 0.995:
-        kn = w.share_of(known, known_n, n, ctx.ref(f"{flag}_known"))
-        qual = f" (where recorded: {kn} of offences)"
-    else:
-        qual = ""
-    if words.startswith("sexual"):
-        return f"{pc} were sexual offences{qual}"
-    return f"{pc} {'were' if words.startswith('linked') else ''} {words}{qual}".replace("  ", " ")
-
-
-def _cannot_flags(ctx, flags: Iterable[str]) -> list[str]:
+def _cannot_flags(ctx: _Ctx, flags: Iterable[str]) -> list[str]:
     out = []
     for f in flags:
         share, known = ctx.row.get(f"{f}_share"), ctx.row.get(f"{f}_known")
@@ -1224,96 +1359,95 @@ def _cannot_flags(ctx, flags: Iterable[str]) -> list[str]:
     return out
 
 
-def _who(ctx) -> Section:
+def _who(ctx: _Ctx) -> Section:
     w = _W("who", "Who", ctx.rule)
     v = ctx.voice
     share, known, nf, sref, nref, n = _flag_values(ctx, "youth")
-    under = w.const("25", "hotspot.profiles.YOUTH_UNDER")
     if _is_null(share) or not known:
-        w.p(f"The data holds no victim or suspect ages, so it cannot show how much {v.thing} involves young people "
-            f"(under {under}, the Serious Violence Duty's focus).")
+        under = w.const("25", "hotspot.profiles.YOUTH_UNDER")
+        w.p(f"The data holds no victim or suspect ages, so it cannot show how much of the {v.short} involves young "
+            f"people (under {under}, the Serious Violence Duty's focus).")
         return w.done("")
     known_n = int(round(known * n))
     pc = w.pct(nf, known_n, sref)
     kn = w.share_of(known, known_n, n, ctx.ref("youth_known"))
+    under = w.const("25", "hotspot.profiles.YOUTH_UNDER")
     if pc == "withheld":
-        w.p(f"{w.count(nf, nref, v.noun)} involved a victim or suspect under {under} (share withheld under the "
-            f"disclosure rule); an age is recorded for {kn} of offences.")
+        w.p(f"{_cap(w.count(nf, nref, v.noun))} involved a victim or suspect under {under} (the share is withheld "
+            f"under the disclosure rule); an age is recorded for {kn} of offences.")
     else:
-        force = ctx.force_row
         cmp_txt = ""
-        if force and ctx.kind == "area" and ctx.level != "force" and not _is_null(force.get("youth_share")):
-            fk = int(round(force["youth_known"] * force["n"]))
-            fpc = w.pct(force["youth_n"], fk, Ref("area_profiles:force", "youth_share", _key(code=force["code"])))
-            cmp_txt = f", against {fpc} across {w.label(force['name'])}"
-        elif force and ctx.kind == "locality" and not _is_null(force.get("youth_share")):
-            fk = int(round(force["youth_known"] * force["n"]))
-            fpc = w.pct(force["youth_n"], fk, Ref("area_profiles:force", "youth_share", _key(code=force["code"])))
-            cmp_txt = f", against {fpc} across {w.label(force['name'])}"
+        fr = ctx.force_row
+        if fr and not ctx.is_force and not _is_null(fr.get("youth_share")):
+            fk = int(round(fr["youth_known"] * fr["n"]))
+            fpc = w.pct(fr["youth_n"], fk, ctx.force_ref("youth_share"))
+            if fpc not in ("withheld", "not known"):
+                cmp_txt = f", against {fpc} across {w.label(fr['name'])}"
         w.p(f"Where an age is recorded ({kn} of offences), {pc} involved a victim or suspect under {under}{cmp_txt}.")
     ages = ctx.ages()
-    akey = ctx.age_key()
-    for who, col in (("victims", "victim"), ("suspects", "suspect")):
+    for who, col in (("victim", "victim"), ("suspect", "suspect")):
         k = ages.get(f"{col}_known", 0)
         if not k:
             continue
         items = [(lab, ages.get(f"{col}_{lab.replace(' ', '_')}", 0)) for lab, _lo, _hi in AGE_BANDS]
-        parts = w.breakdown(items, lambda p, col=col: Ref("ages", f"{col}_{p.label.replace(' ', '_')}" if not p.merged else f"{col}_other", akey),
-                            other_label="other ages")
+        parts = w.breakdown(
+            items, order="given", per=Ref("ages", f"{col}_known", ctx.age_key()),
+            ref_of=lambda p, col=col: Ref("ages", "+".join(f"{col}_{m.replace(' ', '_')}" for m in (p.merged or (p.label,))),
+                                          ctx.age_key()),
+            other_label="other ages",
+        )
         if not parts:
             continue
-        kn = w.count(k, Ref("ages", f"{col}_known", akey), dc.plural(1, who[:-1]))
-        desc = join_words([f"{_age_label(w, p.label)} {p.percent.text}" for p in parts])
-        w.p(f"Of the {kn} with a recorded age, {desc}.")
-    if ages.get("either_known"):
-        u18 = ages.get("either_under_18", 0)
-        a1824 = ages.get("either_18_to_24", 0)
-        ek = ages["either_known"]
-        p18 = w.pct(u18, ek, Ref("ages", "either_under_18", akey), Ref("ages", "either_known", akey))
-        p24 = w.pct(a1824, ek, Ref("ages", "either_18_to_24", akey), Ref("ages", "either_known", akey))
+        descs = []
+        for i, p in enumerate(parts):
+            descs.append(f"{p.percent.text} {'were ' if i == 0 else ''}{_age_words(w, p.label)}")
+        kt = w.count(k, Ref("ages", f"{col}_known", ctx.age_key()), who)
+        w.p(f"Of the {kt} with a recorded age, {join_words(descs)}.")
+    ek = ages.get("either_known", 0)
+    if ek:
+        p18 = w.pct(ages.get("either_under_18", 0), ek, Ref("ages", "either_under_18", ctx.age_key()),
+                    Ref("ages", "either_known", ctx.age_key()))
+        p24 = w.pct(ages.get("either_18_to_24", 0), ek, Ref("ages", "either_18_to_24", ctx.age_key()),
+                    Ref("ages", "either_known", ctx.age_key()))
         if p18 not in ("withheld", "not known") and p24 not in ("withheld", "not known"):
-            w.p(f"Someone under {w.const('18', 'age band')} was involved in {p18} of offences with a known age, and "
-                f"someone aged {w.const('18', 'age band')} to {w.const('24', 'age band')} in {p24}.")
+            w.p(f"Someone under {w.const('18', 'age band')} (victim or suspect) was involved in {p18} of the offences "
+                f"with a known age, and someone aged {w.const('18', 'age band')} to {w.const('24', 'age band')} in {p24}.")
     return w.done("")
 
 
-def _age_label(w: _W, label: str) -> str:
+def _age_words(w: _W, label: str) -> str:
     if label == "other ages":
-        return "other ages"
-    nums = re.findall(r"\d+", label)
-    for n in nums:
+        return "of other ages"
+    for n in re.findall(r"\d+", label):
         w.const(n, "age band")
-    return f"aged {label}" if label[0].isdigit() else label
+    return label if label.startswith("under") else f"aged {label}"
 
 
-def _when(ctx) -> Section:
+def _when(ctx: _Ctx) -> Section:
     w = _W("when", "When", ctx.rule)
     v = ctx.voice
-    peak = ctx.peak()
-    timed = peak.get("timed_n") if peak else None
-    n_all = ctx.row.get("n") if ctx.kind == "area" else ctx.row.get("n_incidents")
+    peak = ctx.peak() or {}
+    timed = peak.get("timed_n")
     if _is_null(timed) or not timed:
-        if v.proxy or _is_null(ctx.row.get("night_share")):
-            w.p("The data gives the month only (police.uk publishes no day or time), so days of the week, hours "
-                "and the night-time economy cannot be shown.")
+        w.p("The data gives the month only (police.uk publishes no day or time), so days of the week, hours and "
+            "the night-time economy cannot be shown." if v.proxy or _is_null(ctx.row.get("night_share")) else
+            "No offence here has a recorded time of day, so days and hours cannot be shown.")
     else:
         pref = ctx.peak_ref
-        wd = peak.get("peak_weekday")
-        hr = peak.get("peak_hour_from")
         bits = []
-        if wd:
+        wd = peak.get("peak_weekday")
+        if not _is_null(wd):
+            day = w.fig(WEEKDAY_NAMES[int(wd) - 1], int(wd), "weekday", pref("peak_weekday"))
             pd = w.pct(peak["peak_weekday_n"], timed, pref("peak_weekday_n"), pref("timed_n"))
-            day = WEEKDAY_NAMES[int(wd) - 1]
-            w.fig(day, int(wd), "label", pref("peak_weekday"))
-            bits.append(f"the busiest day was {day}" + (f" ({pd} of offences with a time)" if pd not in ("withheld",) else ""))
-        if hr is not None:
+            bits.append(f"the busiest day was {day}" + ("" if pd == "withheld" else f" ({pd} of offences with a time)"))
+        hr = peak.get("peak_hour_from")
+        if not _is_null(hr):
             h0 = int(hr)
-            band = f"{h0:02d}:00 and {(h0 + 2) % 24:02d}:59"
-            w.fig(band, h0, "hour band", pref("peak_hour_from"))
+            band = w.fig(f"{h0:02d}:00 and {(h0 + 2) % 24:02d}:59", h0, "hour band", pref("peak_hour_from"))
             ph = w.pct(peak["peak_hour_n"], timed, pref("peak_hour_n"), pref("timed_n"))
-            bits.append(f"the busiest three hours were between {band}" + (f" ({ph})" if ph not in ("withheld",) else ""))
+            bits.append(f"the busiest three hours were between {band}" + ("" if ph == "withheld" else f" ({ph})"))
         if bits:
-            w.p(_cap(join_words(bits, "and")) + ".")
+            w.p(join_words(bits) + ".")
         parts = []
         for flag in ("night", "nte"):
             share, known, nf, sref, nref, n = _flag_values(ctx, flag)
@@ -1326,20 +1460,19 @@ def _when(ctx) -> Section:
                 parts.append(f"{pc} happened at night ({w.const('21:00', 'hotspot.profiles.NIGHT_START')} to "
                              f"{w.const('03:59', 'hotspot.profiles.NIGHT_END')})")
             else:
-                parts.append(f"{pc} in the night-time economy (at night within "
+                parts.append(f"{pc} were in the night-time economy (at night and within "
                              f"{w.const('100', 'hotspot.profiles.NEAR_VENUE_M')} metres of a licensed venue)")
         if parts:
-            w.p(_cap(join_words(parts)) + ".")
-    # months
-    busiest = ctx.busiest_month()
-    if busiest is not None:
-        m, nm, mref, avg = busiest
-        if nm and not dc.is_small(nm, ctx.rule):
-            mt = w.month(m, mref("month"))
-            cnt = w.count(nm, mref("n"), v.noun)
-            s = f"The busiest month was {mt} ({cnt}"
-            if avg:
-                s += f", against an average of {w.number(avg, ctx.ref('per_month') if ctx.kind == 'area' else None, 0 if avg >= 10 else 1)} a month"
+            w.p(f"Of all offences here, {join_words(parts)}.")
+    frame, msrc, mkey = ctx.monthly()
+    if frame.height and int(frame["n"].sum()) > 0:
+        top = frame.sort(["n", "month"], descending=[True, False]).row(0, named=True)
+        if not dc.is_small(top["n"], ctx.rule):
+            mref = lambda col: Ref(msrc, col, mkey + (("month", top["month"]),))  # noqa: E731
+            s = f"The busiest month was {w.month(top['month'], mref('month'))} ({w.count(top['n'], mref('n'), v.noun)}"
+            if ctx.kind == "area" and not _is_null(ctx.row.get("per_month")):
+                pm = ctx.row["per_month"]
+                s += f", against an average of {w.number(pm, ctx.ref('per_month'), 0 if pm >= 10 else 1)} a month"
             w.p(s + ").")
     return w.done(f"No {v.thing} in the period, so there is no pattern in time to describe.")
 
@@ -1347,166 +1480,188 @@ def _when(ctx) -> Section:
 # ----------------------------------------------------------------------------- risk factors
 
 
-def _risk(ctx, frame: pl.DataFrame | None, code: str, ref_units: str) -> Section:
+def _risk(ctx: _Ctx) -> Section:
     w = _W("risk", "Risk factors", ctx.rule)
     name = w.label(ctx.name) if ctx.kind == "area" else "the locality"
+    if ctx.is_force:
+        w.p("Risk factors compare an area with the force average, so they are given in the briefing for each CSP, "
+            "not for the force area as a whole.")
+        return w.done("")
+    frame = ctx.eng.risk("locality" if ctx.kind == "locality" else ctx.level)
     if frame is None:
         return w.done("Risk factors are not available in this version of svtui.")
-    if ctx.kind == "area" and ctx.level == "force":
-        w.p("Risk factors compare an area with the force average; for the force area as a whole see the briefing "
-            "for each CSP.")
-        return w.done("")
-    rows = frame.filter(pl.col("code") == code) if frame.height else frame
-    if rows.height == 0 or rows["value"].drop_nulls().len() == 0:
+    rows = frame.filter(pl.col("code") == ctx.code) if frame.height and "code" in frame.columns else frame.head(0)
+    if rows.height == 0 or "value" not in rows.columns or rows["value"].drop_nulls().len() == 0:
         w.p(f"None found: the study holds no deprivation, population or venue indicators for {name}, so it cannot "
             "be compared with the force average. Add the IMD and population files to the study to see them.")
         return w.done("")
     src = "risk_factors:" + ("locality" if ctx.kind == "locality" else ctx.level)
-    n_ref_units = None
     if ctx.kind == "area":
-        n_ref_units = frame.filter(pl.col("value").is_not_null()).select("code").n_unique()
-    flagged = rows.filter(pl.col("flagged")).sort("rank")
-    lines = []
-    for fr in flagged.head(4).iter_rows(named=True):
-        lines.append(_risk_line(w, fr, src, ref_units, n_ref_units, frame))
-    if lines:
-        w.p(f"Against the force average, {name} stands out on:")
-        for ln in lines:
-            w.li(ln)
+        units = LEVEL_SHORT[ctx.level] + "s" if ctx.level != "lsoa" else "LSOAs"
     else:
-        w.p(f"None of the risk factors the study holds puts {name} among the riskiest quarter of its "
-            f"{ref_units}; the closest are:")
+        units = "LSOAs"
+    flagged = rows.filter(pl.col("flagged")).sort("rank")
+    if flagged.height:
+        w.p(f"Against the force average, {name} stands out on:")
+        for fr in flagged.head(4).iter_rows(named=True):
+            w.li(_risk_line(w, ctx, fr, src, units, frame))
+    else:
         near = rows.filter(pl.col("headline") & pl.col("value").is_not_null()).sort(["top_pct", "factor"]).head(3)
+        w.p(f"None of the risk factors the study holds puts {name} among the riskiest quarter of {units}"
+            + ("; the closest are:" if near.height else "."))
         for fr in near.iter_rows(named=True):
-            w.li(_risk_line(w, fr, src, ref_units, n_ref_units, frame))
-    # deprivation context when not already listed
+            w.li(_risk_line(w, ctx, fr, src, units, frame))
     said = set(flagged.head(4)["factor"].to_list())
     dep = rows.filter(pl.col("factor") == "imd_most_deprived_share")
-    if dep.height and "imd_most_deprived_share" not in said and not _is_null(dep["value"][0]):
+    if dep.height and "imd_most_deprived_share" not in said:
         d = dep.row(0, named=True)
-        k = _key(code=code, factor="imd_most_deprived_share")
-        val = w.fig(dc.pct_text(d["value"]), d["value"], "percent", Ref(src, "value", k))
-        fv = w.fig(dc.pct_text(d["force_value"]), d["force_value"], "percent", Ref(src, "force_value", k)) if not _is_null(d["force_value"]) else None
-        if fv:
-            w.p(f"For context, {val} of residents live in the most deprived {w.const('20%', 'IMD deciles 1-2')} of "
-                f"neighbourhoods in England, against {fv} across the force area.")
-    w.p("These are associations, not causes: they say where the conditions linked to violence are concentrated.")
+        if not _is_null(d["value"]) and not _is_null(d["force_value"]):
+            k = _key(code=ctx.code, factor="imd_most_deprived_share")
+            val = w.fig(dc.pct_text(d["value"]), d["value"], "percent", Ref(src, "value", k))
+            fv = w.fig(dc.pct_text(d["force_value"]), d["force_value"], "percent", Ref(src, "force_value", k))
+            where = "the LSOAs this locality's offences fall in" if ctx.kind == "locality" else name
+            w.p(f"For context, {val} of residents of {where} live in the most deprived "
+                f"{w.const('20%', 'IMD deciles 1 and 2')} of neighbourhoods in England, against {fv} across the force area.")
+    w.p("These are associations, not causes: they show where conditions linked to violence are concentrated.")
     return w.done("")
 
 
-def _risk_line(w: _W, fr: dict, src: str, ref_units: str, n_units: int | None, frame: pl.DataFrame) -> str:
+def _risk_line(w: _W, ctx: _Ctx, fr: dict, src: str, units: str, frame: pl.DataFrame) -> str:
     k = _key(code=fr["code"], factor=fr["factor"])
     label = w.label(fr["label"])
-    where = ""
-    if not _is_null(fr.get("top_pct")):
-        if n_units and n_units <= 20:
-            pos = int(round(fr["top_pct"] * n_units))
-            pos_txt = w.fig(str(pos), fr["top_pct"], "rank", Ref(src, "top_pct", k), note=f"x {n_units} units") if pos > 1 else ""
-            nu = w.number(n_units, Ref(src, "code", _key(factor=fr["factor"]), agg="count"))
-            where = f"the {pos_txt}{_ordinal(pos)[len(str(pos)):] if pos > 1 else ''}{' ' if pos > 1 else ''}highest of {nu} {ref_units}".replace("  ", " ")
-            if fr.get("direction", 1) < 0:
-                where = where.replace("highest", "lowest")
-        else:
-            tp = int(min(100, max(1, -(-fr["top_pct"] * 100 // 1))))
-            where = f"among the riskiest {w.fig(f'{tp}%', fr['top_pct'], 'top share', Ref(src, 'top_pct', k))} of {ref_units}"
     if not _is_null(fr.get("ratio")):
-        rt = w.ratio(fr["ratio"], Ref(src, "ratio", k))
-        s = f"{label}: {rt} times the force average"
+        s = f"{label}: {w.ratio(fr['ratio'], Ref(src, 'ratio', k))} times the force average"
     else:
-        val = w.number(fr["value"], Ref(src, "value", k), 2)
-        fv = w.number(fr["force_value"], Ref(src, "force_value", k), 2)
-        s = f"{label}: {val}, against a force average of {fv}"
-    return s + (f" ({where})" if where else "")
+        s = (f"{label}: {w.number(fr['value'], Ref(src, 'value', k), 2)}, against a force average of "
+             f"{w.number(fr['force_value'], Ref(src, 'force_value', k), 2)}")
+    tp = fr.get("top_pct")
+    if _is_null(tp):
+        return s + "."
+    if ctx.kind == "area":
+        n_units = frame.filter((pl.col("factor") == fr["factor"]) & pl.col("value").is_not_null())["code"].n_unique()
+        if n_units <= 20:
+            pos = max(1, int(round(tp * n_units)))
+            nu = w.number(n_units, Ref(src, "code", _key(factor=fr["factor"]), agg="count_units"))
+            if pos == 1:
+                return s + f" (the {'highest' if fr.get('direction', 1) > 0 else 'riskiest'} of {nu} {units})."
+            pt = w.fig(f"{pos}{_ordinal(pos).strip()[len(str(pos)):]}", tp, "rank", Ref(src, "top_pct", k),
+                       note=f"position = top_pct x {n_units}")
+            return s + f" ({pt} of {nu} {units} for risk)."
+    pct = max(1, min(100, int(-(-tp * 100 // 1))))
+    return s + f" (among the riskiest {w.fig(f'{pct}%', tp, 'top share', Ref(src, 'top_pct', k))} of {units})."
 
 
 # ----------------------------------------------------------------------------- interventions and gaps
 
 
-def _interventions(ctx, unit: str, unit_code: str) -> Section:
-    w = _W("interventions", "Interventions and gaps", ctx.rule)
-    study = ctx.eng.study
-    ivs = list(getattr(study, "interventions", []) or [])
-    name = w.label(ctx.name) if ctx.kind == "area" else "the locality"
-    if not ivs:
-        w.p("None found: the study lists no interventions, so coverage and gaps cannot be assessed. Add an "
-            "interventions file (see docs/formats.md) to see which programmes reach this area.")
-        return w.done("")
+def _coverage(ctx: _Ctx):
+    """(reach rows, gap rows, source level) for the subject, or None when not available."""
     level = ctx.level if ctx.kind == "area" else "csp"
     cov = ctx.eng.coverage(level)
     if cov is None:
-        w.p("Coverage is not available in this version of svtui.")
-        return w.done("")
+        return None
     reach, gaps = cov
-    ukind = "locality" if ctx.kind == "locality" else unit
-    rr = reach.filter((pl.col("unit") == ukind) & (pl.col("code") == unit_code)) if reach.height else reach
+    unit = "locality" if ctx.kind == "locality" else ctx.level
+    keep = lambda f: f.filter((pl.col("unit") == unit) & (pl.col("code") == ctx.code)) if f.height else f  # noqa: E731
+    return keep(reach), keep(gaps), level, unit
+
+
+def _interventions(ctx: _Ctx) -> Section:
+    w = _W("interventions", "Interventions and gaps", ctx.rule)
+    ivs = list(getattr(ctx.eng.study, "interventions", []) or [])
+    name = w.label(ctx.name) if ctx.kind == "area" else "the locality"
+    if not ivs:
+        w.p("None found: the study lists no interventions, so coverage and gaps cannot be assessed. Add an "
+            "interventions file (docs/formats.md) to see which programmes reach this area.")
+        return w.done("")
+    cov = _coverage(ctx)
+    if cov is None:
+        return w.done("Coverage is not available in this version of svtui.")
+    reach, gaps, level, unit = cov
     src_r, src_g = f"coverage.reach:{level}", f"coverage.gaps:{level}"
-    reaching = rr.filter(pl.col("reaches") != "no").sort(["place_share", "intervention"], descending=[True, False]) if rr.height else rr
+    n_iv = len(ivs)
+    reaching = reach.filter(pl.col("reaches") != "no").sort(["place_share", "intervention"], descending=[True, False]) if reach.height else reach
     if reaching.height == 0:
-        w.p(f"None of the study's {_num_words(len(ivs)) if len(ivs) <= 10 else len(ivs)} interventions reaches {name}.")
+        w.p(f"None of the study's {_count_words(n_iv, None, w)} {dc.plural(n_iv, 'intervention')} reaches {name}.")
     else:
-        w.p(f"{_cap(_num_words(reaching.height)) if reaching.height <= 10 else reaching.height} of the study's "
-            f"{_num_words(len(ivs)) if len(ivs) <= 10 else len(ivs)} interventions reach {name}:")
-        for ir in reaching.iter_rows(named=True):
-            k = _key(unit=ukind, code=unit_code, intervention=ir["intervention"])
-            bits = []
-            iv = next((i for i in ivs if i.name == ir["intervention"]), None)
-            who = ""
-            if iv is not None and iv.cohort:
-                who = f" for {w.label(iv.cohort)}"
-            if iv is not None and iv.ages is not None:
-                a0, a1 = iv.ages
-                w.fig(str(a0), a0, "constant", Ref("interventions", "ages", _key(name=iv.name)))
-                w.fig(str(a1), a1, "constant", Ref("interventions", "ages", _key(name=iv.name)))
-                if not iv.cohort:
-                    who = f" for ages {a0} to {a1}"
-            if ir["reaches"] == "partly":
-                pc = w.share_of(ir["place_share"], None, None, Ref(src_r, "place_share", k))
-                bits.append(f"its area covers {pc} of the harm")
-            if iv is not None and not iv.any_time and not _is_null(ir.get("time_share")):
-                ts = w.share_of(ir["time_share"], None, None, Ref(src_r, "time_share", k))
-                times = "; ".join(iv.times_text)
-                for num in re.findall(r"\d+", times):
-                    w.const(num, "intervention hours")
-                bits.append(f"it runs {w.label(times)}, when {ts} of timed offences happened")
-            prov = f" ({w.label(ir['provider'])})" if ir.get("provider") else ""
-            line = f"{_b(w.label(ir['intervention']))}{prov}{who}"
-            if bits:
-                line += ": " + "; ".join(bits)
-            w.li(line + ".")
-    g = gaps.filter((pl.col("unit") == ukind) & (pl.col("code") == unit_code)) if gaps.height else gaps
-    real = g.filter(pl.col("status").is_in(["gap", "partly met"])) if g.height else g
-    if real.height:
-        w.p("Gaps, largest first (needs where most of the harm is reached by no matching intervention):")
-        for gr in real.sort(["gap_score", "need"], descending=[True, False]).iter_rows(named=True):
-            w.li(_gap_line(w, ctx, gr, src_g, ukind, unit_code))
-    else:
-        statuses = {r["need"]: r["status"] for r in g.iter_rows(named=True)} if g.height else {}
-        if statuses and all(s == "not known" for s in statuses.values()):
-            w.p("None found, because none can be judged: the data has no markers, ages or times of day (police.uk "
-                "has none), so svtui cannot tell which needs an area has.")
+        if reaching.height == n_iv:
+            lead = (f"The study's one intervention reaches {name}:" if n_iv == 1 else
+                    f"All {_count_words(n_iv, None, w)} of the study's interventions reach {name}:")
         else:
-            met = [NEED_WORDS.get(k, k) for k, s in statuses.items() if s == "met"]
-            w.p("No gaps found: " + (f"the {join_words(met)} provision that {name} needs reaches it"
-                                     if met else f"no need passes its threshold in {name}") + ".")
+            lead = (f"{_cap(_count_words(reaching.height, None, w))} of the study's {_count_words(n_iv, None, w)} "
+                    f"{dc.plural(n_iv, 'intervention')} {'reaches' if reaching.height == 1 else 'reach'} {name}:")
+        w.p(lead)
+        for ir in reaching.iter_rows(named=True):
+            w.li(_reach_line(w, ctx, ir, ivs, src_r, unit))
+    real = gaps.filter(pl.col("status").is_in(["gap", "partly met"])) if gaps.height else gaps
+    if real.height:
+        w.p("Gaps, largest first (a need where no matching intervention reaches most of its harm):")
+        for gr in real.sort(["gap_score", "need"], descending=[True, False]).iter_rows(named=True):
+            w.li(_gap_line(w, ctx, gr, src_g, unit))
+    else:
+        status = {r["need"]: r["status"] for r in gaps.iter_rows(named=True)} if gaps.height else {}
+        if not status or all(s == "not known" for s in status.values()):
+            w.p("Gaps: none can be judged. The data has no markers, ages or times of day (police.uk has none), so "
+                "svtui cannot tell which needs an area has or whether provision meets them.")
+        else:
+            met = [NEED_WORDS.get(k, k) for k, s in status.items() if s == "met"]
+            w.p("Gaps: none found. " + (f"The {join_words(met)} provision {name} needs reaches it; no other need "
+                                         "passes its threshold." if met else f"No need passes its threshold in {name}."))
     return w.done("")
 
 
-def _gap_line(w: _W, ctx, gr: dict, src: str, ukind: str, code: str) -> str:
-    k = _key(unit=ukind, code=code, need=gr["need"])
-    need = NEED_WORDS.get(gr["need"], gr["need"].replace("_", " "))
-    n_unit = ctx.row.get("n") if ctx.kind == "area" else ctx.row.get("n_incidents")
-    known_n = int(round((gr.get("known") or 0) * (n_unit or 0)))
-    sh = w.pct(gr["n_flagged"], known_n, Ref(src, "share", k), value=gr["share"]) if known_n else "not known"
-    base = f"{_cap(need)}: {sh} of {ctx.voice.thing}" if sh not in ("withheld", "not known") else f"{_cap(need)}"
+def _reach_line(w: _W, ctx: _Ctx, ir: dict, ivs: list, src: str, unit: str) -> str:
+    k = _key(unit=unit, code=ctx.code, intervention=ir["intervention"])
+    iv = next((i for i in ivs if i.name == ir["intervention"]), None)
+    line = _b(w.label(ir["intervention"]))
+    if ir.get("provider"):
+        line += f" ({w.label(ir['provider'])})"
+    if iv is not None and iv.cohort:
+        line += f", for {w.label(iv.cohort)}"
+    elif iv is not None and iv.ages is not None:
+        a0, a1 = iv.ages
+        line += (f", for ages {w.fig(str(a0), a0, 'constant', Ref('interventions', 'ages[0]', _key(name=iv.name)))} to "
+                 f"{w.fig(str(a1), a1, 'constant', Ref('interventions', 'ages[1]', _key(name=iv.name)))}")
+    bits = []
+    if ir["reaches"] == "partly":
+        bits.append(f"its area covers only {w.share_of(ir['place_share'], None, None, Ref(src, 'place_share', k))} of the harm")
+    if iv is not None and not iv.any_time and not _is_null(ir.get("time_share")):
+        ts = w.share_of(ir["time_share"], None, None, Ref(src, "time_share", k))
+        bits.append(f"it runs {w.label('; '.join(iv.times_text))}, when {ts} of the offences with a time happened")
+    return line + (": " + "; ".join(bits) if bits else "") + "."
+
+
+def _gap_line(w: _W, ctx: _Ctx, gr: dict, src: str, unit: str) -> str:
+    k = _key(unit=unit, code=ctx.code, need=gr["need"])
+    need = _cap(NEED_WORDS.get(gr["need"], gr["need"].replace("_", " ")))
+    known_n = int(round((gr.get("known") or 0) * ctx.n))
+    sh = w.share_of(gr["share"], gr["n_flagged"], known_n, Ref(src, "share", k)) if not _is_null(gr.get("share")) else "not known"
+    base = f"{need}: {sh} of the {ctx.voice.thing}" if sh not in ("withheld", "not known") else need
     cov = gr.get("covered_share")
     if _is_null(cov) or cov <= 0:
         return base + f"; no {_provision(gr['need'])} intervention reaches it."
     cs = w.share_of(cov, None, None, Ref(src, "covered_share", k))
-    provs = gr.get("providers") or ""
-    names = [p.split(" (")[0] for p in provs.split("), ")] if provs else []
-    names = [n.rstrip(")") for n in names]
-    who = join_words([w.label(n) for n in names if n])
-    return base + f"; {who or 'the provision there'} {'reaches' if len(names) <= 1 else 'reach'} only {cs} of its harm."
+    names = _provider_names(gr.get("providers") or "")
+    who = join_words([w.label(n) for n in names]) or "the provision there"
+    return base + f"; {who} {'reaches' if len(names) <= 1 else 'reach'} only {cs} of its harm."
+
+
+def _provider_names(text: str) -> list[str]:
+    """Intervention names from coverage's 'Name (limits), Name (limits)' providers text."""
+    names, depth, cur = [], 0, ""
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            names.append(cur)
+            cur = ""
+            continue
+        if depth == 0 and ch not in "()":
+            cur += ch
+    names.append(cur)
+    return [n.strip() for n in names if n.strip()]
 
 
 def _provision(need: str) -> str:
@@ -1517,226 +1672,352 @@ def _provision(need: str) -> str:
 # ----------------------------------------------------------------------------- suggested focus
 
 
-def _focus(ctx) -> Section:
+def _focus(ctx: _Ctx) -> Section:
     w = _W("focus", "Suggested focus", ctx.rule)
-    eng = ctx.eng
     r = ctx.row
-    ivs = list(getattr(eng.study, "interventions", []) or [])
-    level = ctx.level if ctx.kind == "area" else "csp"
-    cov = eng.coverage(level) if ivs else None
-    ukind = "locality" if ctx.kind == "locality" else ctx.level
-    code = ctx.code
-    reach = gaps = None
+    ivs = list(getattr(ctx.eng.study, "interventions", []) or [])
+    cov = _coverage(ctx) if ivs else None
+    status: dict[str, dict] = {}
+    reaching: set[str] = set()
     if cov is not None:
-        reach, gaps = cov
-        reach = reach.filter((pl.col("unit") == ukind) & (pl.col("code") == code)) if reach.height else reach
-        gaps = gaps.filter((pl.col("unit") == ukind) & (pl.col("code") == code)) if gaps.height else gaps
-    status = {g["need"]: g for g in gaps.iter_rows(named=True)} if gaps is not None and gaps.height else {}
-    reaching = set(reach.filter(pl.col("reaches") != "no")["intervention"].to_list()) if reach is not None and reach.height else set()
+        reach, gaps, _level, _unit = cov
+        status = {g["need"]: g for g in gaps.iter_rows(named=True)} if gaps.height else {}
+        reaching = set(reach.filter(pl.col("reaches") != "no")["intervention"].to_list()) if reach.height else set()
 
     def ivs_for(theme: str, reaching_only: bool = True) -> list[str]:
         return [iv.name for iv in ivs if theme in iv.themes and (iv.name in reaching or not reaching_only)]
 
     def names(lst: list[str]) -> str:
-        return join_words([_b(w.label(n)) for n in lst])
+        return join_words([w.label(n) for n in lst])
 
-    n_unit = r.get("n") if ctx.kind == "area" else r.get("n_incidents")
+    def is_gap(need: str) -> bool:
+        return need in status and status[need]["status"] in ("gap", "partly met")
+
+    fr = ctx.force_row
     items: list[str] = []
-
-    # Primary prevention: place
+    # primary prevention: places
     if ctx.kind == "area":
-        loc = ctx.localities()
-        if ctx.rule.locality_min:
+        loc = _area_localities(ctx)
+        if ctx.rule.locality_min and loc.height:
             loc = loc.filter(pl.col("n_incidents") >= ctx.rule.locality_min)
         if loc.height:
-            top = loc.head(2)
-            places = join_words([w.label(x) for x in top["name"].to_list()])
-            items.append(f"{_b('Primary prevention, place.')} Concentrate problem-solving partnership work on {places}, "
-                         "where the harm is most concentrated: guardianship, lighting and CCTV, licensing conditions "
-                         "and patrols at the busiest times protect everyone who uses these places.")
+            places = join_words([_short_place(w, lr) for lr in loc.head(2).iter_rows(named=True)])
+            when = " at the peak times" if not _is_null(ctx.row.get("night_share")) else ""
+            items.append(f"{_b('Primary prevention: places.')} Focus problem-solving partnership work on {places}, "
+                         "where the harm is most concentrated: licensing conditions, guardianship, lighting and CCTV, "
+                         f"and visible patrols{when} protect everyone who uses these places.")
     else:
-        items.append(f"{_b('Primary prevention, place.')} Put this locality on the tasking agenda for problem-solving "
-                     "partnership work (an agreed problem profile, licensing and environmental changes, patrols at "
-                     "the peak times in this briefing), reviewed against its monthly count.")
-    nte = status.get("night_time_economy")
+        items.append(f"{_b('Primary prevention: this place.')} Put the locality on the tasking agenda with a problem "
+                     "profile: licensing and environmental changes, and patrols at the peak times above, reviewed "
+                     "each month against its count.")
     nte_share = r.get("nte_share")
-    if nte and nte["status"] in ("gap", "partly met"):
-        have = ivs_for("night_time_economy", reaching_only=False)
-        model = f" The {names(have[:2])} {'model' if len(have[:2]) == 1 else 'models'} elsewhere in the study could be extended here." if have else ""
-        items.append(f"{_b('Primary prevention, night-time economy.')} No night-time scheme reaches most of the "
-                     f"night-time harm here. Work with licensees, door staff and taxi marshals on the busiest nights.{model}")
+    if is_gap("night_time_economy"):
+        elsewhere = ivs_for("night_time_economy", reaching_only=False)
+        s = (f"{_b('Primary prevention: the night-time economy.')} No night-time scheme reaches most of the "
+             "night-time harm here. Work with licensees, door staff and taxi marshals on the busiest nights")
+        s += f"; the model of {names(elsewhere[:2])} elsewhere in the study could be extended here." if elsewhere else "."
+        items.append(s)
     elif not _is_null(nte_share) and nte_share >= 0.25 and ivs_for("night_time_economy"):
-        items.append(f"{_b('Primary prevention, night-time economy.')} Keep {names(ivs_for('night_time_economy'))} "
-                     "running on the peak nights and check their hours against the peak times above.")
-
-    # Secondary: people at risk
-    youth = status.get("youth")
+        items.append(f"{_b('Primary prevention: the night-time economy.')} Keep {names(ivs_for('night_time_economy'))} "
+                     "running on the peak nights, and check its hours against the peak times above.")
+    # secondary prevention: people at risk
     yshare = r.get("youth_share")
-    youth_ivs = ivs_for("youth")
-    if youth and youth["status"] in ("gap", "partly met") or (not _is_null(yshare) and ctx.force_row
-                                                             and not _is_null(ctx.force_row.get("youth_share"))
-                                                             and yshare >= ctx.force_row["youth_share"]):
-        s = f"{_b('Secondary prevention, young people.')} "
+    youth_high = (not _is_null(yshare) and fr is not None and not _is_null(fr.get("youth_share"))
+                  and yshare >= fr["youth_share"])
+    if is_gap("youth") or youth_high:
+        youth_ivs = ivs_for("youth")
+        s = f"{_b('Secondary prevention: young people at risk.')} "
         if youth_ivs:
-            s += f"Make sure young people involved are referred to {names(youth_ivs)}"
-            max_age = max((iv.ages[1] for iv in ivs if iv.name in youth_ivs and iv.ages), default=None)
-            if max_age is not None and max_age < 18:
-                a = ctx.ages()
-                if a.get("either_known") and a.get("either_18_to_24"):
-                    s += (f". The youth offer here stops at {w.const(str(max_age), 'oldest age of the youth interventions')}, "
-                          f"but many offences involve someone aged {w.const('18', 'age band')} to "
-                          f"{w.const('24', 'age band')}: consider transition-age provision (through colleges, "
-                          "probation and employment support)")
+            s += f"Make sure young people involved in violence here are referred to {names(youth_ivs)}"
+            oldest = max((iv.ages[1] for iv in ivs if iv.name in youth_ivs and iv.ages), default=None)
+            ages = ctx.ages()
+            if oldest is not None and oldest < 18 and ages.get("either_18_to_24"):
+                s += (f". The youth offer here stops at {w.const(str(oldest), 'oldest age of the youth interventions')}, "
+                      f"yet young adults aged {w.const('18', 'age band')} to {w.const('24', 'age band')} are involved "
+                      "in many offences: consider provision for that age through colleges, probation and employment "
+                      "support")
             s += "."
         else:
-            s += ("No youth intervention reaches this area. Consider extending a programme such as "
-                  f"{names(ivs_for('youth', reaching_only=False)[:2]) or 'a youth diversion scheme'} here.")
+            other = ivs_for("youth", reaching_only=False)
+            s += ("No youth programme reaches this area"
+                  + (f"; consider extending {names(other[:2])} here." if other else "; consider commissioning one."))
         items.append(s)
-    da = status.get("domestic_abuse")
-    if da and da["status"] in ("gap", "partly met"):
-        elsewhere = ivs_for("domestic_abuse", reaching_only=False)
-        items.append(f"{_b('Secondary prevention, domestic abuse.')} Domestic abuse is a large part of the violence "
-                     "here and no domestic-abuse service reaches most of it"
-                     + (f": extending {names(elsewhere)} here would close the gap." if elsewhere else
-                        ": commission outreach and IDVA capacity through the domestic abuse partnership."))
-    sx = status.get("sexual_violence")
-    if sx and sx["status"] in ("gap", "partly met"):
-        items.append(f"{_b('Secondary prevention, sexual violence.')} Sexual offences are above the force share here. "
-                     "Bring in vulnerability training for licensed premises and safe spaces on the busiest nights"
-                     + (f" (as {names(ivs_for('sexual_violence', reaching_only=False)[:2])} do elsewhere)."
-                        if ivs_for("sexual_violence", reaching_only=False) else "."))
-
-    # Tertiary: people already involved
-    kn = status.get("knife")
+    if is_gap("domestic_abuse"):
+        other = ivs_for("domestic_abuse", reaching_only=False)
+        items.append(f"{_b('Secondary prevention: domestic abuse.')} Domestic abuse is a large part of the violence here "
+                     "and no domestic-abuse service reaches most of it"
+                     + (f": extending {names(other)} here would close the gap." if other else
+                        ": raise it with the domestic abuse partnership board."))
+    if is_gap("sexual_violence"):
+        other = ivs_for("sexual_violence", reaching_only=False)
+        items.append(f"{_b('Secondary prevention: sexual violence.')} The share of sexual offences is above the force "
+                     "level and little of it is reached: vulnerability training for licensed premises and safe "
+                     "spaces on the busiest nights"
+                     + (f" (as {names(other[:2])} provide elsewhere)." if other else "."))
+    # tertiary prevention: people already involved
     knife_ivs = ivs_for("knife")
-    if (kn and kn["status"] in ("gap", "partly met")) or knife_ivs:
+    if is_gap("knife") or knife_ivs:
         if knife_ivs:
-            items.append(f"{_b('Tertiary prevention, knife crime.')} Use {names(knife_ivs)} for those already "
-                         "involved in knife crime, and pair enforcement with support so that an arrest is also a "
-                         "referral.")
+            items.append(f"{_b('Tertiary prevention: knife crime.')} Use {names(knife_ivs)} for people already "
+                         "involved in knife crime, so that an arrest or a stop is also a referral.")
         else:
-            items.append(f"{_b('Tertiary prevention, knife crime.')} No knife-crime programme reaches this area; "
-                         "agree a referral route for people found with or using a knife.")
-
-    # Trend
-    ch = r.get("change_12m")
-    if ctx.kind == "area" and not _is_null(ch) and ch >= 0.10:
-        items.append(f"{_b('Priority.')} Violence here rose over the latest year: bring this area to the next "
-                     "strategic group meeting and set a review date.")
-
-    # Data (cooperation in data and intelligence sharing)
+            items.append(f"{_b('Tertiary prevention: knife crime.')} No knife-crime programme reaches this area: agree a "
+                         "referral route for people found carrying or using a knife.")
+    # priority from the trend
+    ch = r.get("change_12m") if ctx.kind == "area" else None
+    if not _is_null(ch) and ch >= 0.10:
+        items.append(f"{_b('Priority.')} Violence here rose over the latest year: take this area to the next "
+                     "strategic group and set a date to review it.")
+    if ctx.kind == "locality" and r.get("trend") == "rising":
+        items.append(f"{_b('Priority.')} The monthly count here is rising: review it at the next tasking meeting.")
+    # data
     if ctx.voice.proxy:
-        items.append(f"{_b('Data.')} This briefing rests on public police.uk data. Ask the force for a "
-                     "record-level extract (offence codes, markers, dates and times) and bring in A&E assault data "
-                     "(Cardiff Model): together they show the serious violence this proxy cannot.")
-    elif getattr(eng.study, "ae", None) is None or eng.study.ae.height == 0:
-        items.append(f"{_b('Data.')} Add A&E assault data (Cardiff Model, ISTV) to the study: most assault victims "
-                     "seen in emergency departments never report to the police.")
+        items.append(f"{_b('Data.')} This briefing rests on public police.uk data. A record-level extract from the "
+                     "force (offence codes, markers, dates and times) and A&E assault data (Cardiff Model) would show "
+                     "the serious violence this proxy cannot.")
+    elif getattr(ctx.eng.study, "ae", None) is None or ctx.eng.study.ae.height == 0:
+        items.append(f"{_b('Data.')} Add A&E assault data (Cardiff Model, ISTV) to the study: most assault victims seen "
+                     "in emergency departments never report to the police.")
 
-    w.p("Rule-based suggestions from the figures above, framed by the public health approach: primary prevention "
+    w.p("These suggestions follow rules from the figures above and the public health approach: primary prevention "
         "for places and whole populations, secondary prevention for people at risk, tertiary prevention for people "
         "already involved. They are a starting point for the partnership, not a decision.")
     if items:
         for it in items:
             w.li(it)
     else:
-        w.p("None found: no need passes its threshold and no gap was found, so there is no rule-based suggestion "
-            "beyond keeping current provision under review.")
-    w.p("Deliver them through the 5Cs: collaboration between partners, co-production with communities and young "
-        "people, cooperation in data and intelligence sharing, counter-narrative development, and community consent.")
-    w.const("5", "the 5Cs")
+        w.p("None found: no need passes its threshold and no gap was found, so the only suggestion is to keep "
+            "current provision under review.")
+    w.p(f"Deliver them through the {w.const('5', 'the 5Cs')}Cs: collaboration between partners, co-production with "
+        "communities and young people, cooperation in data and intelligence sharing, counter-narrative development, "
+        "and community consent.")
     return w.done("")
 
 
 # ----------------------------------------------------------------------------- data notes
 
 
-def _notes(ctx) -> Section:
+def _notes(ctx: _Ctx) -> Section:
     w = _W("notes", "Data notes", ctx.rule)
     eng = ctx.eng
     prep, analysis, study = eng.prep, eng.analysis, eng.study
     d = prep.definition
     if prep.synthetic:
-        w.li(f"{_b('SYNTHETIC.')} The study {w.label(prep.study_name)} is a made-up sample: every area, venue, "
-             "offence and intervention is fictional. Do not use these figures for decisions.")
-    # sources
+        w.li(f"{_b('SYNTHETIC.')} The study {w.label(prep.study_name)} is made up: every area, venue, offence and "
+             "intervention in it is fictional. Do not use these figures for decisions.")
     if study is not None and getattr(study, "ledger", None) is not None:
         parts = []
         for s in study.ledger.sources:
             if s.kind not in ("crimes", "records", "ae"):
                 continue
-            fname = s.path.replace("\\", "/").rstrip("/").split("/")[-1]
+            fname = str(s.path).replace("\\", "/").rstrip("/").split("/")[-1]
             kind = {"crimes": "police.uk", "records": "police records", "ae": "A&E assaults"}[s.kind]
             lk = _key(path=s.path)
-            txt = (f"{kind} {w.label(fname)}: {w.count(s.read, Ref('ledger', 'read', lk), 'row')} read, "
+            txt = (f"{kind} ({w.label(fname)}): {w.count(s.read, Ref('ledger', 'read', lk), 'row')} read, "
                    f"{w.count(s.accepted, Ref('ledger', 'accepted', lk))} used")
             if s.n_quarantined:
-                txt += f", {w.count(s.n_quarantined, Ref('ledger', 'quarantined', lk))} set aside (see svtui check)"
+                txt += f", {w.count(s.n_quarantined, Ref('ledger', 'quarantined', lk))} set aside"
             parts.append(txt)
-        if parts:
-            w.li("Sources: " + "; ".join(parts) + ".")
+        others = []
+        spec = getattr(study, "spec", None)
+        for what, p in (("boundaries", getattr(spec, "areas", None)), ("venues", getattr(spec, "venues", None)),
+                        ("interventions", getattr(spec, "interventions", None))):
+            if p is not None:
+                others.append(f"{what} ({w.label(str(p).replace(chr(92), '/').split('/')[-1])})")
+        if parts or others:
+            w.li("Sources: " + "; ".join(parts + others) + ". Rows set aside are listed by svtui check.")
     win = getattr(analysis, "window", None)
     if win:
         a0, a1 = win
-        w.fig(month_text(a0), a0, "month", Ref("analysis", "window[0]"))
-        w.fig(month_text(a1), a1, "month", Ref("analysis", "window[1]"))
-        nm = _n_months(a0, a1)
-        w.li(f"Period: {month_text(a0)} to {month_text(a1)} ({w.number(nm, Ref('analysis', 'months'))} months). "
-             f"Year-on-year changes compare the latest {w.const('12', 'months in a year')} months with the "
-             f"{w.const('12', 'months in a year')} before; the three-year change compares them with the "
-             f"{w.const('12', 'months in a year')} months ending two years earlier.")
+        w.month(a0, Ref("analysis", "window[0]"))
+        w.month(a1, Ref("analysis", "window[1]"))
+        nm = w.number(_n_months(a0, a1), Ref("analysis", "window months"))
+        twelve = "12"
+        txt = f"Period: {month_text(a0)} to {month_text(a1)} ({nm} {dc.plural(_n_months(a0, a1), 'month')})."
+        if _n_months(a0, a1) >= 24:
+            w.const("12", "months in a year")
+            txt += (f" The yearly change compares the latest {twelve} months with the {twelve} before; the three-year "
+                    f"change compares them with the {twelve} months ending two years earlier.")
+        w.li(txt)
     ver = w.fig(str(d.version), str(d.version), "constant", Ref("definition", "version"))
-    w.li(f"Definition: {w.label(d.title)} ({w.label(d.name)}, version {ver}). A record counts once however many "
+    w.li(f"Definition: {w.label(d.title)}, version {ver} ({w.label(d.name)}). An offence counts once however many "
          "parts of the definition it meets.")
-    w.li("Harm weights are ONS Crime Severity Score weights (average sentence in days). All are provisional until "
-         "checked against the current ONS workbook; see docs/definition.md.")
-    # what the data cannot show
-    cannot = list(d.cannot_see)
+    w.li("Harm weights are ONS Crime Severity Score weights (the average sentence in days for each offence). All are "
+         "provisional until checked against the current ONS workbook (docs/definition.md).")
     if d.applies_to == "police.uk" or ctx.voice.proxy:
-        w.li(f"{_b('What police.uk cannot show.')} It has no markers (no knife, domestic-abuse, hate-crime, "
-             "alcohol or county-lines flags), no offence codes, and no victim or suspect ages; it gives the month "
-             "only, never the day or time; and it snaps every location to an anonymous map point (a street "
-             "centre or a public place), so small-scale patterns are blurred. The proxy definition counts every "
-             "violence and sexual offence, robbery and weapon possession, so it over-counts serious violence "
-             "(our rough estimate: about a fifth of it would meet a record-level definition).")
-    elif cannot:
-        w.li("What the data cannot show: " + "; ".join(w.label(c) for c in cannot) + ".")
+        w.li(f"{_b('What police.uk cannot show.')} It has no markers (knife, domestic abuse, hate crime, alcohol, "
+             "county lines), no offence codes and no ages. It gives the month only, never the day or time. It snaps "
+             "every location to an anonymous map point (a street centre or a public place), so fine-grained patterns "
+             "are blurred. The proxy definition counts all violence and sexual offences, robbery and weapon "
+             "possession, so it over-counts serious violence: our rough estimate is that about a fifth of it would "
+             "meet a record-level definition.")
+    elif d.cannot_see:
+        w.li("What the data cannot show: " + "; ".join(w.label(c) for c in d.cannot_see) + ".")
     for note in d.notes:
-        w.li(w.label(note))
-    # partly known markers
-    partly = []
-    r = ctx.row
-    for flag in ("domestic_abuse", "knife", "youth", "alcohol"):
-        known = r.get(f"{flag}_known")
-        if not _is_null(known) and 0 < known < 0.95:
-            n_unit = r.get("n") if ctx.kind == "area" else r.get("n_incidents")
-            kn = w.share_of(1 - known, None, None, ctx.ref(f"{flag}_known"))
-            partly.append(f"{_FLAG_NOTES[flag]} is not recorded for {kn} of offences")
-    if partly:
-        w.li("Shares are worked out over the offences where the fact is recorded: " + join_words(partly) + ".")
-    w.li(ctx.rule.describe().replace("Disclosure control:", _b("Disclosure control:")) if ctx.rule.level else "")
+        w.li(w.label(note, None))
+    w.li(ctx.rule.describe().replace("Disclosure control:", _b("Disclosure control:"), 1))
     for n in re.findall(r"\d+", ctx.rule.describe()):
         w.const(n, "disclosure rule")
-    # engine notes
-    enotes = list(dict.fromkeys(list(analysis.notes) + eng.notes))
+    enotes = list(dict.fromkeys(list(getattr(analysis, "notes", []) or []) + eng.notes))
     if enotes:
         if ctx.rule.level == "none":
             for n in enotes:
                 w.li("Engine note: " + w.label(n))
         else:
-            w.li(f"The engine recorded {_num_words(len(enotes)) if len(enotes) <= 10 else len(enotes)} data-quality "
-                 f"{dc.plural(len(enotes), 'note')} for this analysis; run svtui check to read them.")
-    w.li(f"Written by svtui {w.label(_version())} from the engine's tables; every figure in this briefing is "
-         "listed with its source in the briefing object.")
+            w.li(f"The engine recorded {_count_words(len(enotes), None, w)} data-quality "
+                 f"{dc.plural(len(enotes), 'note')} for this analysis (svtui check shows them).")
+    w.li(f"Written by svtui {w.label(_version())}. Every figure above is taken from the engine's tables; the "
+         "briefing object lists each one with its source.")
     return w.done("")
 
 
+# ----------------------------------------------------------------------------- locality briefing
+
+
+def _locality_ctx(eng: _Engine, rule, voice, lid: str) -> _Ctx:
+    loc = eng.analysis.localities
+    row = _row(loc, locality_id=lid) if loc.height else None
+    if row is None:
+        ids = loc["locality_id"].head(5).to_list() if loc.height else []
+        hint = f" Hotspots in this analysis include {', '.join(ids)}." if ids else " This analysis found no hotspots."
+        raise ValueError(f"unknown hotspot {lid!r}: give a locality id from svtui hotspots.{hint}")
+    if not dc.keep_locality(row["n_incidents"], rule):
+        raise ValueError(f"hotspot {lid} has fewer than {rule.locality_min} offences: the {rule.level} disclosure rule "
+                         "does not allow it to be described (use --disclosure partner for partners)")
+    force_prof = eng.profiles("force")
+    force_row = force_prof.row(0, named=True) if force_prof.height == 1 else None
+    return _Ctx(eng, rule, voice, "locality", "locality", lid, row["name"], row, force_row, "localities")
+
+
+def _locality_briefing(eng: _Engine, rule: dc.Rule, voice: _Voice, lid: str) -> Briefing:
+    prep, analysis = eng.prep, eng.analysis
+    ctx = _locality_ctx(eng, rule, voice, lid)
+    win = analysis.window
+    sections = [
+        _loc_headline(ctx),
+        _loc_where(ctx),
+        _what(ctx),
+        _who(ctx),
+        _when(ctx),
+        _risk(ctx),
+        _interventions(ctx),
+        _focus(ctx),
+        _notes(ctx),
+    ]
+    eng.sources["localities"] = "analysis.localities"
+    eng.sources["locality_categories"] = "analysis.locality_categories"
+    eng.sources["locality_monthly"] = "analysis.locality_monthly"
+    title_noun = "Hotspot briefing (police.uk proxy)" if voice.proxy else "Hotspot briefing"
+    csp = ctx.row.get("csp_name")
+    return Briefing(
+        title=f"{title_noun}: {plain(ctx.name, 120)}",
+        subtitle=_subtitle([f"Hotspot locality {lid}" + (f" in {csp}" if csp else ""),
+                            _window_text(*win) if win else "", prep.study_name], rule),
+        subject_kind="hotspot",
+        subject_level="locality",
+        subject_code=lid,
+        subject_name=ctx.name,
+        study_name=prep.study_name,
+        synthetic=bool(prep.synthetic),
+        disclosure=rule.level,
+        window=win,
+        definition=f"{prep.definition.name} v{prep.definition.version}",
+        sections=sections,
+        sources=dict(eng.sources),
+    )
+
+
+def _loc_headline(ctx: _Ctx) -> Section:
+    w = _W("headline", "Headline", ctx.rule)
+    r, v = ctx.row, ctx.voice
+    analysis = ctx.eng.analysis
+    win = analysis.window
+    name, lid = w.label(ctx.name), w.label(ctx.code)
+    where = []
+    if r.get("ward_name"):
+        where.append(f"{w.label(r['ward_name'])} ward")
+    if r.get("csp_name"):
+        where.append(f"{w.label(r['csp_name'])}")
+    place = f" in {', '.join(where)}" if where else ""
+    n_txt = w.count(r["n_incidents"], ctx.ref("n_incidents"), v.noun)
+    s = f"{name} ({lid}) is a hotspot locality{place}. {_cap(_period_words(w, ctx).strip()) or 'Over the period'} it recorded {n_txt}"
+    csp_share = r.get("share_of_area_harm")
+    if not _is_null(csp_share) and r.get("csp_name"):
+        sh = w.share_of(csp_share, r["n_incidents"], None, ctx.ref("share_of_area_harm"))
+        if sh not in ("withheld", "not known"):
+            s += f", {sh} of the {_harm_words()} in {w.label(r['csp_name'])}"
+    km2 = w.fig(f"{r['area_m2'] / 1e6:.2f}", r["area_m2"], "km2", ctx.ref("area_m2"))
+    w.p(s + f", in an area of {km2} km².")
+    # the year against the year before, from the locality's monthly series
+    m = analysis.locality_monthly
+    m = m.filter(pl.col("locality_id") == ctx.code).sort("month") if m.height else m
+    if m.height >= 24:
+        last = m.tail(12)
+        prev = m.slice(m.height - 24, 12)
+        now_n, prev_n = int(last["n"].sum()), int(prev["n"].sum())
+        ref_now = Ref("locality_monthly", "n", _key(locality_id=ctx.code, month=tuple(last["month"].to_list())), agg="sum")
+        ref_prev = Ref("locality_monthly", "n", _key(locality_id=ctx.code, month=tuple(prev["month"].to_list())), agg="sum")
+        end_txt = w.date_end(last["month"][-1], Ref("locality_monthly", "month", _key(locality_id=ctx.code), agg="max"))
+        ch, chv = w.change(now_n, prev_n, ref_now, ref_prev)
+        now_txt = w.count(now_n, ref_now, v.noun)
+        prev_txt = w.count(prev_n, ref_prev)
+        if chv is None:
+            w.p(f"In the year to {end_txt} it recorded {now_txt}, against {prev_txt} the year before.")
+        elif chv == 0:
+            w.p(f"In the year to {end_txt} it recorded {now_txt}, the same as the year before.")
+        else:
+            w.p(f"In the year to {end_txt} it recorded {now_txt}, {'up' if chv > 0 else 'down'} {ch} on the year "
+                f"before ({prev_txt}).")
+    elif m.height:
+        w.p(f"A change over the year needs {w.const('24', 'months for a 12-month change')} months of data; this "
+            f"analysis has {w.number(m.height, Ref('locality_monthly', 'month', _key(locality_id=ctx.code), agg='count'))}.")
+    bits = []
+    pattern = r.get("pattern")
+    if pattern in PATTERN_WORDS:
+        bits.append(f"Emerging hot spot analysis classes it as {PATTERN_WORDS[pattern]}")
+    trend = r.get("trend")
+    if trend in ("rising", "falling") or (trend == "no clear trend" and pattern != "Persistent Hot Spot"):
+        t = {"rising": "a rising trend", "falling": "a falling trend", "no clear trend": "no clear trend"}[trend]
+        bits.append(f"its monthly count shows {t} (Mann-Kendall test at the {w.const('5%', 'significance level')} level)")
+    if bits:
+        w.p("; ".join(bits) + ".")
+    return w.done("")
+
+
+def _loc_where(ctx: _Ctx) -> Section:
+    w = _W("where", "Where", ctx.rule)
+    r = ctx.row
+    if r.get("focus"):
+        w.p(f"Most of the harm centres on {w.label(r['focus'])}.")
+    area = []
+    if r.get("ward_name"):
+        area.append(f"{w.label(r['ward_name'])} ward")
+    if r.get("district_name"):
+        area.append(w.label(re.sub(r", County of$", "", r["district_name"])))
+    if r.get("lsoa_code"):
+        w.p(f"The locality lies mainly in LSOA {w.label(r['lsoa_code'])}" + (f" ({', '.join(area)})" if area else "") + ".")
+    venues = r.get("top_venues") or []
+    counts = r.get("top_venue_n") or []
+    if venues:
+        parts = []
+        for i, (vn, vc) in enumerate(zip(venues, counts)):
+            ref = Ref("localities", "top_venue_n", _key(locality_id=ctx.code), agg=f"item{i}")
+            parts.append(f"{w.label(vn)} ({w.count(vc, ref, ctx.voice.noun if i == 0 else None)})")
+        near = w.const("100", "hotspot.profiles.NEAR_VENUE_M")
+        w.p(f"The licensed venues with most harm within {near} metres are {join_words(parts)}.")
+    elif not ctx.voice.proxy:
+        w.p("No licensed venue lies within 100 metres of its offences.".replace("100", w.const("100", "hotspot.profiles.NEAR_VENUE_M")))
+    _place_mix(w, ctx)
+    return w.done("The data does not say more about where in the locality the harm falls.")
+
+
 def _version() -> str:
+    """svtui's version (installed metadata, else pyproject.toml beside the package)."""
     try:
         from importlib.metadata import version
 
         return version("svtui")
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - not installed: read the source tree
         pass
     try:
         import tomllib

@@ -195,7 +195,7 @@ def gaps(args) -> int:
         print(f"svtui: {exc}", file=sys.stderr)
         return 2
     from hotspot.analysis import analyse, prepare
-    from hotspot.coverage import coverage
+    from hotspot.coverage import NEED_LABELS, coverage
 
     study = load_from_args(args)
     prep = prepare(study)
@@ -216,7 +216,7 @@ def gaps(args) -> int:
         if not any(n.startswith("Needs cannot be judged") for n in notes):
             notes.append("No gaps found: every need passing its threshold is at least half met.")
     else:
-        rows = [[str(i + 1), r["unit"], r["need"].replace("_", " "), r["status"], _num(r["gap_score"]),
+        rows = [[str(i + 1), r["unit"], NEED_LABELS.get(r["need"], r["need"]), r["status"], _num(r["gap_score"]),
                  r["text"] or f"{r['name']}: {r['status']}"]
                 for i, r in enumerate(gap_frame.iter_rows(named=True))]
     return _emit(args, gap_frame, fmt, f"Intervention gaps, localities and {args.level}s: {label}",

@@ -122,10 +122,15 @@ def plural(n: int | float | None, noun: str, plural_form: str | None = None) -> 
 # Counts
 # --------------------------------------------------------------------------------------------
 
+def _missing(*values) -> bool:
+    """Whether any value is None or NaN (nothing to show)."""
+    return any(v is None or (isinstance(v, float) and math.isnan(v)) for v in values)
+
+
 def count(n: int | float | None, level: str | Rule = DEFAULT_LEVEL) -> Shown:
     """A count under the rule: exact, "fewer than 5", or rounded to the nearest 5."""
     rule = rule_for(level)
-    if n is None or (isinstance(n, float) and math.isnan(n)):
+    if _missing(n):
         return Shown("not known", None, False)
     n = int(round(n))
     if n < 0:
@@ -197,7 +202,7 @@ def share(part: int | float | None, whole: int | float | None, level: str | Rule
     A share of nothing (whole 0 or unknown) is "not known", never "NaN%".
     """
     rule = rule_for(level)
-    if part is None or whole is None or whole <= 0 or (isinstance(part, float) and math.isnan(part)):
+    if _missing(part, whole) or whole <= 0:
         return Shown("not known", None)
     if _reveals(part, whole, rule):
         return Shown("withheld", None, True)
@@ -209,7 +214,7 @@ def ratio_share(p: float | None, whole: int | float | None, level: str | Rule = 
                 digits: int = 0) -> Shown:
     """A share given as a fraction over `whole` items (e.g. a harm share): the implied count
     p*whole is checked like share()."""
-    if p is None or (isinstance(p, float) and math.isnan(p)) or whole is None:
+    if _missing(p, whole):
         return Shown("not known", None)
     return share(p * whole, whole, level, digits) if whole > 0 else Shown("not known", None)
 
@@ -221,7 +226,7 @@ def change(now: int | float | None, before: int | float | None, level: str | Rul
     when there is nothing to compare with (before is 0 or missing).
     """
     rule = rule_for(level)
-    if now is None or before is None or before <= 0:
+    if _missing(now, before) or before <= 0:
         return Shown("not known", None)
     if any(0 < round(v) < rule.share_min for v in (now, before)):
         return Shown("withheld", None, True)
@@ -233,7 +238,7 @@ def rate(n: int | float | None, population: int | float | None, per: int = 1000,
          level: str | Rule = DEFAULT_LEVEL, digits: int = 1) -> Shown:
     """n per `per` people, withheld when n would be suppressed."""
     rule = rule_for(level)
-    if n is None or population is None or population <= 0:
+    if _missing(n, population) or population <= 0:
         return Shown("not known", None)
     if 0 < round(n) < rule.share_min:
         return Shown("withheld", None, True)
@@ -276,14 +281,17 @@ class Part:
 
 
 def breakdown(items: Sequence[tuple[str, int]], level: str | Rule = DEFAULT_LEVEL,
-              other_label: str = "other") -> list[Part]:
+              other_label: str = "other", order: str = "size") -> list[Part]:
     """Mutually exclusive parts of one whole, with percentages that add up to exactly 100.
 
     Parts whose count would be suppressed are folded into one `other_label` line so that no
     small count can be worked out by subtraction; if that line is itself still small, the next
     smallest part is folded in too. Zero parts are dropped. Percentages use largest-remainder
-    rounding over the lines shown.
+    rounding over the lines shown. order: "size" (largest first) or "given" (the items' order, with
+    the "other" line last).
     """
+    if order not in ("size", "given"):
+        raise ValueError("order must be 'size' or 'given'")
     rule = rule_for(level)
     parts = [(str(lbl), int(n)) for lbl, n in items if n and n > 0]
     if not parts:
@@ -300,6 +308,9 @@ def breakdown(items: Sequence[tuple[str, int]], level: str | Rule = DEFAULT_LEVE
             return [Part(other_label if len(folded) > 1 else folded[0][0], total, count(total, rule),
                          Shown("100%", 100), tuple(l for l, _ in folded) if len(folded) > 1 else ())]
     lines = list(keep)
+    if order == "given":
+        pos = {lbl: i for i, (lbl, _n) in enumerate(parts)}
+        lines.sort(key=lambda kv: pos[kv[0]])
     merged_labels: tuple[str, ...] = ()
     if folded:
         if len(folded) == 1:

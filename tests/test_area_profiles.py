@@ -174,7 +174,8 @@ def test_change_of_exactly_ten_percent(trend_prep, trend_study):
     assert north["population"] == 2200
     assert north["rate_per_1000_year"] == pytest.approx(11 / 2200 * 1000)
     south = _row(df, "E22000002")
-    assert south["change_12m_text"] == "was unchanged in the year to 31 December 2023 (5, against 5 the year before)"
+    assert south["change_12m_text"] == "was unchanged at 5 in the year to 31 December 2023"  # small counts in words
+    assert south["change_3y_text"] == "was unchanged at 5 over the three years to 31 December 2023"
     assert north["name"] == "North CSP" and north["force_code"] == FORCE[0] and north["level"] == "csp"
     assert any("outside the study's span" in n for n in notes)
 
@@ -299,3 +300,38 @@ def test_sample_profiles(sample_prep, sample_study):
     telford = df.filter(pl.col("name") == "Telford and Wrekin").row(0, named=True)
     assert telford["change_3y"] > 0 and telford["rate_per_1000_year"] == max(df["rate_per_1000_year"])
     assert np.isclose(df["share_of_total"].sum(), 1.0)
+
+
+# --------------------------------------------------------------------------------------------
+# The command line (on the sample study, which svtui opens when given no data)
+# --------------------------------------------------------------------------------------------
+
+
+def test_cli_trends_writes_and_refuses_to_overwrite(sample_study, tmp_path, capsys):
+    from svtui.cli import main
+
+    out = tmp_path / "csp.csv"
+    assert main(["trends", "--out", str(out)]) == 0
+    df = pl.read_csv(out)
+    assert df.height == 5 and "change_12m_text" in df.columns
+    assert main(["trends", "--out", str(out)]) == 2  # exists: refused
+    assert "already exists" in capsys.readouterr().err
+    assert main(["trends", "--out", str(out), "--force", "--level", "district"]) == 0
+    assert pl.read_csv(out).height == 9
+    js = tmp_path / "m.json"
+    assert main(["trends", "--table", "measures", "--out", str(js)]) == 0
+    assert pl.read_json(js).filter(pl.col("measure") == "knife_crime").height == 5
+    pq = tmp_path / "risk.parquet"
+    assert main(["trends", "--table", "risk", "--level", "lsoa", "--out", str(pq)]) == 0
+    assert pl.read_parquet(pq)["code"].n_unique() == 812
+    assert main(["trends", "--out", str(tmp_path / "x.txt")]) == 2
+    assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave nothing behind
+
+
+def test_cli_trends_prints_a_table(sample_study, capsys):
+    from svtui.cli import main
+
+    assert main(["trends", "--end", "2024-03"]) == 0
+    out = capsys.readouterr().out
+    assert "Shropshire" in out and "decreased by" in out and "SYNTHETIC" in out
+    assert "\x1b]" not in out

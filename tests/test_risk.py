@@ -92,6 +92,20 @@ def test_locality_factors_use_its_lsoas_and_polygon(prep, study):
     dens = _f(df, "L-A", "licensed_venue_density")
     assert dens["value"] == pytest.approx(5 / 0.36)
     assert dens["text"].endswith("x the force average (top 25% of LSOAs)") and dens["flagged"]
+    alone = risk_factors(prep, study.indicators, loc.with_columns(pl.lit("E01000001").alias("lsoa_code")),
+                         areas=study.areas)
+    assert _f(alone, "L-A", "IMD_score")["value"] == pytest.approx(40.0)
+
+
+def test_rurality_from_codes_or_labels(prep):
+    for col, values in (("ruc21_code", ["UN1", "UF1", "RSF1", "RLN1"]),
+                        ("classification", ["Urban: Nearer to a major town or city", "Urban: Further from",
+                                            "Smaller rural: Further from", "Larger rural: Nearer to"]),
+                        ("ruc11_code", ["A1", "C1", "E2", "D1"])):
+        ind = pl.DataFrame({"lsoa_code": CODES, "total_population": [1000, 1200, 800, 1000], col: values})
+        df = risk_factors(prep, ind, "csp")
+        assert _f(df, "E22000002", "rural_share")["value"] == pytest.approx(1.0), col
+        assert _f(df, "E22000001", "rural_share")["value"] == pytest.approx(0.0), col
 
 
 def test_without_indicators_or_boundaries_say_so(prep):

@@ -188,7 +188,7 @@ def test_hotspot_table_sorts_finds_shows_detail_map_and_copies(study_and_prep):
             assert table.table.row_count <= table.page_size
             # detail of the first (highest-harm) hotspot
             detail = scr.query_one("#hs-detail").content.plain
-            assert loc["name"][0] in detail and "Where" in detail and "When" in detail
+            assert loc["name"][0][:30] in detail and "Where" in detail and "When" in detail
             # sort by the next column (name), then reverse
             await pilot.press("s")
             assert table.sort_key == "name"
@@ -470,6 +470,47 @@ def test_no_binding_relies_on_chords_terminals_swallow():
     assert seen > 40
 
 
+def test_map_keys_do_not_clash_with_the_screens_that_hold_a_map():
+    from textual.binding import Binding
+
+    from svtui.screens.areas import AreasScreen
+    from svtui.screens.gaps import GapsScreen
+    from svtui.screens.hotspots import HotspotsScreen
+    from svtui.widgets.map import MapView
+
+    def keys(cls):
+        out = {}
+        for b in cls.BINDINGS:
+            b = b if isinstance(b, Binding) else Binding(*b)
+            for k in b.key.split(","):
+                out[k.strip()] = b.action
+        return out
+
+    map_keys = keys(MapView)
+    for screen in (AreasScreen, GapsScreen, HotspotsScreen, SvtuiApp):
+        clash = set(map_keys) & set(keys(screen))
+        assert not clash, (screen.__name__, clash)
+
+
+def test_palette_offers_the_actions_of_the_screen_in_use(study_and_prep):
+    app = make_app(study_and_prep)
+
+    async def go():
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("3")
+            await settle(pilot)
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            await pilot.press(*list("Sort (table"))
+            await pilot.pause(0.5)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert app.screen.query_one("#hs-table").sort_key == "name"
+
+    run(go())
+
+
 def test_every_global_action_is_in_the_palette():
     from svtui.screens.palette import ACTIONS
 
@@ -504,7 +545,7 @@ def test_hostile_location_strings_stay_literal(study_and_prep):
             assert "[bold red]Pwned" in text  # shown as typed, not as markup
             assert "\x1b" not in text and "\x07" not in text
             detail = app.screen.query_one("#hs-detail").content.plain
-            assert "[bold red]Pwned[/]" in detail and "\x1b" not in detail
+            assert "[bold red]Pwned[/]" in detail and "\x1b" not in detail and "\x07" not in detail
             await pilot.press("c")
             assert "\x1b" not in app.clipboard and "\x07" not in app.clipboard
 

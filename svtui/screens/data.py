@@ -89,8 +89,16 @@ class DataScreen(WorkbenchScreen):
 
     def _quarantine(self) -> None:
         q = self.wb.study.ledger.quarantine_frame()
-        cols = ["source_kind", "reason"] + [c for c in q.columns if c not in ("source_kind", "reason")]
-        columns = [Column(c, c.replace("_", " "), lambda v: fmt.cell(v, 40)) for c in cols[:14]]
+        first = [c for c in ("source_kind", "reason", "source_file", "source_row") if c in q.columns]
+        cols = first + [c for c in q.columns if c not in first]
+        labels = {"source_kind": "kind", "source_file": "file", "source_row": "row"}
+
+        def fmt_for(c):
+            if c == "source_file":
+                return lambda v: fmt.cell(str(v).replace("\\", "/").rsplit("/", 1)[-1] if v else v, 40)
+            return lambda v: fmt.cell(v, 40)
+
+        columns = [Column(c, labels.get(c, c.replace("_", " ")), fmt_for(c)) for c in cols[:16]]
         table = self.query_one("#quarantine-table", PagedTable)
         table.set_frame(q, columns, key_column=None, sort=None)
 

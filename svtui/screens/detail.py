@@ -1,10 +1,15 @@
-"""The hotspot detail text: what, who, when, where, trend and venues of one locality.
+"""The hotspot detail: what, who, when, where, trend and venues of one locality.
 
 Lays out fields the engine computed (Analysis.localities, .locality_monthly,
-.locality_categories); computes nothing itself.
+.locality_categories); computes nothing itself. `locality_rows` gives (label, Text) rows;
+`Detail` lays them out as a two-column grid that wraps cleanly in a narrow pane.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 
 from svtui.safe import plain
@@ -22,6 +27,35 @@ SHARES = (
 )
 
 
+@dataclass
+class Detail:
+    """A title line and labelled rows; renders as a grid, copies as plain text."""
+
+    title: Text
+    rows: list[tuple[str, Text]] = field(default_factory=list)
+    footer: Text | None = None
+
+    def add(self, label: str, value: Text | str) -> None:
+        self.rows.append((label, value if isinstance(value, Text) else Text(value)))
+
+    def __rich__(self):
+        grid = Table.grid(padding=(0, 1), expand=True)
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column(ratio=1, overflow="fold")
+        for label, value in self.rows:
+            grid.add_row(label, value)
+        parts = [self.title, grid]
+        if self.footer is not None:
+            parts.append(self.footer)
+        return Group(*parts)
+
+    @property
+    def plain(self) -> str:
+        lines = [self.title.plain]
+        lines += [f"{label}: {value.plain}" for label, value in self.rows]
+        return "\n".join(lines) + "\n"
+
+
 def _share(rec: dict, key: str) -> str:
     """A share with how much of it is known (`<flag>_known` is the known fraction)."""
     share = rec.get(f"{key}_share")
@@ -37,84 +71,71 @@ def _share(rec: dict, key: str) -> str:
     return s
 
 
-def locality_text(app, rec: dict, rank: int | None = None) -> Text:
+def locality_detail(app, rec: dict, rank: int | None = None) -> Detail:
     a = app.analysis
-    t = Text()
-    title = f"#{rank} " if rank else ""
-    t.append(title + plain(rec.get("name"), 120), style="bold")
+    title = Text()
+    title.append((f"#{rank} " if rank else "") + plain(rec.get("name"), 120), style="bold")
     trend = rec.get("trend")
     if trend:
         style = "bold red" if trend == "rising" else "bold green" if trend == "falling" else "dim"
-        t.append(f"  [{plain(trend, 30)}]", style=style)
-    t.append("\n")
+        title.append(f"  {plain(trend, 30)}", style=style)
+    d = Detail(title)
 
-    t.append("Where  ", style="bold")
-    where = [rec.get("ward_name"), rec.get("district_name"), rec.get("csp_name")]
-    t.append(" · ".join(plain(w, 60) for w in where if w) or fmt.DASH)
+    where = Text(" · ".join(plain(w, 60) for w in (rec.get("ward_name"), rec.get("district_name"), rec.get("csp_name")) if w) or fmt.DASH)
     if rec.get("lsoa_code"):
-        t.append(f" · LSOA {plain(rec.get('lsoa_code'), 12)}")
-    focus = rec.get("focus")
-    if focus:
-        t.append(f"\n       focus: {plain(focus, 80)}")
-    area = rec.get("area_m2")
-    if not fmt.is_missing(area):
-        t.append(f" · {float(area) / 1e6:.2f} km²" if area >= 1e5 else f" · {float(area):,.0f} m²")
+        where.append(f" · LSOA {plain(rec.get('lsoa_code'), 12)}")
     try:
-        from hotspot.osgrid import os_grid_ref
         import numpy as np
 
-        ref = os_grid_ref(np.array([rec["x"]]), np.array([rec["y"]]))[0]
-        t.append(f" · grid ref {plain(ref, 20)}")
+        from hotspot.osgrid import os_grid_ref
+
+        where.append(f" · grid ref {plain(os_grid_ref(np.array([rec['x']]), np.array([rec['y']]))[0], 20)}")
     except Exception:  # noqa: BLE001
         pass
-    t.append("\n")
+    d.add("Where", where)
+    focus = Text(plain(rec.get("focus"), 80) if rec.get("focus") else fmt.DASH)
+    area = rec.get("area_m2")
+    if not fmt.is_missing(area):
+        focus.append(f" · {float(area) / 1e6:.2f} km²" if area >= 1e5 else f" · {float(area):,.0f} m²")
+    d.add("Focus", focus)
 
-    t.append("What   ", style="bold")
-    t.append(f"{fmt.num(rec.get('n_incidents'))} serious incidents · harm {fmt.num(rec.get('harm'))}")
+    what = Text(f"{fmt.num(rec.get('n_incidents'))} serious incidents · harm {fmt.num(rec.get('harm'))}")
     soh = rec.get("share_of_area_harm")
     if not fmt.is_missing(soh):
-        t.append(f" ({fmt.pct(soh)} of the CSP's harm)")
+        what.append(f" ({fmt.pct(soh)} of the CSP's harm)")
     z = rec.get("gi_max_z")
     if not fmt.is_missing(z):
-        t.append(f" · Gi* max z {float(z):.1f}")
-    mix = a.locality_categories
+        what.append(f" · Gi* z up to {float(z):.1f}")
+    d.add("What", what)
     lid = rec.get("locality_id")
+    mix = a.locality_categories
     if mix is not None and mix.height:
         import polars as pl
 
         m = mix.filter(pl.col("locality_id") == lid).sort("n", descending=True).head(4)
         if m.height:
             labels = {c.id: c.label for c in a.definition.categories}
-            parts = [f"{plain(labels.get(c, c), 40)} {fmt.pct(s)}" for c, s in zip(m["category"].to_list(), m["share"].to_list())]
-            t.append("\n       " + " · ".join(parts))
-    t.append("\n")
+            d.add("Mix", " · ".join(f"{plain(labels.get(c, c), 40)} {fmt.pct(s)}" for c, s in zip(m["category"].to_list(), m["share"].to_list())))
 
-    t.append("Who    ", style="bold")
-    t.append(" · ".join(f"{label} {_share(rec, key)}" for key, label in SHARES[:5]))
-    t.append("\n")
-
-    t.append("When   ", style="bold")
+    d.add("Who", " · ".join(f"{label} {_share(rec, key)}" for key, label in SHARES[:5]))
     wd, hr = rec.get("peak_weekday"), rec.get("peak_hour_from")
-    if fmt.is_missing(wd) and fmt.is_missing(hr):
-        t.append("peak day and hour not known (no times in the data)")
-    else:
-        t.append(f"peak {fmt.weekday(wd)} {fmt.hours(hr)}")
-    t.append(" · " + " · ".join(f"{label} {_share(rec, key)}" for key, label in SHARES[5:]))
+    when = Text("peak day and hour not known (no times in the data)" if fmt.is_missing(wd) and fmt.is_missing(hr) else f"peak {fmt.weekday(wd)} {fmt.hours(hr)}")
+    when.append(" · " + " · ".join(f"{label} {_share(rec, key)}" for key, label in SHARES[5:]))
+    d.add("When", when)
     monthly = a.locality_monthly
     if monthly is not None and monthly.height:
         import polars as pl
 
         m = monthly.filter(pl.col("locality_id") == lid).sort("month")
         if m.height:
-            t.append("\n       monthly ")
-            t.append(fmt.sparkline(m["n"].to_list(), 48), style="bold")
-            t.append(f"  {fmt.month(m['month'][0])} – {fmt.month(m['month'][-1])}", style="dim")
-    t.append("\n")
-
+            spark = Text(fmt.sparkline(m["n"].to_list(), 36), style="bold")
+            spark.append(f" {fmt.month(m['month'][max(0, m.height - 36)])} – {fmt.month(m['month'][-1])}", style="dim")
+            d.add("Monthly", spark)
     venues = rec.get("top_venues")
-    t.append("Venues ", style="bold")
-    if venues:
-        t.append(", ".join(plain(v, 60) for v in venues if v))
-    else:
-        t.append("none named nearby", style="dim")
-    return t
+    d.add("Venues", Text(", ".join(plain(v, 60) for v in venues if v)) if venues else Text("none named nearby", style="dim"))
+    return d
+
+
+def locality_text(app, rec: dict, rank: int | None = None) -> Text:
+    """The detail as plain lines (for copying)."""
+    return Text(locality_detail(app, rec, rank).plain)

@@ -132,10 +132,17 @@ class GapsScreen(WorkbenchScreen):
             m.set_highlight(None)
             m.select(idx, zoom=idx is not None)
         elif rec.get("unit") and rec.get("code"):
-            from svtui.screens import scenes
-
             m.select(None, zoom=False)
-            m.set_highlight(scenes.area_outline(self.wb, rec["unit"], rec["code"]), scenes.area_bounds(self.wb, rec["unit"], rec["code"]))
+            self.compute("outline", self._outline, rec["unit"], rec["code"], done=self._outline_done)
+
+    def _outline(self, level: str, code: str):
+        from svtui.screens import scenes
+
+        return scenes.area_outline(self.wb, level, code), scenes.area_bounds(self.wb, level, code)
+
+    def _outline_done(self, result) -> None:
+        outline, bounds = result
+        self.query_one(MapView).set_highlight(outline, bounds)
 
     # -- actions -----------------------------------------------------------------------------------
     def action_toggle_view(self) -> None:

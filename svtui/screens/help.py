@@ -58,10 +58,14 @@ def sections():
     ):
         rows = [(_key_name(b), b.tooltip or b.description) for b in _bindings(cls) if b.description]
         if cls is MapView:
-            rows = [("arrows", "Pan")] + [r for r in rows if r[1] != "Pan"] + [("i / v", "Hide or show incidents / venues")]
+            rows = [("arrows", "Pan")] + [r for r in rows if r[1] != "Pan"] + [("i / p", "Hide or show incidents / venues (places)")]
             rows = [r for r in rows if r[1] not in ("Incidents", "Venues")]
         if cls is PagedTable:
             rows += [("up down pgup pgdn", "Move"), ("enter", "Open the row")]
+        if cls is AreasScreen:
+            from svtui.screens.areas import AreaTree
+
+            rows = [("up / down", "Move through the areas")] + [(_key_name(b), b.tooltip or b.description) for b in _bindings(AreaTree)] + [("enter / space", "Open or close the area")] + rows
         out.append((title, rows))
     return out
 

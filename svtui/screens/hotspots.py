@@ -32,8 +32,8 @@ def _z_cell(v) -> Text:
 
 COLUMNS = [
     Column("rank", "#", lambda v: Text(str(v), justify="right")),
-    Column("name", "Hotspot", lambda v: fmt.cell(v, 44)),
-    Column("csp_name", "CSP", lambda v: fmt.cell(v, 26)),
+    Column("name", "Hotspot", lambda v: fmt.cell(v, 38)),
+    Column("csp_name", "CSP", lambda v: fmt.cell(v, 22)),
     Column("n_incidents", "Incidents"),
     Column("harm", "Harm"),
     Column("share_of_area_harm", "CSP harm", _pct_cell),
@@ -136,23 +136,21 @@ class HotspotsScreen(WorkbenchScreen):
             idx = next((i for i, h in enumerate(m.scene.hotspots) if h[0] == rec["locality_id"]), None)
             m.select(idx, zoom=zoom)
 
-    def _detail_text(self, rec) -> Text:
-        from svtui.screens.detail import locality_text
+    def _detail_text(self, rec):
+        from svtui.screens.detail import locality_detail
 
-        t = locality_text(self.wb, rec, rank=rec.get("rank"))
+        d = locality_detail(self.wb, rec, rank=rec.get("rank"))
         reach = self.wb.cache.get(("reach", self.wb.generation))
-        t.append("\n")
-        t.append("Interventions ", style="bold")
         if engine.find("coverage") is None:
-            t.append(engine.placeholder("coverage"), style="dim")
+            d.add("Reached by", Text(engine.placeholder("coverage"), style="dim"))
         elif reach is None:
-            t.append("checking coverage…", style="dim")
+            d.add("Reached by", Text("checking coverage…", style="dim"))
         else:
             from svtui.screens import adapt
 
-            t.append(adapt.reach_text(reach, rec["locality_id"]))
-        t.append("\n\nb brief · m map · a area · c copy table · e export", style="dim")
-        return t
+            d.add("Reached by", adapt.reach_text(reach, rec["locality_id"]))
+        d.footer = Text("b brief · m map · a its area · 4 gaps · c copy table", style="dim")
+        return d
 
     # -- actions ---------------------------------------------------------------------------------
     def action_focus_map(self) -> None:

@@ -83,22 +83,26 @@ class OverviewScreen(WorkbenchScreen):
     def _head(self) -> None:
         wb = self.wb
         st, a = wb.study, wb.analysis
+        wide = self.size.width >= 100
         head = Text()
         head.append(plain(st.name, 120), style="bold")
         if st.synthetic:
             head.append("  ")
             head.append(" SYNTHETIC ", style="bold reverse yellow")
-            head.append(" made-up sample data: not for decisions", style="yellow")
-        head.append("\nData: ", style="bold")
-        head.append(f"{fmt.window(st.months)} · {st.incidents.height:,} incidents accepted")
-        head.append(f" · {sum(s.n_quarantined for s in st.ledger.sources):,} quarantined (6 Data)")
-        head.append("\nDefinition: ", style="bold")
+            if wide:
+                head.append(" made-up sample data: not for decisions", style="yellow")
+        quarantined = sum(s.n_quarantined for s in st.ledger.sources)
+        head.append("\nData      ", style="bold")
+        head.append(f"{fmt.window(st.months)} · {st.incidents.height:,} incidents · {quarantined:,} quarantined (6)")
+        head.append("\nDefinition ", style="bold")
         head.append(plain(a.definition.title, 120))
-        head.append("\nAnalysis: ", style="bold")
-        head.append(f"{a.n_incidents:,} serious incidents in {fmt.window(a.window)} · {a.localities.height:,} hotspot localities")
+        head.append("\nAnalysis  ", style="bold")
+        head.append(f"{a.n_incidents:,} serious incidents · {a.localities.height:,} hotspots")
         share = a.locality_area_share()
         if share:
-            head.append(f" covering {fmt.pct(share, 1)} of the area")
+            head.append(f" on {fmt.pct(share, 1)} of the area")
+        if a.window and st.months and tuple(a.window) != tuple(st.months):
+            head.append(f" · {fmt.window(a.window)}")
         self.query_one("#study-head", Static).update(head)
 
     def _csp_table(self) -> None:
@@ -107,7 +111,7 @@ class OverviewScreen(WorkbenchScreen):
         note = self.query_one("#csp-note", Static)
         table.clear(columns=True)
         fn = engine.find("area_profiles")
-        cols = [("csp", "CSP"), ("trend", "Trend"), ("change", "12-mo change"), ("da", "Domestic abuse"), ("youth", "Youth"), ("knife", "Knife"), ("hotspots", "Hotspots")]
+        cols = [("csp", "CSP"), ("trend", "Trend"), ("change", "Change"), ("da", "Dom. abuse"), ("youth", "Youth"), ("knife", "Knife"), ("hotspots", "Hotspots")]
         for key, label in cols:
             table.add_column(Text(label, style="bold"), key=key)
         if fn is None:
@@ -126,8 +130,15 @@ class OverviewScreen(WorkbenchScreen):
         self.query_one("#csp-note", Static).update(f"CSP profiles could not be computed: {plain(message, 300)}")
         self._fill_csp_rows(None)
 
+    def on_resize(self) -> None:
+        if self.wb.ready and not self.wb.load_error:
+            self._head()
+            if getattr(self, "_csp_rows", None) is not None:
+                self._fill_csp_rows(self._csp_rows)
+
     def _fill_csp_rows(self, rows) -> None:
         """rows: {csp_code: dict(trend=[...], change=float, da=, youth=, knife=)} or None."""
+        self._csp_rows = rows
         wb = self.wb
         table = self.query_one("#csp-table", DataTable)
         table.clear()
@@ -140,12 +151,15 @@ class OverviewScreen(WorkbenchScreen):
         counts = {}
         if loc.height and "csp_code" in loc.columns:
             counts = dict(loc.group_by("csp_code").len().iter_rows())
+        months = 24 if self.size.width >= 110 else 12
         for code, name in csps.iter_rows():
             r = (rows or {}).get(code, {})
+            change = fmt.change(r.get("change"))
+            change.justify = "right"
             table.add_row(
                 fmt.cell(name or code, 40),
-                Text(fmt.sparkline(r.get("trend") or [], 24), style="bold"),
-                fmt.change(r.get("change")),
+                Text(fmt.sparkline(r.get("trend") or [], months), style="bold"),
+                change,
                 Text(fmt.pct(r.get("da")), justify="right"),
                 Text(fmt.pct(r.get("youth")), justify="right"),
                 Text(fmt.pct(r.get("knife")), justify="right"),
@@ -154,7 +168,7 @@ class OverviewScreen(WorkbenchScreen):
             )
         if rows is not None:
             note = Text(
-                "Trend: serious violence per month. Change: latest 12 months against the 12 before. Shares of serious "
+                f"Trend: serious violence per month (last {months} months). Change: latest 12 months against the 12 before. Shares of serious "
                 "violence where the data can say (— = not known). Enter opens the CSP in the area browser."
             )
             reasons = {r.get("change_text") for r in rows.values() if r.get("change") is None and r.get("change_text")}

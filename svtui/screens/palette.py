@@ -49,11 +49,48 @@ def _highlight(matcher, text: str) -> Content:
     return content
 
 
+def _key_label(key: str) -> str:
+    from svtui.screens.help import _key_name
+    from textual.binding import Binding
+
+    return _key_name(Binding(key, ""))
+
+
 class WorkbenchCommands(Provider):
-    """Actions, areas and hotspots."""
+    """Actions (the app's and those of the screen and pane in use), areas and hotspots."""
+
+    def _local_bindings(self):
+        """(node, binding) for every svtui binding from the focused widget up to its screen."""
+        from textual.app import App
+        from textual.binding import Binding
+
+        out, seen = [], set()
+        start = self.focused or self.screen
+        chain = list(start.ancestors_with_self) if start is not None else []
+        for node in chain:
+            if isinstance(node, App):
+                continue
+            for cls in type(node).__mro__:
+                if not cls.__module__.startswith("svtui"):
+                    continue
+                for b in cls.__dict__.get("BINDINGS", []):
+                    b = b if isinstance(b, Binding) else Binding(*b)
+                    if not b.description or (type(node).__name__, b.action) in seen:
+                        continue
+                    seen.add((type(node).__name__, b.action))
+                    out.append((node, b))
+        return out
+
+    def _run_binding(self, node, action: str) -> None:
+        self.app.call_later(self.app.run_action, action, node)
 
     async def startup(self) -> None:
         app = self.app
+        self.local = []
+        try:
+            self.local = self._local_bindings()
+        except Exception:  # noqa: BLE001  (the palette must open whatever the focus)
+            self.local = []
         self.targets: list[tuple[str, str, tuple[str, str]]] = []
         if getattr(app, "analysis", None) is None:
             return
@@ -95,9 +132,21 @@ class WorkbenchCommands(Provider):
         kind, key = target
         self.app.jump_to(kind, key)
 
+    def _local_hits(self):
+        from rich.markup import escape
+
+        names = {n for n, _h, _a in ACTIONS}
+        for node, b in getattr(self, "local", []):
+            name = f"{b.description} ({type(node).__name__.replace('Screen', '').replace('View', ' map').replace('PagedTable', 'table').strip()})"
+            if name in names:
+                continue
+            yield name, escape(f"{_key_label(b.key.split(',')[0])} · {b.tooltip or b.description}"), partial(self._run_binding, node, b.action)
+
     async def discover(self) -> Hits:
         for name, help_text, action in ACTIONS:
             yield DiscoveryHit(Content(name), partial(self._run, action), text=name, help=help_text)
+        for name, help_text, command in self._local_hits():
+            yield DiscoveryHit(Content(name), command, text=name, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -105,6 +154,10 @@ class WorkbenchCommands(Provider):
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, _highlight(matcher, name), partial(self._run, action), text=name, help=help_text)
+        for name, help_text, command in self._local_hits():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, _highlight(matcher, name), command, text=name, help=help_text)
         for title, help_text, target in getattr(self, "targets", []):
             score = matcher.match(title)
             if score > 0:

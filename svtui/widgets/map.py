@@ -7,11 +7,12 @@ edges are clipped (vectorised Liang-Barsky) and sampled all at once, points are 
 per point or per edge; the only loops are over layers, hotspot polygons and output runs.
 
 Colour: shading is a background colour; lines and points are braille dots in a foreground
-colour (one per character cell: the layer with the highest priority wins). Under NO_COLOR the
-shading becomes ░ ▒ ▓ characters so hot areas still read without colour.
+colour (one per character cell: the layer with the highest priority wins). Under NO_COLOR, and
+in 16 colours, the shading is also drawn as characters (hot ░ ▒ ▓, cold - = ≡) so the classes
+still read.
 
 Keys (when the map has focus): arrows pan, + and - zoom, 0 fits, g switches the shading
-between Gi* class and hotspot harm, i and v hide or show incidents and venues.
+between Gi* class and hotspot harm, i and p hide or show incidents and venues (places).
 """
 from __future__ import annotations
 
@@ -57,7 +58,8 @@ BG_STYLES = {
     12: "color(94)",
     13: "color(130)",
 }
-SHADE_CHARS = {1: "░", 2: "▒", 3: "▓", -1: "░", -2: "▒", -3: "▓", 11: "░", 12: "▒", 13: "▓"}
+# Without colour (NO_COLOR, or 16 colours where the classes collapse): hot ░▒▓, cold - = ≡.
+SHADE_CHARS = {1: "░", 2: "▒", 3: "▓", -1: "-", -2: "=", -3: "≡", 11: "░", 12: "▒", 13: "▓"}
 GI_LEGEND = [(3, "99%"), (2, "95%"), (1, "90%")]
 COLD_LEGEND = [(-3, "cold 99%")]
 
@@ -407,13 +409,15 @@ def _style_for(fg: int, bg: int, no_color: bool) -> Style:
     return base + Style(bgcolor=colour) if colour else base
 
 
-def canvas_strips(canvas: Canvas, no_color: bool = False, base: Style | None = None) -> list[Strip]:
+def canvas_strips(canvas: Canvas, no_color: bool = False, base: Style | None = None, shade: bool | None = None) -> list[Strip]:
     """One Strip per row, with one Segment per run of identical style (found with NumPy).
 
-    `base` is the widget's own style (its background), under every cell's style.
+    `base` is the widget's own style (its background), under every cell's style. `shade` draws
+    ░▒▓ in shaded cells (always under NO_COLOR; also in 16 colours, where the hot classes would
+    otherwise collapse into one red).
     """
     rows, cols = canvas.shape
-    chars = canvas.chars(no_color)
+    chars = canvas.chars(no_color if shade is None else shade)
     key = canvas.fg.astype(np.int32) * 64 + (canvas.bg.astype(np.int32) + 16)
     strips = []
     cache: dict[int, Style] = {}
@@ -459,7 +463,7 @@ class MapView(Widget, can_focus=True):
         Binding("0", "fit", "Fit map", tooltip="Fit the map to the selection; again for the whole study"),
         Binding("g", "toggle_shading", "Shading", tooltip="Shade by Gi* hot/cold class or by hotspot harm"),
         Binding("i", "toggle('incidents')", "Incidents", show=False),
-        Binding("v", "toggle('venues')", "Venues", show=False),
+        Binding("p", "toggle('venues')", "Venues", show=False),
     ]
 
     shading: reactive[str] = reactive("gi")
@@ -604,6 +608,12 @@ class MapView(Widget, can_focus=True):
         except Exception:  # noqa: BLE001  (no app: unit tests)
             return False
 
+    def _few_colors(self) -> bool:
+        try:
+            return str(getattr(self.app.console, "color_system", "")) in ("standard", "windows")
+        except Exception:  # noqa: BLE001
+            return False
+
     def _build(self) -> list[Strip]:
         cols, rows = self._canvas_size()
         if self.scene is None:
@@ -624,7 +634,7 @@ class MapView(Widget, can_focus=True):
             highlight=self.highlight,
         )
         base = self.rich_style
-        strips = canvas_strips(canvas, self._no_color(), base)
+        strips = canvas_strips(canvas, self._no_color(), base, shade=self._no_color() or self._few_colors())
         strips.append(self._legend_strip(cols).apply_style(base))
         return strips
 
@@ -633,8 +643,10 @@ class MapView(Widget, can_focus=True):
         segs: list[Segment] = []
         dim = Style(dim=True)
 
+        shade = no_color or self._few_colors()
+
         def key(cls: int, text: str) -> None:
-            ch = SHADE_CHARS[cls] if no_color else " "
+            ch = SHADE_CHARS[cls] if shade else " "
             st = Style() if no_color else Style(bgcolor=BG_STYLES[cls])
             segs.append(Segment(ch * 2, st))
             segs.append(Segment(f"{text} ", dim))

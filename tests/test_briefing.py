@@ -1,0 +1,444 @@
+"""Briefing text (svtui.briefing): structure, every figure checked against the engine's tables,
+disclosure, plurals, no empty sections, and what police.uk cannot show.
+
+The figure check parses every number in each section's text (data strings such as area and
+venue names are taken out first), requires each to be printed by a recorded Figure of that
+section, and then recomputes every Figure's value from the engine's own tables (called here
+afresh, not taken from the briefing) and re-formats it.
+"""
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date
+
+import polars as pl
+import pytest
+
+from svtui import disclosure as dc
+from svtui.briefing import SECTION_IDS, WEEKDAY_NAMES, Briefing, _W, build_briefing, render
+
+NUM = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+BAD_WORDS = re.compile(r"\b(?:nan|NaN|null|inf)\b|NaN%|\bNone\b(?! (?:of|found|can))")
+
+
+# --------------------------------------------------------------------------- engine tables, recomputed
+
+
+class Tables:
+    """The engine's tables for one (prep, analysis, study), computed here, keyed like Ref.source."""
+
+    def __init__(self, prep, analysis, study):
+        self.prep, self.analysis, self.study = prep, analysis, study
+        self.cache: dict = {}
+
+    def get(self, source: str, key: dict):
+        if source in self.cache and not source.startswith("ages") and source != "peak_times":
+            return self.cache[source]
+        prep, analysis, study = self.prep, self.analysis, self.study
+        kind, _, level = source.partition(":")
+        if kind == "area_profiles":
+            from hotspot.area_profiles import area_profiles
+
+            out = area_profiles(prep, analysis, level, indicators=study.indicators)
+        elif kind == "area_monthly":
+            from hotspot.area_profiles import area_monthly
+
+            out = area_monthly(prep, analysis.filters, level)
+        elif kind == "duty_measures":
+            from hotspot.measures import duty_measures
+
+            out = duty_measures(prep, study.ae, analysis, level, indicators=study.indicators)
+        elif kind == "risk_factors":
+            from hotspot.risk import risk_factors
+
+            out = risk_factors(prep, study.indicators, analysis if level == "locality" else level, areas=study.areas)
+        elif kind in ("coverage.reach", "coverage.gaps"):
+            from hotspot.coverage import coverage
+
+            reach, gaps = coverage(prep, analysis, study.interventions, level, all_needs=True)
+            out = reach if kind == "coverage.reach" else gaps
+        elif source == "localities":
+            out = analysis.localities
+        elif source == "locality_categories":
+            out = analysis.locality_categories
+        elif source == "locality_monthly":
+            out = analysis.locality_monthly
+        elif source == "ledger":
+            out = pl.DataFrame([{"path": s.path, "read": s.read, "accepted": s.accepted, "quarantined": s.n_quarantined}
+                                for s in study.ledger.sources])
+        elif source == "analysis":
+            w = analysis.window
+            out = {"window[0]": w[0], "window[1]": w[1],
+                   "window months": (w[1].year - w[0].year) * 12 + w[1].month - w[0].month + 1,
+                   "locality_area_share()": analysis.locality_area_share()}
+        elif source == "definition":
+            out = {"version": str(prep.definition.version)}
+        elif source == "interventions":
+            out = pl.DataFrame([{"name": iv.name, "ages[0]": iv.ages[0] if iv.ages else None,
+                                 "ages[1]": iv.ages[1] if iv.ages else None} for iv in study.interventions])
+        elif source == "peak_times":
+            out = self._peak(key)
+        elif source == "ages":
+            out = self._ages(key)
+        else:
+            raise AssertionError(f"figure from an unknown source {source!r}")
+        self.cache[source] = out
+        return out
+
+    def _incidents_of(self, key: dict) -> pl.DataFrame:
+        inc = self.analysis.incidents
+        if "locality_id" in key:
+            return inc.filter(pl.col("locality_id") == key["locality_id"])
+        code = key["code"]
+        h = self.prep.hierarchy
+        for level in ("lsoa", "ward", "district", "csp", "force"):
+            col = f"{level}_code"
+            if col in h.columns and (h[col] == code).any():
+                return inc.filter(pl.col("lsoa_code").is_in(h.filter(pl.col(col) == code)["lsoa_code"].to_list()))
+        return inc  # the whole study ("study" force code)
+
+    def _peak(self, key: dict) -> pl.DataFrame:
+        timed = self._incidents_of(key).filter(pl.col("hour").is_not_null())
+        if timed.height == 0:
+            return pl.DataFrame({"code": [key["code"]], "timed_n": [0]})
+        days = timed.group_by("weekday").len().sort(["len", "weekday"], descending=[True, False])
+        bands = timed.with_columns((pl.col("hour") // 3 * 3).alias("b")).group_by("b").len().sort(
+            ["len", "b"], descending=[True, False])
+        return pl.DataFrame({
+            "code": [key["code"]], "timed_n": [timed.height],
+            "peak_weekday": [days["weekday"][0]], "peak_weekday_n": [days["len"][0]],
+            "peak_hour_from": [bands["b"][0]], "peak_hour_n": [bands["len"][0]],
+        })
+
+    def _ages(self, key: dict) -> pl.DataFrame:
+        inc = self._incidents_of(key)
+        row = dict(key)
+        va, sa = inc["victim_age"], inc["suspect_age"]
+        row["victim_known"] = va.is_not_null().sum()
+        row["suspect_known"] = sa.is_not_null().sum()
+        row["either_known"] = (va.is_not_null() | sa.is_not_null()).sum()
+        row["either_under_18"] = ((va < 18).fill_null(False) | (sa < 18).fill_null(False)).sum()
+        row["either_18_to_24"] = (((va >= 18) & (va <= 24)).fill_null(False) | ((sa >= 18) & (sa <= 24)).fill_null(False)).sum()
+        for who, s in (("victim", va), ("suspect", sa)):
+            for label, lo, hi in (("under_18", 0, 17), ("18_to_24", 18, 24), ("25_to_34", 25, 34),
+                                  ("35_to_49", 35, 49), ("50_and_over", 50, 200)):
+                row[f"{who}_{label}"] = ((s >= lo) & (s <= hi)).fill_null(False).sum()
+        return pl.DataFrame([row])
+
+
+def _months_back(d: date, k: int) -> date:
+    i = d.year * 12 + d.month - 1 - k
+    return date(i // 12, i % 12 + 1, 1)
+
+
+def _eval(column: str, row: dict):
+    """A column, or a small expression of columns (a+b, a*b-c) of one row."""
+    names = sorted(set(re.findall(r"[A-Za-z_][A-Za-z0-9_\[\]\(\) ]*", column)), key=len, reverse=True)
+    if column in row:
+        return row[column]
+    expr = column
+    env = {}
+    for i, n in enumerate(names):
+        n = n.strip()
+        if n in row:
+            env[f"v{i}"] = row[n] or 0
+            expr = re.sub(rf"(?<![A-Za-z0-9_]){re.escape(n)}(?![A-Za-z0-9_])", f"v{i}", expr)
+    assert re.fullmatch(r"[v0-9+\-*/ ().]+", expr), f"cannot evaluate {column!r}"
+    return eval(expr, {}, env)  # noqa: S307 - only v<i> names and arithmetic
+
+
+def lookup(tables: Tables, ref):
+    key = dict(ref.key)
+    t = tables.get(ref.source, key)
+    if isinstance(t, dict):
+        return t[ref.column]
+    f = t
+    for k, v in key.items():
+        f = f.filter(pl.col(k).is_in(list(v))) if isinstance(v, tuple) else f.filter(pl.col(k) == v)
+    if ref.agg == "count":
+        return f.height
+    if ref.agg == "count_units":
+        return f.filter(pl.col("value").is_not_null())["code"].n_unique()
+    if ref.agg == "sum":
+        return sum(_eval(ref.column, r) for r in f.iter_rows(named=True))
+    if ref.agg == "max":
+        return f[ref.column].max()
+    assert f.height == 1, f"{ref.describe()}: {f.height} rows"
+    r = f.row(0, named=True)
+    v = _eval(ref.column, r)
+    if ref.agg == "minus_24_months":
+        return _months_back(v, 24)
+    if ref.agg.startswith("item"):
+        return v[int(ref.agg[4:])]
+    return v
+
+
+def _close(a, b, tol=1e-9) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return abs(a - b) <= tol * max(1.0, abs(a), abs(b))
+    return a == b
+
+
+def check_figures(b: Briefing, tables: Tables) -> list[str]:
+    """Every figure's value recomputed from the engine's tables, and its text re-formatted."""
+    rule = dc.rule_for(b.disclosure)
+    problems = []
+    for s in b.sections:
+        for f in s.figures:
+            where = f"{s.id}: {f.text!r} ({f.kind}, {f.ref.describe() if f.ref else 'no source'})"
+            if f.kind == "constant":
+                continue
+            assert f.ref is not None, where
+            got = lookup(tables, f.ref)
+            if f.kind in ("percent", "breakdown") and f.per is not None:
+                den = lookup(tables, f.per)
+                got = got / den if den else None
+            if f.kind == "change":
+                before = lookup(tables, f.per)
+                got = (got - before) / before
+            if f.kind == "rank" or f.kind == "top share":
+                if not _close(got, f.value):
+                    problems.append(f"{where}: value {f.value} but the table says {got}")
+                continue
+            if not _close(got, f.value, 1e-6):
+                problems.append(f"{where}: value {f.value} but the table says {got}")
+                continue
+            v = f.value
+            expect = {
+                "count": lambda: dc.count(v, rule).text,
+                "percent": lambda: dc.pct_text(v),
+                "breakdown": lambda: f.text,  # largest remainder: checked by the sum test
+                "small percent": lambda: f.text,
+                "change": lambda: f"{abs(int(dc.round_half_up(v * 100)))}%",
+                "rate": lambda: f"{dc.round_half_up(v, 1):,.1f}",
+                "ratio": lambda: f"{dc.round_half_up(v, 1):.1f}" if v < 10 else f"{int(dc.round_half_up(v)):,}",
+                "date": lambda: f"{calendar.monthrange(v.year, v.month)[1]} {calendar.month_name[v.month]} {v.year}",
+                "month": lambda: f"{calendar.month_name[v.month]} {v.year}",
+                "weekday": lambda: WEEKDAY_NAMES[v - 1],
+                "hour band": lambda: f"{v:02d}:00 and {(v + 2) % 24:02d}:59",
+                "km2": lambda: f"{v / 1e6:.2f}",
+                "number": lambda: f.text if float(f.text.replace(",", "")) == pytest.approx(v, abs=0.051 if "." in f.text else 0.51) else f"~{v}",
+            }.get(f.kind)
+            assert expect is not None, f"unknown figure kind {f.kind} at {where}"
+            if expect() != f.text:
+                problems.append(f"{where}: text should be {expect()!r}")
+    return problems
+
+
+def unexplained_numbers(b: Briefing) -> list[str]:
+    """Numbers in the text that no figure of their section printed (data strings taken out)."""
+    out = []
+    for s in b.sections:
+        text = "\n".join(s.paragraphs)
+        for lab in sorted(set(s.labels), key=len, reverse=True):
+            text = text.replace(lab, " ")
+        allowed = {t for f in s.figures for t in NUM.findall(f.text)}
+        for tok in NUM.findall(text):
+            if tok not in allowed:
+                ctx = text[max(0, text.find(tok) - 40): text.find(tok) + 40].replace("\n", " ")
+                out.append(f"{s.id}: {tok!r} in '...{ctx}...'")
+    return out
+
+
+def assert_sound(b: Briefing, tables: Tables) -> None:
+    assert [s.id for s in b.sections] == list(SECTION_IDS)
+    for s in b.sections:
+        assert s.paragraphs, f"section {s.id} is empty"
+        assert s.title
+        text = s.text
+        for lab in sorted(set(s.labels), key=len, reverse=True):  # data strings are not prose
+            text = text.replace(lab, " ")
+        assert not BAD_WORDS.search(text), f"{s.id}: {BAD_WORDS.search(text).group(0)!r} in {text[:300]}"
+        assert not re.search(r"\b1 (offences|localities|homicides|victims|suspects|rows)\b", text), text
+        assert not re.search(r"(?<![\d,.])(?:[02-9]|\d\d[\d,]*) (offence|locality|homicide|victim|suspect|row)\b", text), text
+    assert unexplained_numbers(b) == []
+    assert check_figures(b, tables) == []
+    for fmt in ("md", "txt"):
+        out = render(b, fmt)
+        assert "\ue000" not in out and "\ue002" not in out
+
+
+# --------------------------------------------------------------------------- the sample study
+
+
+@pytest.fixture(scope="module")
+def sample_tables(sample_prep, sample_analysis, sample_study):
+    return Tables(sample_prep, sample_analysis, sample_study)
+
+
+def _first_csp(prep) -> tuple[str, str]:
+    h = prep.hierarchy.select("csp_code", "csp_name").drop_nulls().unique().sort("csp_code")
+    return h["csp_code"][0], h["csp_name"][0]
+
+
+@pytest.mark.parametrize("disclosure", ["partner", "public", "none"])
+def test_csp_briefing_on_the_sample(sample_prep, sample_analysis, sample_study, sample_tables, disclosure):
+    loc = sample_analysis.localities
+    code = loc["csp_code"][0] if loc.height else _first_csp(sample_prep)[0]
+    b = build_briefing(sample_prep, sample_analysis, sample_study, area=code, disclosure=disclosure)
+    assert b.subject_kind == "area" and b.subject_level == "csp" and b.subject_code == code
+    assert b.synthetic and b.disclosure == disclosure
+    assert_sound(b, sample_tables)
+    head = b.section("headline").text
+    assert re.search(r"(increased|decreased) by \d+% in the year to \d+ \w+ \d{4}|unchanged in the year to", head), head
+    assert "over three years" in head
+    assert "SYNTHETIC" in b.section("notes").text
+    assert f"Disclosure control: {disclosure}" in b.section("notes").text
+    md = render(b, "md")
+    assert md.startswith("# Serious violence briefing: ") and "## Data notes" in md and "SYNTHETIC" in md.split("##")[0]
+
+
+def test_csp_briefing_by_name_matches_by_code(sample_prep, sample_analysis, sample_study):
+    code, name = _first_csp(sample_prep)
+    a = build_briefing(sample_prep, sample_analysis, sample_study, area=code)
+    b = build_briefing(sample_prep, sample_analysis, sample_study, area=name.upper())
+    assert render(a, "md") == render(b, "md")
+
+
+def test_locality_briefing_on_the_sample(sample_prep, sample_analysis, sample_study, sample_tables):
+    loc = sample_analysis.localities
+    assert loc.height, "the sample study should have hotspot localities"
+    lid = loc["locality_id"][0]
+    b = build_briefing(sample_prep, sample_analysis, sample_study, hotspot=lid)
+    assert b.subject_kind == "hotspot" and b.subject_code == lid
+    assert_sound(b, sample_tables)
+    assert lid in b.section("headline").text
+    assert "hotspot locality" in b.section("headline").text
+    # the smallest locality, under every rule that allows it
+    small = loc.sort("n_incidents")["locality_id"][0]
+    for disclosure in ("partner", "none"):
+        assert_sound(build_briefing(sample_prep, sample_analysis, sample_study, hotspot=small, disclosure=disclosure),
+                     sample_tables)
+
+
+def test_force_and_other_levels(sample_prep, sample_analysis, sample_study, sample_tables):
+    b = build_briefing(sample_prep, sample_analysis, sample_study)
+    assert b.subject_level == "force"
+    assert_sound(b, sample_tables)
+    h = sample_prep.hierarchy
+    district = h["district_code"].drop_nulls().sort()[0]
+    ward = h.filter(pl.col("district_code") == district)["ward_code"].drop_nulls().sort()[0]
+    for area in (district, ward):
+        assert_sound(build_briefing(sample_prep, sample_analysis, sample_study, area=area), sample_tables)
+
+
+def test_filtered_window(sample_prep, sample_study):
+    from hotspot.analysis import Filters, analyse
+
+    months = sample_prep.months
+    a = analyse(sample_prep, Filters(start=months[-12], end=months[-1]))
+    code, _ = _first_csp(sample_prep)
+    b = build_briefing(sample_prep, a, sample_study, area=code)
+    assert_sound(b, Tables(sample_prep, a, sample_study))
+
+
+def test_unknown_subjects_say_what_exists(sample_prep, sample_analysis, sample_study):
+    with pytest.raises(ValueError, match="unknown area 'Atlantis'.*CSPs in this study"):
+        build_briefing(sample_prep, sample_analysis, sample_study, area="Atlantis")
+    with pytest.raises(ValueError, match="unknown hotspot"):
+        build_briefing(sample_prep, sample_analysis, sample_study, hotspot="L-XX000000")
+    with pytest.raises(ValueError, match="not both"):
+        build_briefing(sample_prep, sample_analysis, sample_study, area="x", hotspot="y")
+
+
+def test_public_rule_leaves_out_small_localities_and_rounds(sample_prep, sample_analysis, sample_study):
+    loc = sample_analysis.localities
+    b = build_briefing(sample_prep, sample_analysis, sample_study, disclosure="public")
+    where = b.section("where").text
+    for r in loc.iter_rows(named=True):
+        assert (r["locality_id"] in where) == (r["n_incidents"] >= 10) or loc.height > 5
+    counts = [f for f in b.figures if f.kind == "count"]
+    assert counts
+    for f in counts:
+        assert f.text == "0" or f.text == "fewer than 5" or int(f.text.replace(",", "")) % 5 == 0
+    small = loc.filter(pl.col("n_incidents") < 10)
+    if small.height:
+        with pytest.raises(ValueError, match="public disclosure rule"):
+            build_briefing(sample_prep, sample_analysis, sample_study, hotspot=small["locality_id"][0],
+                           disclosure="public")
+
+
+def test_breakdowns_add_up_to_100(sample_prep, sample_analysis, sample_study):
+    code, _ = _first_csp(sample_prep)
+    b = build_briefing(sample_prep, sample_analysis, sample_study, area=code)
+    groups: dict[tuple, int] = {}
+    for s in b.sections:
+        for f in s.figures:
+            if f.kind == "breakdown":
+                k = (s.id, f.per.describe())
+                groups[k] = groups.get(k, 0) + int(f.text.rstrip("%"))
+    assert groups, "the who and where sections should hold breakdowns"
+    assert all(v == 100 for v in groups.values()), groups
+
+
+def test_suggested_focus_names_the_studys_interventions(sample_prep, sample_analysis, sample_study):
+    names = {iv.name for iv in sample_study.interventions}
+    code, _ = _first_csp(sample_prep)
+    text = build_briefing(sample_prep, sample_analysis, sample_study, area=code).section("focus").text
+    assert any(n in text for n in names)
+    assert "primary prevention" in text.lower() and "secondary prevention" in text.lower()
+    assert "5Cs" in text
+
+
+def test_markdown_keeps_data_inert():
+    w = _W("where", "Where", dc.rule_for("partner"))
+    w.p(f"The busiest place was {w.label('[click](https://example.invalid) <b>x</b> # *y*')}.")
+    w.li(f"{w.label('- 1. =cmd')} leads a bullet")
+    b = Briefing("T", "S", "area", "csp", "X", "X", "study", False, "partner", None, "d", [w.s])
+    md = render(b, "md")
+    assert "](https" not in md.replace("\\]", "") and "<b>" not in md and "\\[click\\]" in md
+    assert "\\*y\\*" in md and "\\#" in md
+    assert "\\- 1. =cmd" in md
+    txt = render(b, "txt")
+    assert "[click](https://example.invalid)" in txt  # plain text shows the data as it is
+
+
+def test_render_rejects_unknown_format(sample_prep, sample_analysis, sample_study):
+    b = build_briefing(sample_prep, sample_analysis, sample_study)
+    with pytest.raises(ValueError, match="md or txt"):
+        render(b, "docx")
+    wrapped = render(b, "txt", width=80)
+    assert max(len(line) for line in wrapped.splitlines()) <= 100  # long data words may overrun a little
+
+
+def test_briefing_to_dict_lists_figures_with_sources(sample_prep, sample_analysis, sample_study):
+    d = build_briefing(sample_prep, sample_analysis, sample_study).to_dict()
+    figs = [f for s in d["sections"] for f in s["figures"]]
+    assert figs and all(f["text"] and f["kind"] for f in figs)
+    assert any(f["source"] and f["source"].startswith("area_profiles:force.latest_12m") for f in figs)
+
+
+# --------------------------------------------------------------------------- real police.uk data
+
+
+@pytest.fixture(scope="module")
+def west_mercia_analysis(west_mercia_prep):
+    from hotspot.analysis import analyse
+
+    return analyse(west_mercia_prep)
+
+
+def test_real_police_uk_briefing_says_what_it_cannot_show(west_mercia_prep, west_mercia_analysis, west_mercia_study):
+    b = build_briefing(west_mercia_prep, west_mercia_analysis, west_mercia_study, area="Telford and Wrekin")
+    assert not b.synthetic
+    assert_sound(b, Tables(west_mercia_prep, west_mercia_analysis, west_mercia_study))
+    notes = b.section("notes").text
+    assert "SYNTHETIC" not in notes
+    assert "no markers" in notes
+    assert "month only" in notes
+    assert "snaps every location" in notes
+    assert "over-counts serious violence" in notes
+    assert "over-counts" in b.section("headline").text
+    assert "cannot be given" in b.section("headline").text  # four months: no change over a year
+    assert "month only" in b.section("when").text
+    assert "no victim or suspect ages" in b.section("who").text
+    assert "cannot show" in b.section("what").text
+
+
+def test_real_police_uk_locality_briefing(west_mercia_prep, west_mercia_analysis, west_mercia_study):
+    loc = west_mercia_analysis.localities
+    assert loc.height
+    b = build_briefing(west_mercia_prep, west_mercia_analysis, west_mercia_study, hotspot=loc["locality_id"][0])
+    assert_sound(b, Tables(west_mercia_prep, west_mercia_analysis, west_mercia_study))
+    assert "police.uk" in b.section("notes").text
