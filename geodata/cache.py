@@ -990,11 +990,20 @@ def _batch_frame(batch, dup_rows, oc) -> tuple[pl.DataFrame, dict[int, int]]:
     return conform(out, INCIDENT_SCHEMA), counts
 
 
+_DICTIONARY_COLUMNS = ("source", "source_file", "force", "location", "location_type",
+                       "lsoa_given", "lsoa_code", "crime_type", "outcome", "offence_code",
+                       "offence_desc")
+
+
 def _write_row_groups(frame: pl.DataFrame, path: Path, writer):
     """Append frame to the Parquet file, one row group per source file (consecutive runs)."""
     table = frame.to_arrow()
     if writer is None:
-        writer = pq.ParquetWriter(path, table.schema, compression="lz4", write_statistics=True)
+        # Dictionary pages only where values repeat (IDs and coordinates would only waste the
+        # attempt); statistics everywhere, for row-group pruning on any column.
+        low = [c for c in _DICTIONARY_COLUMNS if c in table.schema.names]
+        writer = pq.ParquetWriter(path, table.schema, compression="lz4", use_dictionary=low,
+                                  write_statistics=True)
     if frame.height == 0:
         writer.write_table(table)
         return writer

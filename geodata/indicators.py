@@ -128,6 +128,29 @@ def _numeric_columns(df: pl.DataFrame, key: str
     return exprs, integral, text
 
 
+_RUC_COLUMNS = ("ruc21_code", "ruc21cd", "ruc11_code", "ruc11cd", "ruc21", "ruc11", "ruc")
+
+
+def _with_rural_share(df: pl.DataFrame, entry: SourceLedger) -> pl.DataFrame:
+    """Turn an ONS Rural-Urban Classification code column into a numeric `rural_share` (1 rural).
+
+    RUC 2021 codes starting with R (RLN1, RSF1, ...) and RUC 2011 codes D1-E2 are rural;
+    UN1/UF1 and A1-C2 are urban; the short "Urban"/"Rural" labels are read too. Averaged, not
+    summed, when 2011 areas are converted, so a merged LSOA gets its rural share.
+    """
+    col = next((c for c in df.columns if c.strip().lower() in _RUC_COLUMNS), None)
+    if col is None or "rural_share" in df.columns:
+        return df
+    v = pl.col(col).str.strip_chars().str.to_uppercase()
+    rural = (
+        pl.when(v.str.contains(r"^(R[A-Z]*\d|[DE]\d|RURAL)")).then(pl.lit("1"))
+        .when(v.str.contains(r"^(U[A-Z]*\d|[ABC]\d|URBAN)")).then(pl.lit("0"))
+        .otherwise(pl.lit(None, dtype=pl.Utf8))
+    )
+    entry.notes.append(f"rural_share derived from the Rural-Urban Classification in {col} (1 = rural)")
+    return df.with_columns(rural.alias("rural_share"))
+
+
 def read_indicators(path, areas: Areas | None = None, ledger: Ledger | None = None) -> pl.DataFrame:
     """Read an LSOA indicator CSV into a frame keyed by `lsoa_code` (2021 codes where possible).
 
@@ -144,6 +167,7 @@ def read_indicators(path, areas: Areas | None = None, ledger: Ledger | None = No
         raise SourceError(str(path), "has no LSOA code column (looked for lsoa21_code, LSOA21CD, "
                           "lsoa11_code, 'LSOA code' and columns of E01/W01 codes)",
                           "add a column of LSOA codes named lsoa21_code (or lsoa11_code)")
+    df = _with_rural_share(df, entry)
     exprs, integral, text = _numeric_columns(df, key)
     if text:
         entry.notes.append(f"text columns not kept: {', '.join(text)}")

@@ -44,7 +44,11 @@ def add_flags(inc: pl.DataFrame, venues: pl.DataFrame | None, sexual_categories:
         pl.col("from_dt").dt.weekday().cast(pl.Int8).alias("weekday"),
     )
     out = out.with_columns(near_licensed(out, venues))
-    return out.with_columns((pl.col("night") & pl.col("near_venue").is_not_null()).alias("nte"))
+    # Night-time economy needs a known time: with none (police.uk), it is not known, not false.
+    nte = pl.when(pl.col("night").is_null()).then(pl.lit(None, dtype=pl.Boolean)).otherwise(
+        pl.col("night") & pl.col("near_venue").is_not_null()
+    )
+    return out.with_columns(nte.alias("nte"))
 
 
 def near_licensed(inc: pl.DataFrame, venues: pl.DataFrame | None) -> pl.Series:

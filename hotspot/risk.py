@@ -120,7 +120,8 @@ def lsoa_factors(prep: Prepared, indicators: pl.DataFrame | None, areas=None,
         notes.append("No population indicator: area averages weight every LSOA equally.")
     pop = pl.col(pop_col).cast(pl.Float64) if pop_col else None
 
-    numeric = [c for c in cols if ind.schema[c].is_numeric() and c != pop_col]
+    _, rural_source = _rurality_expr(ind)
+    numeric = [c for c in cols if ind.schema[c].is_numeric() and c not in (pop_col, rural_source)]
     scored_stems = {_STEM.sub("", c).lower() for c in numeric if c.lower().endswith("score")}
     for c in numeric:
         if _COUNT_LIKE.search(c) and not _RATE_LIKE.search(c):

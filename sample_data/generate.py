@@ -1838,8 +1838,7 @@ synthetic = true
 crimes = ["crimes.csv"]
 ae = ["ae.csv"]
 areas = "areas.geojson"    # carries ward, district, CSP and force codes
-lookups = ["rurality.csv"] # LSOA -> 2021 Rural-Urban Classification (text columns)
-indicators = ["indicators.csv", "population.csv"]
+indicators = ["indicators.csv", "population.csv", "rurality.csv"]  # rurality: 2021 RUC per LSOA
 venues = "venues.csv"
 interventions = "interventions.toml"
 

@@ -219,18 +219,19 @@ def _strip_marks(raw: str) -> str:
 
 
 _MD_ANYWHERE = re.compile(r"([\\`*_{}\[\]<>|~#])")
-_MD_LEADING = re.compile(r"^(\s*)([-+=>]|\d+[.)])")
+_MD_LEADING = re.compile(r"^(\s*(?:\*\*)?)([-+=>]|\d+[.)])")
 
 
 def md_data(value: object) -> str:
-    """A data string for Markdown: every character that could start markup is escaped (so no link,
-    image, emphasis, HTML, heading or list can form), other punctuation is left readable."""
-    s = _MD_ANYWHERE.sub(r"\\\1", plain(value, None))
-    return _MD_LEADING.sub(lambda m: m.group(1) + "\\" + m.group(2), s)
+    """A data string for Markdown: every character that could start inline markup is escaped (so no
+    link, image, emphasis, code or HTML can form); other punctuation stays readable."""
+    return _MD_ANYWHERE.sub(r"\\\1", plain(value, None))
 
 
 def _md_inline(raw: str) -> str:
     out = _DATA_RE.sub(lambda m: md_data(m.group(1)), raw)
+    if raw.lstrip(_BO).startswith(_DO):  # data at the start of a line could make a list or a quote
+        out = _MD_LEADING.sub(lambda m: m.group(1) + "\\" + m.group(2), out, count=1)
     return out.replace(_BO, "**").replace(_BC, "**")
 
 

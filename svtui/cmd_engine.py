@@ -96,8 +96,9 @@ def hotspots(args) -> int:
     return run_hotspots(args)
 
 
-def run_hotspots(args, out=sys.stdout) -> int:
+def run_hotspots(args, out=None) -> int:
     """The body of `svtui hotspots` (a function so other engine commands can sit beside it)."""
+    out = out if out is not None else sys.stdout
     from svtui.export import export, format_for
 
     if args.out:

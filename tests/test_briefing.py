@@ -442,3 +442,24 @@ def test_real_police_uk_locality_briefing(west_mercia_prep, west_mercia_analysis
     b = build_briefing(west_mercia_prep, west_mercia_analysis, west_mercia_study, hotspot=loc["locality_id"][0])
     assert_sound(b, Tables(west_mercia_prep, west_mercia_analysis, west_mercia_study))
     assert "police.uk" in b.section("notes").text
+
+
+def test_the_figure_check_catches_a_wrong_figure(sample_prep, sample_analysis, sample_study, sample_tables):
+    """The checker itself: a changed value, a changed text or a stray number in the text all fail."""
+    import dataclasses
+
+    code, _ = _first_csp(sample_prep)
+    b = build_briefing(sample_prep, sample_analysis, sample_study, area=code)
+    head = b.section("headline")
+    i = next(i for i, f in enumerate(head.figures) if f.kind == "count" and f.value >= 5)
+    good = head.figures[i]
+    head.figures[i] = dataclasses.replace(good, value=good.value + 1)
+    assert check_figures(b, sample_tables)
+    head.figures[i] = dataclasses.replace(good, text=str(good.value + 1))
+    assert check_figures(b, sample_tables)
+    head.figures[i] = good
+    assert check_figures(b, sample_tables) == []
+    kind, raw = head.blocks[0]
+    head.blocks[0] = (kind, raw + " It rose by 37% in 2019.")
+    bad = unexplained_numbers(b)
+    assert len(bad) == 2 and bad[0].startswith("headline: '37'") and bad[1].startswith("headline: '2019'")
