@@ -1,0 +1,51 @@
+"""`svtui check`: the ledger a new user sees first, on the real data and the sample study."""
+import json
+import subprocess
+import sys
+
+from svtui.cli import main
+
+
+def test_check_json_accounts_for_every_real_row(real_dir, capsys):
+    code = main([
+        "check", "--crimes", str(real_dir / "police-uk" / "west-mercia"),
+        "--areas", str(real_dir / "boundaries" / "lsoa21_westmercia_bsc.geojson"), "--json",
+    ])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    crimes = [s for s in out["sources"] if s["kind"] == "crimes"]
+    assert sum(s["read"] for s in crimes) == 32_423
+    for s in out["sources"]:
+        assert s["read"] == s["accepted"] + sum(s["quarantined"].values())
+    assert crimes[0]["quarantined"]["no coordinates"] > 0
+    assert crimes[0]["quarantined"]["outside the study area"] > 0
+    assert out["definition"]["name"] == "police-uk-proxy"
+    assert any("cannot see" in line for line in out["definition"]["sees"])
+
+
+def test_check_on_the_sample_study_balances_and_is_labelled_synthetic(capsys):
+    assert main(["check", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["study"]["synthetic"] is True
+    kinds = {s["kind"] for s in out["sources"]}
+    assert {"records", "ae", "venues", "indicators"} <= kinds
+    for s in out["sources"]:
+        assert s["read"] == s["accepted"] + sum(s["quarantined"].values())
+    assert out["totals"]["quarantined"] > 0  # the sample carries a few bad rows on purpose
+
+
+def test_unreadable_source_is_one_line_naming_the_file(tmp_path):
+    missing = tmp_path / "nope.csv"
+    r = subprocess.run([sys.executable, "-m", "svtui", "check", "--crimes", str(missing)],
+                       capture_output=True, text=True)
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    assert str(missing) in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_quarantine_rows_can_be_written_out(tmp_path, capsys):
+    assert main(["check", "--quarantine", str(tmp_path / "q")]) == 0
+    files = list((tmp_path / "q").glob("*.csv"))
+    assert files, "the sample's bad rows should be written out"
+    text = files[0].read_text()
+    assert "reason" in text.splitlines()[0]
