@@ -13,10 +13,10 @@ Sections (each one runs in its own worker process, so peak memory is per section
   existing one given with --data.
 * ``real``: the real West Mercia police.uk files in ``../shared/real`` when that folder exists.
 
-Steps timed (wall clock, seconds): ``load`` (read every source and assign areas),
+Steps timed (wall clock and CPU seconds): ``load`` (read every source and assign areas),
 ``prepare``, ``analyse`` (default Filters and Params), ``re-analyse 12m`` (a new Filters with
 the last 12 months: the cache cannot answer it), ``re-analyse cat`` (a new Filters with one
-definition category), ``cached`` (the first analyse again: a cache hit). Analyse steps are
+definition category: the median one by incidents), ``cached`` (the first analyse again: a cache hit). Analyse steps are
 repeated --repeat times on a cleared cache and reported as median and minimum; load and
 prepare run once per worker. ``peak MB`` is the worker's ``resource.getrusage(RUSAGE_SELF)
 .ru_maxrss`` after the step: the resident-set high-water mark of the whole process (NumPy,
@@ -288,7 +288,8 @@ def main(argv=None) -> int:
         print(json.dumps(worker(args.worker, args.data, args.repeat, args.profile)))
         return 0
 
-    print("command: python " + " ".join([str(Path(sys.argv[0]))] + list(argv if argv is not None else sys.argv[1:])))
+    shown = list(argv if argv is not None else sys.argv[1:])
+    print("command: python " + " ".join([str(Path(sys.argv[0]))] + shown))
     print(f"python {sys.version.split()[0]} on {os.cpu_count()} cores; load average "
           + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     tree = REPO

@@ -7,7 +7,7 @@ would), reads what it draws, and times:
 
   first screen  the screen bar ("1 Overview ... 6 Data") is on the terminal: the workbench is
                 up and showing load progress (the study loads in a worker after this paint);
-  loaded        the overview shows the analysis ("serious incidents in ..."): the study has
+  loaded        the overview shows the analysis ("serious incidents · ..."): the study has
                 been read, prepared and analysed;
   quit          from pressing q to the process ending.
 
@@ -34,7 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[P^_][^\x1b]*\x1b\\|\x1b.")
 FIRST = ("Overview", "Hotspots", "Briefing")
-LOADED = "serious incidents in"
+LOADED = "serious incidents ·"
 
 
 def one_run(args: list[str], cols: int, rows: int, timeout: float) -> dict:

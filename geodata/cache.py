@@ -281,47 +281,109 @@ class _Part:
                  "files", "header", "fast")}
 
 
-def _street_frames(tbl: "policeuk._Table", checked: pl.DataFrame
-                   ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(accepted rows in canonical form, quarantined rows with original text) of one file.
+def _file_frames(tbl: "policeuk._Table", is_fast: bool
+                 ) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+    """(accepted rows in canonical form, quarantined rows with their original text, the raw
+    columns in the order the reader's concatenated frame has them) of one street file.
 
-    The canonical columns are computed exactly as `read_police_uk` computes them, once per
-    distinct value. `_hm` is a 64-bit hash of (Crime ID, month), null without a Crime ID
-    (duplicates are looked for on it and confirmed on the text); `_offset`, for files read
-    fast, locates each row's line.
+    What `_check_table` and then `read_police_uk` compute for these rows, as one lazy query:
+    the costly per-value parsers (Month formats, Location place types, BNG) run once per
+    distinct value, from small lookup tables joined back. Files read fast use the mirror of
+    `_check_table` below; other files the original. Accepted rows also get `_hm`, a 64-bit
+    hash of (Crime ID, month) for finding repeats, and (files read fast) `_offset`, where each
+    row's line starts. Blank rows left in by the fast reader are dropped here, with the exact
+    reader's note.
     """
-    df = checked
-    for c in policeuk.INTERNAL_COLUMNS:
-        if c not in df.columns:
-            df = df.with_columns(pl.lit(None, dtype=pl.Utf8).alias(c))
-    raw = [c for c in checked.columns if c in policeuk._INTERNAL_TO_HEADER]
-    bad = checked.filter(pl.col("_reason").is_not_null()).select(
-        "source_row", *raw, "_reason")
-    good = df.filter(pl.col("_reason").is_null())
+    raw_cols = [c for c in tbl.frame.columns if c in policeuk._INTERNAL_TO_HEADER]
+    raw_order = raw_cols + [c for c in ("crime_id", "month", "longitude", "latitude")
+                            if c not in raw_cols]
+    missing = [c for c in policeuk.INTERNAL_COLUMNS if c not in tbl.frame.columns]
+    n_notes = len(tbl.notes)
+    if is_fast:
+        lf = tbl.frame.lazy().with_columns(pl.lit(None, dtype=pl.Utf8).alias(c) for c in missing)
+        lf = lf.with_columns(policeuk._number("longitude", False).alias("_lon"),
+                             policeuk._number("latitude", False).alias("_lat"))
+    else:
+        checked = policeuk._check_table(tbl, decimal_comma=tbl.sep != ",")
+        lf = checked.lazy().with_columns(pl.lit(None, dtype=pl.Utf8).alias(c) for c in missing
+                                         if c not in checked.columns)
+    # One pass for the file-wide numbers and the distinct values.
+    lon, lat = pl.col("_lon"), pl.col("_lat")
+    finite = (lon.is_finite() & lat.is_finite()).fill_null(False)
+    keyed = ["location", "lsoa_given", "crime_type", "last_outcome", "falls_within",
+             "reported_by"] + (["month"] if is_fast else [])
+    first = lf.select(
+        (finite & policeuk._in_box(lon, lat)).sum().alias("ok"),
+        (finite & policeuk._in_box(lat, lon) & ~policeuk._in_box(lon, lat)).sum().alias("swapped"),
+        *[pl.col(c).unique().implode() for c in keyed],
+    ).collect()
+    uniq = {c: first[c][0].rename(c) for c in keyed}
+
+    if is_fast:  # the mirror of policeuk._check_table (see MIRRORED)
+        month = _per_value(uniq["month"], {
+            "_month": policeuk._month_expr(),
+            "_month_read": policeuk._month_parsed_expr().is_not_null()})
+        lf = lf.with_columns(month["_month"], month["_month_read"])
+        ok, swapped = first["ok"][0], first["swapped"][0]
+        if swapped > ok and swapped > 0:
+            lf = lf.with_columns(pl.col("_lat").alias("_lon"), pl.col("_lon").alias("_lat"))
+            tbl.notes.append(
+                f"Longitude and Latitude are swapped in this file ({swapped} rows); "
+                "swapped back")
+        empty_lon = policeuk._strip("longitude").is_null() | (policeuk._strip("longitude") == "")
+        empty_lat = policeuk._strip("latitude").is_null() | (policeuk._strip("latitude") == "")
+        finite = (lon.is_finite() & lat.is_finite()).fill_null(False)
+        ok_coords = (finite & policeuk._in_box(lon, lat)).fill_null(False)
+        reason = (
+            pl.when(empty_lon | empty_lat).then(pl.lit("no coordinates"))
+            .when(~ok_coords).then(pl.lit("coordinates out of range"))
+            .when(pl.col("_month").is_null() & pl.col("_month_read"))
+            .then(pl.lit("month out of range"))
+            .when(pl.col("_month").is_null()).then(pl.lit("unparseable date"))
+            .otherwise(pl.lit(None, dtype=pl.Utf8))
+        )
+        lf = lf.with_columns(reason.alias("_reason"))
+
+    # read_police_uk's canonical columns, each expression evaluated once per distinct value.
+    loc = _location_table(uniq["location"])
+    mapped = {
+        **_per_value(uniq["lsoa_given"], {
+            "_lsoa_given": policeuk._empty_null("lsoa_given").str.to_uppercase()}),
+        **_per_value(uniq["crime_type"], {"_crime_type": policeuk._empty_null("crime_type")}),
+        **_per_value(uniq["last_outcome"], {"_outcome0": policeuk._strip("last_outcome")}),
+        **_per_value(uniq["falls_within"], {"_fw": policeuk._empty_null("falls_within")}),
+        **_per_value(uniq["reported_by"], {"_rb": policeuk._empty_null("reported_by")}),
+        **_mapping("location", loc, ["_location", "location_type"]),
+    }
+    bad_lf = lf.filter(pl.col("_reason").is_not_null()).select(
+        "source_row", *raw_order, "_reason")
     cid = policeuk._strip("crime_id")
-    good = good.with_columns(pl.when(cid == "").then(None).otherwise(cid).alias("_cid"))
-    good = fastscan.map_unique(good, ["falls_within", "reported_by"], {
-        "force": pl.coalesce(policeuk._empty_null("falls_within"),
-                             policeuk._empty_null("reported_by"))})
-    good = _map_location(good)
-    good = fastscan.map_unique(good, ["lsoa_given"], {
-        "_lsoa_given": policeuk._empty_null("lsoa_given").str.to_uppercase()})
-    good = fastscan.map_unique(good, ["crime_type"], {
-        "_crime_type": policeuk._empty_null("crime_type")})
-    good = fastscan.map_unique(good, ["last_outcome"], {
-        "_outcome0": policeuk._strip("last_outcome")})
-    good = _with_bng(good)
-    extra = ["_offset"] if "_offset" in good.columns else []
-    good = good.select(
-        "source_row", *extra, "_cid",
+    offset = ["_offset"] if is_fast else []
+    good_lf = lf.filter(pl.col("_reason").is_null()).with_columns(
+        pl.when(cid == "").then(None).otherwise(cid).alias("_cid"),
+        *mapped.values(),
+    ).select(
+        "source_row", *offset, "_cid",
         pl.when(pl.col("_cid").is_not_null())
         .then(pl.col("_cid").hash(seed=_HASH_SEED) // 2
               + pl.col("_month").cast(pl.Int32).cast(pl.UInt64)).alias("_hm"),
-        "_month", "force", pl.col("_location").alias("location"), "location_type",
+        "_month", pl.coalesce("_fw", "_rb").alias("force"),
+        pl.col("_location").alias("location"), "location_type",
         pl.col("_lsoa_given").alias("lsoa_given"), pl.col("_crime_type").alias("crime_type"),
-        "_outcome0", "easting", "northing",
+        "_outcome0", "_lon", "_lat",
     )
-    return good, bad
+    good, bad = pl.collect_all([good_lf, bad_lf])
+    e, n = lonlat_to_bng(good["_lon"].to_numpy(), good["_lat"].to_numpy())
+    good = good.drop("_lon", "_lat").with_columns(pl.Series("easting", e, dtype=pl.Float64),
+                                                  pl.Series("northing", n, dtype=pl.Float64))
+    if is_fast:  # blank rows (no coordinates, so among the quarantined) are not data
+        blank = pl.all_horizontal([policeuk._strip(c).fill_null("") == "" for c in tbl.header])
+        n_empty = bad.select(blank.sum()).item()
+        if n_empty:
+            bad = bad.filter(~blank)
+            tbl.frame = tbl.frame.head(tbl.frame.height - n_empty)  # only its height is used
+            tbl.notes.insert(n_notes, f"{n_empty} empty row(s) ignored")
+    return good, bad, raw_order
 
 
 _HASH_SEED = 20240401
@@ -332,12 +394,35 @@ _LOCATION_MEMO_MAX = 2_000_000
 _MEMO_LOCK = threading.Lock()
 
 
-def _map_location(good: pl.DataFrame) -> pl.DataFrame:
-    """Add `_location` and `location_type` as read_police_uk computes them (from the label as
-    given), evaluating the expressions only for labels not seen before in this process."""
-    keys = good.get_column("location").unique().to_list()
+def _per_value(values: pl.Series, exprs: dict[str, pl.Expr]) -> dict[str, pl.Expr]:
+    """Expressions over one column, evaluated on its distinct `values` and applied to every
+    row as a lookup (`replace_strict`): the same result, once per value instead of per row."""
+    name = values.name
+    table = values.to_frame().with_columns(**exprs)
+    return _mapping(name, table, list(exprs))
+
+
+def _mapping(name: str, table: pl.DataFrame, outputs: list[str]) -> dict[str, pl.Expr]:
+    """Row lookups `name` -> each of `outputs` from a table of distinct values of `name`."""
+    keyed = table.filter(pl.col(name).is_not_null())
+    null_row = table.filter(pl.col(name).is_null())
+    out = {}
+    for o in outputs:
+        dtype = table.schema[o]
+        e = pl.col(name).replace_strict(keyed[name], keyed[o], default=None, return_dtype=dtype)
+        if null_row.height:
+            e = pl.when(pl.col(name).is_null()).then(pl.lit(null_row[o][0], dtype=dtype)).otherwise(e)
+        out[o] = e.alias(o)
+    return out
+
+
+def _location_table(labels: pl.Series) -> pl.DataFrame:
+    """location -> `_location` (cleaned) and `location_type`, as read_police_uk computes them
+    (the type from the label as given), evaluated only for labels not seen before."""
+    keys = labels.to_list()
     with _MEMO_LOCK:
         new = [v for v in keys if v not in _LOCATION_MEMO]
+    found: dict = {}
     if new:
         calc = pl.DataFrame({"location": pl.Series(new, dtype=pl.Utf8)}).select(
             "location",
@@ -346,32 +431,15 @@ def _map_location(good: pl.DataFrame) -> pl.DataFrame:
         )
         found = dict(zip(calc["location"].to_list(),
                          zip(calc["_location"].to_list(), calc["location_type"].to_list())))
-    else:
-        found = {}
     with _MEMO_LOCK:  # entries are never removed, so a label seen above is still there
         if len(_LOCATION_MEMO) + len(found) <= _LOCATION_MEMO_MAX:
             _LOCATION_MEMO.update(found)
-        values = [found[k] if k in found else _LOCATION_MEMO[k] for k in keys]
-    table = pl.DataFrame({
+        vals = [found[k] if k in found else _LOCATION_MEMO[k] for k in keys]
+    return pl.DataFrame({
         "location": pl.Series(keys, dtype=pl.Utf8),
-        "_location": pl.Series([v[0] for v in values], dtype=pl.Utf8),
-        "location_type": pl.Series([v[1] for v in values], dtype=pl.Utf8),
+        "_location": pl.Series([v[0] for v in vals], dtype=pl.Utf8),
+        "location_type": pl.Series([v[1] for v in vals], dtype=pl.Utf8),
     })
-    mapped = good.select("location").join(table, on="location", how="left",
-                                          maintain_order="left", nulls_equal=True)
-    return good.hstack(mapped.drop("location").get_columns())
-
-
-def _with_bng(df: pl.DataFrame) -> pl.DataFrame:
-    """BNG easting/northing from _lon/_lat, transformed once per distinct map point."""
-    if df.height == 0:
-        return df.with_columns(pl.lit(None, dtype=pl.Float64).alias("easting"),
-                               pl.lit(None, dtype=pl.Float64).alias("northing"))
-    pts = df.select("_lon", "_lat").unique()
-    e, n = lonlat_to_bng(pts["_lon"].to_numpy(), pts["_lat"].to_numpy())
-    pts = pts.with_columns(pl.Series("easting", e, dtype=pl.Float64),
-                           pl.Series("northing", n, dtype=pl.Float64))
-    return df.join(pts, on=["_lon", "_lat"], how="left", maintain_order="left", nulls_equal=True)
 
 
 def _outcome_frame(tbl: "policeuk._Table") -> pl.DataFrame:
@@ -387,7 +455,8 @@ def _outcome_frame(tbl: "policeuk._Table") -> pl.DataFrame:
 def _parse_member(m, single: bool, fast: bool = True):
     """Mirror of `policeuk._read_member`, with the fast reader first.
 
-    Returns ("skipped", note), ("outcomes", table) or ("street", (table, checked frame)).
+    Returns ("skipped", note), ("outcomes", table) or ("street", (table, read fast?)). A table
+    read fast still holds its blank rows (see `fastscan.fast_table(defer_empty=True)`).
     Raises SourceError exactly where the exact reader does.
     """
     if m.kind == "stop-and-search":
@@ -437,11 +506,7 @@ def _parse_member(m, single: bool, fast: bool = True):
         found = ", ".join(c for c in cols if c) or "none"
         raise SourceError(m.name, f"missing column(s) {', '.join(missing)} (found: {found})",
                           policeuk._FIX_HEADER)
-    n_notes = len(tbl.notes)
-    checked = fastscan.check_table(tbl, decimal_comma=tbl.sep != ",")
-    if is_fast:
-        checked = fastscan.drop_empty_rows(tbl, checked, n_notes)
-    return "street", (tbl, checked)
+    return "street", (tbl, is_fast)
 
 
 def _build_part(m, single: bool, fp: dict, parts_dir: Path, key: str, fast: bool) -> _Part:
@@ -455,14 +520,14 @@ def _build_part(m, single: bool, fp: dict, parts_dir: Path, key: str, fast: bool
                                   "rows": oc.height}
         part.files["outcomes"]["check"] = _write_parquet(oc, Path(part.files["outcomes"]["path"]))
     else:
-        tbl, checked = payload
+        tbl, is_fast = payload
+        good, bad, raw_order = _file_frames(tbl, is_fast)
         part.read = tbl.read
         part.table_notes = list(tbl.notes)
-        part.columns = list(checked.columns)
-        good, bad = _street_frames(tbl, checked)
+        part.columns = raw_order
         part.n_good = good.height
-        part.fast = "_offset" in good.columns
-        part.header = list(tbl.header) if part.fast else []
+        part.fast = is_fast
+        part.header = list(tbl.header) if is_fast else []
         for role, frame in (("good", good), ("bad", bad), ("malformed", tbl.malformed)):
             if role != "good" and frame.height == 0:
                 continue
@@ -926,7 +991,8 @@ def _dup_raw_rows(m, part: _Part, single: bool, positions: np.ndarray, fast: boo
         frame = pl.DataFrame({"source_row": good["source_row"]})
         return frame.with_columns(pl.Series(c, cols[i], dtype=pl.Utf8)
                                   for i, c in enumerate(part.header))
-    _, (_, checked) = _parse_member(m, single, fast)
+    _, (tbl, _) = _parse_member(m, single, fast=False)
+    checked = policeuk._check_table(tbl, decimal_comma=tbl.sep != ",")
     good = checked.filter(pl.col("_reason").is_null())
     raw = [c for c in checked.columns if c in policeuk._INTERNAL_TO_HEADER]
     return good.select("source_row", *raw)[positions]

@@ -97,9 +97,9 @@ def fast_table(data: bytes, name: str, defer_empty: bool = False, offsets: bool 
                ) -> "policeuk._Table | None":
     """The exact reader's table for a plain file, read by Polars; None when not provably plain.
 
-    With `defer_empty` the rows whose every field is blank are left in: the caller drops them
-    after `policeuk._check_table` with `drop_empty_rows` (only rows without a month can be
-    blank, and checking those few is much cheaper than stripping every column).
+    With `defer_empty` the rows whose every field is blank are left in for the caller to drop
+    (`drop_blank_rows`, or cheaper: blank rows have no coordinates, so only the few rows
+    quarantined for that need looking at; `geodata.cache` does so).
     With `offsets` the frame gets an `_offset` column (after `source_row`): the byte offset in
     `data` where each row's line starts, so a row's text can be read again without parsing.
     """
@@ -162,27 +162,6 @@ def _no_malformed() -> pl.DataFrame:
     })
 
 
-def drop_empty_rows(tbl: "policeuk._Table", checked: pl.DataFrame, notes_before: int
-                    ) -> pl.DataFrame:
-    """Drop blank rows from a `_check_table` result of a `fast_table(defer_empty=True)` table.
-
-    A blank row has a blank month, so `_month` is null; only those rows are examined. The
-    row-wise checks and the file-wide swapped-coordinates test ignore rows without
-    coordinates, so checking before dropping gives the exact reader's result. The note goes
-    where the exact reader puts it: before any note `_check_table` added.
-    """
-    cand = checked.filter(pl.col("_month").is_null())
-    if cand.height == 0:
-        return checked
-    blank = _blank_row(tbl.header)
-    n_empty = cand.select(blank.sum()).item()
-    if not n_empty:
-        return checked
-    tbl.frame = tbl.frame.filter(~blank)
-    tbl.notes.insert(notes_before, f"{n_empty} empty row(s) ignored")
-    return checked.filter(~blank)
-
-
 def drop_blank_rows(tbl: "policeuk._Table") -> "policeuk._Table":
     """Drop rows whose every field is blank from a `fast_table(defer_empty=True)` table, with
     the exact reader's note (for tables that are not checked, e.g. outcomes files)."""
@@ -203,18 +182,8 @@ def line_fields(line: bytes) -> list[str]:
     return line.decode("utf-8").split(",")
 
 
-def read_checked(data: bytes, name: str) -> "tuple[policeuk._Table, pl.DataFrame] | None":
-    """Fast `(table, policeuk._check_table(table))` for a plain street file, else None."""
-    tbl = fast_table(data, name, defer_empty=True)
-    if tbl is None:
-        return None
-    n_notes = len(tbl.notes)
-    checked = check_table(tbl, decimal_comma=False)
-    return tbl, drop_empty_rows(tbl, checked, n_notes)
-
-
 # --------------------------------------------------------------------------------------------
-# Column-wise checks, computed once per distinct value
+# Per-value evaluation
 
 
 def map_unique(df: pl.DataFrame, keys: list[str], exprs: dict[str, pl.Expr]) -> pl.DataFrame:
@@ -231,44 +200,3 @@ def map_unique(df: pl.DataFrame, keys: list[str], exprs: dict[str, pl.Expr]) -> 
     uniq = k.unique().with_columns(**exprs).select(*keys, *exprs)
     mapped = k.join(uniq, on=keys, how="left", maintain_order="left", nulls_equal=True)
     return df.hstack(mapped.drop(keys).get_columns())
-
-
-def check_table(tbl: "policeuk._Table", decimal_comma: bool) -> pl.DataFrame:
-    """`policeuk._check_table(tbl, decimal_comma)`, with the Month parsed once per distinct
-    value. Same columns, order, values and notes (tested against the original; `geodata.cache`
-    uses it only while the original's source is the one mirrored here)."""
-    df = tbl.frame
-    for c in ("crime_id", "month", "longitude", "latitude"):
-        if c not in df.columns:
-            df = df.with_columns(pl.lit(None, dtype=pl.Utf8).alias(c))
-    df = df.with_columns(
-        policeuk._number("longitude", decimal_comma).alias("_lon"),
-        policeuk._number("latitude", decimal_comma).alias("_lat"),
-    )
-    df = map_unique(df, ["month"], {
-        "_month": policeuk._month_expr(),
-        "_month_read": policeuk._month_parsed_expr().is_not_null(),
-    })
-    lon, lat = pl.col("_lon"), pl.col("_lat")
-    finite = (lon.is_finite() & lat.is_finite()).fill_null(False)
-    stats = df.select(
-        (finite & policeuk._in_box(lon, lat)).sum().alias("ok"),
-        (finite & policeuk._in_box(lat, lon) & ~policeuk._in_box(lon, lat)).sum().alias("swapped"),
-    ).row(0, named=True)
-    if stats["swapped"] > stats["ok"] and stats["swapped"] > 0:
-        df = df.with_columns(pl.col("_lat").alias("_lon"), pl.col("_lon").alias("_lat"))
-        tbl.notes.append(
-            f"Longitude and Latitude are swapped in this file ({stats['swapped']} rows); "
-            "swapped back")
-    empty_lon = policeuk._strip("longitude").is_null() | (policeuk._strip("longitude") == "")
-    empty_lat = policeuk._strip("latitude").is_null() | (policeuk._strip("latitude") == "")
-    ok_coords = (finite & policeuk._in_box(lon, lat)).fill_null(False)
-    reason = (
-        pl.when(empty_lon | empty_lat).then(pl.lit("no coordinates"))
-        .when(~ok_coords).then(pl.lit("coordinates out of range"))
-        .when(pl.col("_month").is_null() & pl.col("_month_read"))
-        .then(pl.lit("month out of range"))
-        .when(pl.col("_month").is_null()).then(pl.lit("unparseable date"))
-        .otherwise(pl.lit(None, dtype=pl.Utf8))
-    )
-    return df.with_columns(reason.alias("_reason"))

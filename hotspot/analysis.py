@@ -14,7 +14,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 import shapely
-from scipy.stats import norm
+from scipy.special import ndtr
 
 from hotspot import profiles
 from hotspot.definition import Definition, classify, fill_crime_type, load_definition
@@ -68,6 +68,7 @@ class Prepared:
     synthetic: bool
     definition: Definition
     incidents: pl.DataFrame  # all incidents, classified, with harm, flags, `cell` (study-cell index)
+    serious: pl.DataFrame  # the serious ones, kept apart so a filter change never rescans the rest
     venues: pl.DataFrame
     hierarchy: pl.DataFrame
     grid: Grid
@@ -247,6 +248,7 @@ def prepare(study, definition: str | Definition | None = None, params: Params = 
         synthetic=study.synthetic,
         definition=definition,
         incidents=inc,
+        serious=inc.filter(pl.col("serious")),
         venues=study.venues,
         hierarchy=hierarchy,
         grid=grid,
@@ -263,7 +265,7 @@ def prepare(study, definition: str | Definition | None = None, params: Params = 
 def select(prep: Prepared, filters: Filters) -> tuple[pl.DataFrame, list[str]]:
     """The serious incidents the filters keep, and notes on what the filters could not see."""
     notes: list[str] = []
-    inc = prep.incidents.filter(pl.col("serious"))
+    inc = prep.serious
     start = filters.start or (prep.months[0] if prep.months else None)
     end = filters.end or (prep.months[-1] if prep.months else None)
     if start:
@@ -512,13 +514,14 @@ def _emerging(prep: Prepared, inc: pl.DataFrame, months: list[date], params: Par
     den = sd[None, :] * np.sqrt((n * w - w**2) / (n - 1))[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(den > 0, (lag - xbar[None, :] * w[:, None]) / den, 0.0)
-    p = 2 * norm.sf(np.abs(z))
+    p = 2 * ndtr(-np.abs(z))
     bins = np.zeros_like(z, dtype=np.int8)
     for t in range(T):  # BH per month over n tests (Benjamini & Hochberg 1995)
-        order = np.sort(p[:, t])
-        ranks = np.arange(1, len(order) + 1)
-        passing = order <= ranks * params.alpha / n
-        thr = order[np.flatnonzero(passing)[-1]] if passing.any() else -1.0
+        # Only p <= alpha can pass, and those are the smallest p's, so their ranks among the
+        # candidates are their ranks among all n tests.
+        cand = np.sort(p[:, t][p[:, t] <= params.alpha])
+        passing = cand <= np.arange(1, len(cand) + 1) * params.alpha / n
+        thr = cand[np.flatnonzero(passing)[-1]] if passing.any() else -1.0
         bins[:, t] = np.where(p[:, t] <= thr, np.sign(z[:, t]), 0).astype(np.int8)
     # The trend only decides among cells hot (or cold) in >= 90% of steps; test just those.
     need = np.maximum((bins > 0).sum(axis=1), (bins < 0).sum(axis=1)) >= np.ceil(0.9 * T - 1e-9)
@@ -538,7 +541,11 @@ def _emerging(prep: Prepared, inc: pl.DataFrame, months: list[date], params: Par
         tau=spread(part.tau, np.nan),
         n=spread(part.n, T).astype(np.int64),
     )
-    codes = classify_emerging(bins, trend=trend, alpha=params.alpha)
+    ever = (bins != 0).any(axis=1)  # never significant -> no pattern; skip classifying those
+    codes = np.zeros(m, dtype=np.int8)
+    if ever.any():
+        t_ever = MannKendall(*(getattr(trend, f)[ever] for f in ("s", "var_s", "z", "p", "tau", "n")))
+        codes[ever] = classify_emerging(bins[ever], trend=t_ever, alpha=params.alpha)
     out = np.zeros(n, dtype=np.int8)
     out[sub] = codes
     return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import weakref
 from typing import Any
 
 from textual import work
@@ -21,6 +22,20 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.worker import get_current_worker
 
+
+
+# Results of engine calls (profiles, measures, coverage, map scenes), per Prepared object and
+# keyed by the analysis's filters and parameters: shared by every app on the same study (tests
+# open many), reused when filters go back to an earlier set, and dropped with the study.
+_CACHES: dict[int, dict] = {}
+
+
+def _cache_for(prep) -> dict:
+    k = id(prep)
+    if k not in _CACHES:
+        _CACHES[k] = {}
+        weakref.finalize(prep, _CACHES.pop, k, None)
+    return _CACHES[k]
 
 
 def _overview():
@@ -118,7 +133,7 @@ class SvtuiApp(App[int]):
         self.selected_area: tuple[str, str] | None = None  # (level, code)
         self.brief_subject: tuple[str, str] | None = None  # ("locality", id) or (level, code)
         self.pending: tuple[str, str] | None = None
-        self.cache: dict[Any, Any] = {}
+        self._local_cache: dict[Any, Any] = {}
         self._analysis_lock = threading.Lock()
         self._hangup_timer: threading.Timer | None = None
         if not animations:
@@ -140,6 +155,17 @@ class SvtuiApp(App[int]):
     @property
     def ready(self) -> bool:
         return self.analysis is not None
+
+    @property
+    def cache(self) -> dict:
+        """Engine results for this study (see _cache_for)."""
+        return _cache_for(self.prep) if self.prep is not None else self._local_cache
+
+    @property
+    def analysis_key(self):
+        """What identifies the current analysis's results: its filters and parameters."""
+        a = self.analysis
+        return (a.filters, a.params) if a is not None else None
 
     def filter_summary(self) -> str:
         f = self.filters

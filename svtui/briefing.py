@@ -75,6 +75,7 @@ NEED_WORDS = {
     "domestic_abuse": "domestic abuse",
     "sexual_violence": "sexual violence",
 }
+MIN_TIMED = 20  # fewer offences with a time than this: no busiest day or hour
 AGE_BANDS = (("under 18", 0, 17), ("18 to 24", 18, 24), ("25 to 34", 25, 34), ("35 to 49", 35, 49), ("50 and over", 50, 200))
 
 # Data strings are wrapped in private-use delimiters while a paragraph is built, so that the
@@ -458,13 +459,15 @@ class _W:
         return self.fig(month_text(m), m, "month", ref)
 
     def breakdown(self, items: list[tuple[str, int]], ref_of, other_label: str = "other",
-                  order: str = "size", per: Ref | None = None) -> list[dc.Part]:
+                  order: str = "size", per: Ref | None = None, min_lines: int = 1) -> list[dc.Part]:
         """dc.breakdown (percentages that add up to 100) with each percentage recorded as a figure.
 
         ref_of(part) gives the Ref of a line; a line that folds several parts together (part.merged)
         should name their columns joined by '+' with agg 'sum'.
         """
         parts = dc.breakdown(items, self.rule, other_label, order=order)
+        if len(parts) < min_lines:
+            return parts  # the caller will not print it: nothing recorded
         total = sum(p.n for p in parts)
         for p in parts:
             self.fig(p.percent.text, p.n / total if total else None, "breakdown", ref_of(p), per,
@@ -475,6 +478,17 @@ class _W:
         if self.empty:
             self.p(fallback)
         return self.s
+
+
+def _merge_refs(refs: list[Ref]) -> Ref:
+    """One Ref for the sum of several: columns of one row joined with '+', or rows of one column
+    named by a tuple key with agg 'sum'."""
+    first = refs[0]
+    if all(r.source == first.source and r.key == first.key for r in refs):
+        return Ref(first.source, "+".join(r.column for r in refs), first.key)
+    keys = [dict(r.key) for r in refs]
+    merged = {k: (keys[0][k] if len({kk[k] for kk in keys}) == 1 else tuple(kk[k] for kk in keys)) for k in keys[0]}
+    return Ref(first.source, first.column, tuple(merged.items()), agg="sum")
 
 
 def _key(**kw) -> tuple[tuple[str, Any], ...]:
@@ -495,33 +509,41 @@ def _norm_name(s: str) -> str:
 def resolve_area(prep, area: str) -> tuple[str, str, str]:
     """(level, code, name) for an ONS code or a name at any level (CSP preferred for shared names).
 
-    Raises ValueError naming the study's CSPs when nothing matches.
+    Raises ValueError naming the study's CSPs when nothing matches, and listing the codes when a
+    name is held by several areas of one level (ward names repeat across districts).
     """
     h = prep.hierarchy
     want = str(area).strip()
     if not want:
         raise ValueError("give an area name or code")
-    found: list[tuple[str, str, str]] = []
+    by_name: list[tuple[str, str, str]] = []
+    target = _norm_name(want)
     for level in LEVEL_PREFERENCE:
         code_c, name_c = f"{level}_code", f"{level}_name"
         if code_c not in h.columns:
             continue
-        sub = h.select(code_c, *([name_c] if name_c in h.columns else [])).drop_nulls(code_c).unique(code_c)
+        cols = [code_c] + ([name_c] if name_c in h.columns else [])
+        sub = h.select(cols).drop_nulls(code_c).unique(code_c).sort(code_c)
         hit = sub.filter(pl.col(code_c).str.to_uppercase() == want.upper())
-        if hit.height == 0 and name_c in sub.columns:
-            target = _norm_name(want)
-            names = sub[name_c].to_list()
-            idx = [i for i, n in enumerate(names) if n is not None and _norm_name(n) == target]
-            hit = sub[idx] if idx else hit
         if hit.height:
-            code = hit[code_c][0]
-            name = hit[name_c][0] if name_c in hit.columns and hit[name_c][0] else code
-            found.append((level, code, name))
-            if hit[code_c][0].upper() == want.upper():
-                return level, code, name
-    if found:
-        return found[0]
-    if want.lower() in ("study", "all", "force") or _norm_name(want) == _norm_name(prep.study_name):
+            row = hit.row(0, named=True)
+            return level, row[code_c], row.get(name_c) or row[code_c]
+        if name_c in sub.columns and not by_name:
+            rows = [r for r in sub.iter_rows(named=True) if r[name_c] is not None and _norm_name(r[name_c]) == target]
+            if len(rows) > 1:
+                parent = next((p for p in ("district", "csp") if f"{p}_name" in h.columns and p != level), None)
+                where = []
+                for r in rows:
+                    pn = None
+                    if parent:
+                        pn = h.filter(pl.col(code_c) == r[code_c])[f"{parent}_name"].drop_nulls()
+                        pn = pn[0] if len(pn) else None
+                    where.append(f"{r[code_c]}" + (f" ({pn})" if pn else ""))
+                raise ValueError(f"{want!r} names {len(rows)} {LEVEL_SHORT[level]}s: {', '.join(where)}; give the code")
+            by_name = [(level, r[code_c], r[name_c]) for r in rows]
+    if by_name:
+        return by_name[0]
+    if want.lower() in ("study", "all", "force") or target == _norm_name(prep.study_name):
         return "force", _force_code(prep), _force_name(prep)
     csps = []
     if "csp_name" in h.columns:
@@ -767,6 +789,8 @@ def _window_text(start: date | None, end: date | None) -> str:
         return "no months with data"
     if (start.year, start.month) == (end.year, end.month):
         return month_text(start)
+    if start.year == end.year:
+        return f"{calendar.month_name[start.month]} to {month_text(end)}"
     return f"{month_text(start)} to {month_text(end)}"
 
 
@@ -919,6 +943,8 @@ def _area_briefing(eng: _Engine, rule: dc.Rule, voice: _Voice, level: str, code:
     ]
     title_noun = "Violence briefing (police.uk proxy)" if voice.proxy else "Serious violence briefing"
     level_word = LEVEL_WORDS[level] + ("" if level == "force" or code == "study" else f" {code}")
+    if level in ("ward", "lsoa") and ctx.row.get("district_name"):
+        level_word += f" in {re.sub(r', County of$', '', ctx.row['district_name'])}"
     return Briefing(
         title=f"{title_noun}: {plain(name, 120)}",
         subtitle=_subtitle([level_word, _window_text(start, end), prep.study_name], rule),
@@ -954,10 +980,13 @@ def _area_headline(ctx: _Ctx) -> Section:
         now_txt = w.count(latest, ctx.ref("latest_12m"), v.noun)
         before_txt = w.count(prev, ctx.ref("previous_12m"))
         if chv is None:
-            s = (f"{v.subject} in {area}: {now_txt} in the year to {end_txt}, against {before_txt} the year before "
-                 f"(the change is {'withheld under the disclosure rule' if ch == 'withheld' else 'not known'})")
+            why = ("the counts are too small to show a change under the disclosure rule" if ch == "withheld"
+                   else "there is nothing to compare with")
+            s = f"{v.subject} in {area}: {now_txt} in the year to {end_txt}, against {before_txt} the year before; {why}"
         elif chv == 0:
-            s = f"{v.subject} in {area} was unchanged in the year to {end_txt} ({now_txt}, the same as the year before)"
+            same = "the same as the year before" if latest == prev else f"against {before_txt} the year before"
+            s = (f"{v.subject} in {area} was {'unchanged' if latest == prev else 'almost unchanged'} in the year to "
+                 f"{end_txt} ({now_txt}, {same})")
         else:
             s = (f"{v.subject} in {area} {'increased' if chv > 0 else 'decreased'} by {ch} in the year to {end_txt} "
                  f"({now_txt}, {'up' if chv > 0 else 'down'} from {before_txt})")
@@ -967,7 +996,7 @@ def _area_headline(ctx: _Ctx) -> Section:
             b3_end = w.fig(month_end_text(date(end.year - 2, end.month, 1)), date(end.year - 2, end.month, 1), "date",
                            Ref(ctx.src, "period_end", ctx.key, agg="minus_24_months"))
             if ch3v is None:
-                s += f"; over three years the change is {ch3} ({b3} in the year to {b3_end})"
+                s += f" ({b3} in the year to {b3_end})"
             elif ch3v == 0:
                 s += f", and is unchanged over three years ({b3} in the year to {b3_end})"
             else:
@@ -1001,7 +1030,8 @@ def _area_headline(ctx: _Ctx) -> Section:
                 frt = w.rate(fr[rate_col], fr.get("latest_12m") if not _is_null(latest) else fr.get("n"),
                              ctx.force_ref(rate_col))
                 if frt not in ("withheld", "not known"):
-                    s += f", against {frt} across {w.label(fr['name'])}"
+                    s += (f", the same as across {w.label(fr['name'])}" if frt == rt
+                          else f", against {frt} across {w.label(fr['name'])}")
             bits.append(s + ".")
     elif r.get("population_note"):
         bits.append("A rate per head cannot be given: the study has no population figures for this area.")
@@ -1153,14 +1183,18 @@ def _place_mix(w: _W, ctx: _Ctx) -> None:
     known_n = int(round(known * n))
     ncol = ctx.n_ref.column
     whole = ctx.ref(f"public_place_known*{ncol}")
-    parts = w.breakdown([("public", int(nf)), ("home", known_n - int(nf))],
-                        lambda p: ctx.ref("public_place_n" if p.label == "public" else f"public_place_known*{ncol}-public_place_n"),
-                        per=whole)
+    public, home = int(nf), known_n - int(nf)
+    ref_public, ref_home = ctx.ref("public_place_n"), ctx.ref(f"public_place_known*{ncol}-public_place_n")
+    parts = w.breakdown([("public", public), ("home", home)], lambda p: ref_public if p.label == "public" else ref_home,
+                        per=whole, min_lines=2)
     pc = {p.label: p.percent.text for p in parts}
     if len(parts) == 2:
         w.p(f"Of the offences with a recorded place, {pc['public']} happened in a public place and {pc['home']} in a home.")
-    elif parts and not parts[0].merged:
-        w.p("Every offence with a recorded place happened " + ("in a public place." if parts[0].label == "public" else "in a home."))
+    elif public == 0 or home == 0:
+        w.p("Every offence with a recorded place happened " + ("in a home." if public == 0 else "in a public place."))
+    else:  # one side is too small for a percentage: counts only
+        w.p(f"Of the offences with a recorded place, {w.count(public, ref_public)} happened in a public place and "
+            f"{w.count(home, ref_home)} in a home.")
 
 
 def _small_pct(frac: float) -> str:
@@ -1203,10 +1237,11 @@ def _locality_line(w: _W, ctx: _Ctx, lr: dict) -> str:
             first += f" and {sh} of the harm in {ctx.short}"
     bits = [first]
     pattern = lr.get("pattern")
-    if pattern in PATTERN_WORDS:
-        bits.append(PATTERN_WORDS[pattern].split(" (")[0])
+    kind = PATTERN_WORDS[pattern].split(" (")[0] if pattern in PATTERN_WORDS else ""
     if lr.get("trend") in ("rising", "falling"):
-        bits.append(f"{lr['trend']} month by month")
+        kind = (kind + ", " if kind else "") + f"{lr['trend']} month by month"
+    if kind:
+        bits.append(kind)
     return f"{w.label(lr['name'])} ({w.label(lid)}): " + "; ".join(bits) + "."
 
 
@@ -1229,14 +1264,18 @@ def _what(ctx: _Ctx) -> Section:
         by_label = {c[1]: c for c in shown}
         parts = w.breakdown([(c[1], c[2]) for c in shown],
                             lambda p: (by_label[p.label][3] if p.label in by_label else
-                                       Ref(by_label[p.merged[0]][3].source,
-                                           "+".join(by_label[m][3].column for m in p.merged), by_label[p.merged[0]][3].key)),
+                                       _merge_refs([by_label[m][3] for m in p.merged])),
                             other_label="other categories", per=ctx.n_ref)
         items = []
+        plain_label = lambda lab: _label_mid(re.sub(r"\s*\(all\)$", "", lab))  # noqa: E731
         for p in parts:
-            lab = "other categories" if p.merged else _label_mid(re.sub(r"\s*\(all\)$", "", p.label))
-            cnt = w.count(p.n, by_label[p.label][3] if p.label in by_label else None)
-            items.append(f"{cnt} ({p.percent.text}) {'were ' if not items else ''}{w.label(lab) if not p.merged else lab}")
+            if p.merged:
+                lab = join_words([w.label(plain_label(m)) for m in p.merged], "or")
+                ref = _merge_refs([by_label[m][3] for m in p.merged])
+            else:
+                lab, ref = w.label(plain_label(p.label)), by_label[p.label][3]
+            cnt = w.count(p.n, ref)
+            items.append(f"{cnt} ({p.percent.text}) {'were ' if not items else ''}{lab}")
         w.p(f"Of the {total} in {unit}{_period_words(w, ctx)}, {join_words(items)}.")
         if v.proxy:
             w.p("police.uk cannot tell serious violence from other violence: its violence type holds everything "
@@ -1265,7 +1304,8 @@ def _what(ctx: _Ctx) -> Section:
         items.append(f"{w.count(nf, nref) if pc == 'withheld' else pc} {phrase}")
         if known < 0.995:
             kn = w.share_of(known, known_n, n, ctx.ref(f"{flag}_known"))
-            recorded.append(f"the {_MARKER_NAME[flag]} for {kn}" + (" of offences" if not recorded else ""))
+            if kn not in ("withheld", "not known"):
+                recorded.append(f"the {_MARKER_NAME[flag]} for {kn}" + (" of offences" if not recorded else ""))
     if items:
         w.p(f"Of these offences, {join_words(items)}.")
     if recorded:
@@ -1383,27 +1423,32 @@ def _who(ctx: _Ctx) -> Section:
             fk = int(round(fr["youth_known"] * fr["n"]))
             fpc = w.pct(fr["youth_n"], fk, ctx.force_ref("youth_share"))
             if fpc not in ("withheld", "not known"):
-                cmp_txt = f", against {fpc} across {w.label(fr['name'])}"
+                cmp_txt = (f", the same share as across {w.label(fr['name'])}" if fpc == pc
+                           else f", against {fpc} across {w.label(fr['name'])}")
         w.p(f"Where an age is recorded ({kn} of offences), {pc} involved a victim or suspect under {under}{cmp_txt}.")
     ages = ctx.ages()
+    small: list[str] = []
     for who, col in (("victim", "victim"), ("suspect", "suspect")):
         k = ages.get(f"{col}_known", 0)
         if not k:
             continue
         items = [(lab, ages.get(f"{col}_{lab.replace(' ', '_')}", 0)) for lab, _lo, _hi in AGE_BANDS]
         parts = w.breakdown(
-            items, order="given", per=Ref("ages", f"{col}_known", ctx.age_key()),
+            items, order="given", per=Ref("ages", f"{col}_known", ctx.age_key()), min_lines=2,
             ref_of=lambda p, col=col: Ref("ages", "+".join(f"{col}_{m.replace(' ', '_')}" for m in (p.merged or (p.label,))),
                                           ctx.age_key()),
             other_label="other ages",
         )
-        if not parts:
+        if len(parts) < 2:
+            if parts:  # everything folded into one line: nothing to break down
+                small.append(who)
             continue
-        descs = []
-        for i, p in enumerate(parts):
-            descs.append(f"{p.percent.text} {'were ' if i == 0 else ''}{_age_words(w, p.label)}")
-        kt = w.count(k, Ref("ages", f"{col}_known", ctx.age_key()), who)
-        w.p(f"Of the {kt} with a recorded age, {join_words(descs)}.")
+        descs = [f"{p.percent.text} {_age_words(w, p.label)}" for p in parts]
+        kt = w.count(k, Ref("ages", f"{col}_known", ctx.age_key()))
+        w.p(f"By {who} age (recorded for {kt} {dc.plural(k, 'offence')}): {join_words(descs)}.")
+    if small:
+        w.p(f"Too few offences have a recorded {' or '.join(small)} age to break the ages down under the "
+            "disclosure rule.")
     ek = ages.get("either_known", 0)
     if ek:
         p18 = w.pct(ages.get("either_under_18", 0), ek, Ref("ages", "either_under_18", ctx.age_key()),
@@ -1429,7 +1474,11 @@ def _when(ctx: _Ctx) -> Section:
     v = ctx.voice
     peak = ctx.peak() or {}
     timed = peak.get("timed_n")
-    if _is_null(timed) or not timed:
+    if not _is_null(timed) and 0 < timed < MIN_TIMED:
+        tt = w.count(timed, ctx.peak_ref("timed_n"), v.noun)
+        w.p(f"Only {tt} here {'has' if tt.startswith('1 ') else 'have'} a recorded time, too few to show a busiest "
+            "day or hour.")
+    elif _is_null(timed) or not timed:
         w.p("The data gives the month only (police.uk publishes no day or time), so days of the week, hours and "
             "the night-time economy cannot be shown." if v.proxy or _is_null(ctx.row.get("night_share")) else
             "No offence here has a recorded time of day, so days and hours cannot be shown.")
@@ -1507,9 +1556,12 @@ def _risk(ctx: _Ctx) -> Section:
         for fr in flagged.head(4).iter_rows(named=True):
             w.li(_risk_line(w, ctx, fr, src, units, frame))
     else:
-        near = rows.filter(pl.col("headline") & pl.col("value").is_not_null()).sort(["top_pct", "factor"]).head(3)
+        above = (pl.when(pl.col("ratio").is_not_null()).then(pl.col("ratio") > 1)
+                 .otherwise((pl.col("value") - pl.col("force_value")) * pl.col("direction") > 0))
+        near = rows.filter(pl.col("headline") & pl.col("value").is_not_null() & above.fill_null(False)).sort(
+            ["top_pct", "factor"]).head(3)
         w.p(f"None of the risk factors the study holds puts {name} among the riskiest quarter of {units}"
-            + ("; the closest are:" if near.height else "."))
+            + ("; the closest are:" if near.height else ", and none is above the force average."))
         for fr in near.iter_rows(named=True):
             w.li(_risk_line(w, ctx, fr, src, units, frame))
     said = set(flagged.head(4)["factor"].to_list())
@@ -1708,9 +1760,10 @@ def _focus(ctx: _Ctx) -> Section:
                          "where the harm is most concentrated: licensing conditions, guardianship, lighting and CCTV, "
                          f"and visible patrols{when} protect everyone who uses these places.")
     else:
+        peak = " at the peak times above" if not _is_null(r.get("timed_n")) and r.get("timed_n") else ""
         items.append(f"{_b('Primary prevention: this place.')} Put the locality on the tasking agenda with a problem "
-                     "profile: licensing and environmental changes, and patrols at the peak times above, reviewed "
-                     "each month against its count.")
+                     f"profile: licensing and environmental changes, and patrols{peak}, reviewed each month against "
+                     "its count.")
     nte_share = r.get("nte_share")
     if is_gap("night_time_economy"):
         elsewhere = ivs_for("night_time_economy", reaching_only=False)
@@ -1732,7 +1785,8 @@ def _focus(ctx: _Ctx) -> Section:
             s += f"Make sure young people involved in violence here are referred to {names(youth_ivs)}"
             oldest = max((iv.ages[1] for iv in ivs if iv.name in youth_ivs and iv.ages), default=None)
             ages = ctx.ages()
-            if oldest is not None and oldest < 18 and ages.get("either_18_to_24"):
+            a1824, ek = ages.get("either_18_to_24", 0), ages.get("either_known", 0)
+            if oldest is not None and oldest < 18 and ek and a1824 >= max(ctx.rule.share_min, 5) and a1824 / ek >= 0.10:
                 s += (f". The youth offer here stops at {w.const(str(oldest), 'oldest age of the youth interventions')}, "
                       f"yet young adults aged {w.const('18', 'age band')} to {w.const('24', 'age band')} are involved "
                       "in many offences: consider provision for that age through colleges, probation and employment "
@@ -1757,7 +1811,10 @@ def _focus(ctx: _Ctx) -> Section:
                      + (f" (as {names(other[:2])} provide elsewhere)." if other else "."))
     # tertiary prevention: people already involved
     knife_ivs = ivs_for("knife")
-    if is_gap("knife") or knife_ivs:
+    kshare = r.get("knife_share")
+    knife_high = (not _is_null(kshare) and fr is not None and not _is_null(fr.get("knife_share"))
+                  and kshare >= fr["knife_share"] and (r.get("knife_n") or 0) >= max(ctx.rule.share_min, 5))
+    if is_gap("knife") or (knife_ivs and knife_high):
         if knife_ivs:
             items.append(f"{_b('Tertiary prevention: knife crime.')} Use {names(knife_ivs)} for people already "
                          "involved in knife crime, so that an arrest or a stop is also a referral.")
@@ -1776,7 +1833,7 @@ def _focus(ctx: _Ctx) -> Section:
         items.append(f"{_b('Data.')} This briefing rests on public police.uk data. A record-level extract from the "
                      "force (offence codes, markers, dates and times) and A&E assault data (Cardiff Model) would show "
                      "the serious violence this proxy cannot.")
-    elif getattr(ctx.eng.study, "ae", None) is None or ctx.eng.study.ae.height == 0:
+    elif ctx.eng.study is not None and (getattr(ctx.eng.study, "ae", None) is None or ctx.eng.study.ae.height == 0):
         items.append(f"{_b('Data.')} Add A&E assault data (Cardiff Model, ISTV) to the study: most assault victims seen "
                      "in emergency departments never report to the police.")
 
@@ -1834,7 +1891,7 @@ def _notes(ctx: _Ctx) -> Section:
         w.month(a1, Ref("analysis", "window[1]"))
         nm = w.number(_n_months(a0, a1), Ref("analysis", "window months"))
         twelve = "12"
-        txt = f"Period: {month_text(a0)} to {month_text(a1)} ({nm} {dc.plural(_n_months(a0, a1), 'month')})."
+        txt = f"Period: {_window_text(a0, a1)} ({nm} {dc.plural(_n_months(a0, a1), 'month')})."
         if _n_months(a0, a1) >= 24:
             w.const("12", "months in a year")
             txt += (f" The yearly change compares the latest {twelve} months with the {twelve} before; the three-year "

@@ -463,3 +463,41 @@ def test_the_figure_check_catches_a_wrong_figure(sample_prep, sample_analysis, s
     head.blocks[0] = (kind, raw + " It rose by 37% in 2019.")
     bad = unexplained_numbers(b)
     assert len(bad) == 2 and bad[0].startswith("headline: '37'") and bad[1].startswith("headline: '2019'")
+
+
+def test_every_csp_and_hotspot_of_the_sample_is_sound(sample_prep, sample_analysis, sample_study, sample_tables):
+    csps = sample_prep.hierarchy["csp_code"].drop_nulls().unique().sort().to_list()
+    for code in csps:
+        assert_sound(build_briefing(sample_prep, sample_analysis, sample_study, area=code), sample_tables)
+    for lid in sample_analysis.localities["locality_id"].to_list():
+        for disclosure in ("partner", "public"):
+            try:
+                b = build_briefing(sample_prep, sample_analysis, sample_study, hotspot=lid, disclosure=disclosure)
+            except ValueError as exc:  # a locality under 10 offences under the public rule
+                assert "public disclosure rule" in str(exc)
+                continue
+            assert_sound(b, sample_tables)
+
+
+def test_ambiguous_names_ask_for_a_code(sample_prep, sample_analysis, sample_study):
+    h = sample_prep.hierarchy.select("ward_code", "ward_name").unique()
+    hh = sample_prep.hierarchy
+    others = set(hh["district_name"].drop_nulls()) | set(hh["csp_name"].drop_nulls())
+    dup = h.group_by("ward_name").len().filter((pl.col("len") > 1) & ~pl.col("ward_name").is_in(list(others)))
+    if dup.height == 0:
+        pytest.skip("no repeated ward names in this sample")
+    with pytest.raises(ValueError, match="give the code"):
+        build_briefing(sample_prep, sample_analysis, sample_study, area=dup["ward_name"][0])
+
+
+def test_lsoa_briefing(sample_prep, sample_analysis, sample_study, sample_tables):
+    lsoa = sample_analysis.localities["lsoa_code"][0]
+    b = build_briefing(sample_prep, sample_analysis, sample_study, area=lsoa)
+    assert b.subject_level == "lsoa"
+    assert_sound(b, sample_tables)
+
+
+def test_every_real_hotspot_is_sound(west_mercia_prep, west_mercia_analysis, west_mercia_study):
+    t = Tables(west_mercia_prep, west_mercia_analysis, west_mercia_study)
+    for lid in west_mercia_analysis.localities["locality_id"].to_list():
+        assert_sound(build_briefing(west_mercia_prep, west_mercia_analysis, west_mercia_study, hotspot=lid), t)

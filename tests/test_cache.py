@@ -168,9 +168,6 @@ def test_fast_table_matches_exact_reader(world, damaged):
         assert fast.frame.equals(exact.frame), f
         assert (fast.header, fast.original_header, fast.notes) == (
             exact.header, exact.original_header, exact.notes)
-        a = policeuk._check_table(exact, decimal_comma=False)
-        b = fastscan.check_table(fast, decimal_comma=False)
-        assert a.equals(b), f
     assert n_fast >= 5
     # Damaged files are left to the exact reader.
     for name in ("2022-03-broken-street.csv", "2022-03-quoted-street.csv",

@@ -72,7 +72,7 @@ def test_first_screen_then_study_loads_in_a_worker():
             assert app.analysis is None  # the first paint does not wait for the study
             await settle(pilot, rounds=400)
             text = screen_text(app)
-            assert "serious incidents in" in text
+            assert "serious incidents ·" in text
             assert "North Worcestershire" in text
             assert app.query_one("#load-progress").display is False
 

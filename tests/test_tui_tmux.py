@@ -77,7 +77,7 @@ def test_workbench_opens_on_the_sample_study_and_quits(tmux, tmp_path):
     tmux.start(f"{sys.executable} -m svtui; echo $? > {marker}")
     first = tmux.wait_for("1 Overview", timeout=30)
     assert "SYNTHETIC" in first
-    tmux.wait_for("serious incidents in", timeout=120)
+    tmux.wait_for("serious incidents ·", timeout=120)
     screen = tmux.wait_for("North Worcestershire", timeout=60)  # the CSP table, from the engine
     assert "Community Safety Partnerships" in screen
     tmux.keys("3")

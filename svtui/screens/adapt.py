@@ -19,22 +19,28 @@ DUTY_SHORT = {
 }
 
 
-def profiles(app, level: str):
+def _key(a):
+    return (a.filters, a.params)
+
+
+def profiles(app, level: str, a=None):
     """area_profiles for `level` under the current filters (cached per analysis)."""
-    key = ("profiles", app.generation, level)
+    a = a or app.analysis
+    key = ("profiles", _key(a), level)
     if key not in app.cache:
         fn = engine.find("area_profiles")
         notes: list[str] = []
-        frame = fn(app.prep, app.analysis, level, indicators=app.study.indicators, notes=notes)
+        frame = fn(app.prep, a, level, indicators=app.study.indicators, notes=notes)
         app.cache[key] = (frame, notes)
     return app.cache[key]
 
 
-def monthly(app, level: str):
-    key = ("monthly", app.generation, level)
+def monthly(app, level: str, a=None):
+    a = a or app.analysis
+    key = ("monthly", _key(a), level)
     if key not in app.cache:
         mod = engine.module("area_profiles")
-        app.cache[key] = mod.area_monthly(app.prep, app.analysis.filters, level)
+        app.cache[key] = mod.area_monthly(app.prep, a.filters, level)
     return app.cache[key]
 
 
@@ -43,8 +49,8 @@ def area_profile_rows(fn, prep, analysis, level: str, app=None) -> dict:
     import polars as pl
 
     if app is not None:
-        frame, _notes = profiles(app, level)
-        mon = monthly(app, level)
+        frame, _notes = profiles(app, level, analysis)
+        mon = monthly(app, level, analysis)
     else:
         frame = fn(prep, analysis, level)
         mon = engine.module("area_profiles").area_monthly(prep, analysis.filters, level)
@@ -71,7 +77,8 @@ def area_profile_rows(fn, prep, analysis, level: str, app=None) -> dict:
 
 def duty(app):
     """Duty measures for the force and each CSP: (rows {code: {measure: (value, change)}}, notes)."""
-    key = ("duty", app.generation)
+    a = app.analysis
+    key = ("duty", _key(a))
     if key in app.cache:
         return app.cache[key]
     import polars as pl
@@ -81,7 +88,7 @@ def duty(app):
     notes: list[str] = []
     for level in ("force", "csp"):
         try:
-            frames.append(fn(app.prep, app.study.ae, app.analysis.filters, level, indicators=app.study.indicators, notes=notes))
+            frames.append(fn(app.prep, app.study.ae, a.filters, level, indicators=app.study.indicators, notes=notes))
         except ValueError as exc:  # e.g. no CSP codes
             notes.append(str(exc))
     frame = pl.concat(frames, how="vertical_relaxed") if frames else None
@@ -124,7 +131,8 @@ def area_profile_text(app, level: str, code: str) -> Text:
     if engine.find("area_profiles") is None:
         t.append(engine.placeholder("area_profiles"), style="dim")
         return t
-    frame, notes = profiles(app, level)
+    a = app.analysis
+    frame, notes = profiles(app, level, a)
     row = frame.filter(pl.col("code") == code)
     if row.height == 0:
         t.append("No profile for this area.", style="dim")
@@ -139,7 +147,7 @@ def area_profile_text(app, level: str, code: str) -> Text:
     if r.get("rate_per_1000_year") is not None:
         t.append(f" · {r['rate_per_1000_year']:.1f} per 1,000 residents a year")
     t.append("\n")
-    mon = monthly(app, level).filter(pl.col("code") == code).sort("month")
+    mon = monthly(app, level, a).filter(pl.col("code") == code).sort("month")
     if mon.height:
         t.append("Monthly  ", style="bold")
         t.append(fmt.sparkline(mon["n"].to_list(), 48), style="bold")
@@ -264,7 +272,8 @@ def coverage(app):
     """(reach, gaps, notes) from hotspot.coverage for the current analysis (cached)."""
     import inspect
 
-    key = ("coverage", app.generation)
+    a = app.analysis
+    key = ("coverage", _key(a))
     if key in app.cache:
         return app.cache[key]
     fn = engine.find("coverage")
@@ -276,14 +285,14 @@ def coverage(app):
     if "areas" in params:
         kwargs["areas"] = app.study.areas
     names = list(params)
-    args = [app.prep, app.analysis]
+    args = [app.prep, a]
     if len(names) > 2 and names[2] in ("interventions", "ivs"):
         args.append(app.study.interventions)
     elif "interventions" in params:
         kwargs["interventions"] = app.study.interventions
     reach, gaps = fn(*args, **kwargs)[:2]
     app.cache[key] = (reach, gaps, notes)
-    app.cache[("reach", app.generation)] = reach
+    app.cache[("reach", _key(a))] = reach
     return app.cache[key]
 
 

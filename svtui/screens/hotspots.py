@@ -140,7 +140,7 @@ class HotspotsScreen(WorkbenchScreen):
         from svtui.screens.detail import locality_detail
 
         d = locality_detail(self.wb, rec, rank=rec.get("rank"))
-        reach = self.wb.cache.get(("reach", self.wb.generation))
+        reach = self.wb.cache.get(("reach", self.wb.analysis_key))
         if engine.find("coverage") is None:
             d.add("Reached by", Text(engine.placeholder("coverage"), style="dim"))
         elif reach is None:

@@ -35,12 +35,12 @@ def boundaries(app):
 
 def hotspot_scene(app) -> MapScene:
     """Boundaries, Gi* cells, hotspot polygons (labelled by rank), incidents and venues."""
-    key = ("scene", app.generation)
+    a, st = app.analysis, app.study
+    key = ("scene", (a.filters, a.params))
     if key in app.cache:
         return app.cache[key]
     import shapely
 
-    a, st = app.analysis, app.study
     lsoa, upper = boundaries(app)
     loc = a.localities
     hotspots = []
@@ -66,8 +66,9 @@ def hotspot_scene(app) -> MapScene:
     )
     if st.areas is not None and len(st.areas.lsoa):
         scene.bounds = tuple(float(v) for v in st.areas.lsoa.total_bounds)
-    # Keep only the latest scene or two.
-    for k in [k for k in app.cache if isinstance(k, tuple) and k and k[0] == "scene" and k[1] < app.generation - 1]:
+    # Keep the last few scenes (one per filter set recently used).
+    old = [k for k in app.cache if isinstance(k, tuple) and k and k[0] == "scene"]
+    for k in old[: max(0, len(old) - 3)]:
         del app.cache[k]
     app.cache[key] = scene
     return scene
