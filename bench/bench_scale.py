@@ -25,10 +25,12 @@ Tables
 Times are wall-clock seconds: median of --repeat runs (min in brackets), with the CPU
 seconds of the median run and the 1-minute load average when it started: this is a shared
 2-core server, and wall time grows with other people's load while CPU time does not.
-Classification here evaluates the definition once per distinct combination of its input
-columns and joins the verdicts back (`classify_distinct`, checked equal to classifying every
-row); calling `hotspot.definition.classify` on every row is timed alongside. Not a test:
-nothing here asserts a time.
+Classification evaluates the definition once per distinct combination of its input columns
+(14 crime types for police.uk); the rows then stream from the cached Parquet through a join
+and the group-bys (Polars' streaming engine), so the classified rows are never all in memory.
+The eager equivalent (`classify_distinct`) is checked equal to classifying every row with
+`hotspot.definition.classify` + `add_harm`, and both are timed. Not a test: nothing here
+asserts a time.
 """
 from __future__ import annotations
 
@@ -113,6 +115,33 @@ def classify_distinct(frame: pl.DataFrame, definition) -> pl.DataFrame:
     return out.select(order)
 
 
+def classify_table(lf: pl.LazyFrame, definition) -> tuple[list[str], pl.DataFrame]:
+    """The definition's verdict (serious, categories, harm, ...) for every distinct
+    combination of its input columns in `lf`: (input columns, table keyed by `__key`)."""
+    from geodata.schema import MARKERS
+    from hotspot.definition import classify, fill_crime_type
+    from hotspot.harm import add_harm
+
+    names = lf.collect_schema().names()
+    inputs = [c for c in ("offence_code", "crime_type", "offence_desc", *MARKERS) if c in names]
+    keys = lf.select(inputs).unique().collect()
+    done = add_harm(classify(fill_crime_type(keys), definition))
+    new = [c for c in done.columns if c not in inputs or c == "crime_type"]
+    table = done.select(*[pl.col(c).alias(f"__new_{c}") for c in new]).with_columns(
+        keys.select(pl.struct(inputs).hash(seed=7).alias("__key")))
+    if table["__key"].n_unique() != table.height:
+        raise RuntimeError("hash collision among classification keys")
+    return inputs, table
+
+
+def classified_lazy(lf: pl.LazyFrame, inputs: list[str], table: pl.DataFrame) -> pl.LazyFrame:
+    new = [c[len("__new_"):] for c in table.columns if c.startswith("__new_")]
+    return (lf.with_columns(pl.struct(inputs).hash(seed=7).alias("__key"))
+            .join(table.lazy(), on="__key", how="left")
+            .drop([c for c in new if c in lf.collect_schema().names()] + ["__key"])
+            .rename({f"__new_{c}": c for c in new}))
+
+
 def aggregate(c: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     by_area = (c.filter(pl.col("serious"))
                .group_by("force", "lsoa_code", "month")
@@ -125,7 +154,10 @@ def aggregate(c: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
 # Child jobs: one per fresh process, each prints one JSON line
 
 
-def job_pipeline(data: Path, cache_dir: Path, mode: str, direct_classify: bool) -> dict:
+def job_pipeline(data: Path, cache_dir: Path, mode: str, direct_classify: bool,
+                 lazy: bool = False) -> dict:
+    """Ingest (cold cache build, or the exact reader), classify, aggregate. `lazy`: the
+    classified rows are streamed into the aggregates instead of materialised."""
     from geodata.cache import cached_police_uk
     from geodata.ledger import Ledger
     from hotspot.definition import load_definition
@@ -136,6 +168,7 @@ def job_pipeline(data: Path, cache_dir: Path, mode: str, direct_classify: bool) 
     out["areas_s"] = time.perf_counter() - t0
     t = time.perf_counter()
     ledger = Ledger()
+    parquet = None
     if mode == "exact":
         from geodata.areas import assign_areas
         from geodata.policeuk import read_police_uk
@@ -144,27 +177,49 @@ def job_pipeline(data: Path, cache_dir: Path, mode: str, direct_classify: bool) 
         frame = assign_areas(frame, areas, ledger.sources)
     else:
         rep: dict = {}
-        frame = cached_police_uk([data / "police-uk"], areas, cache_dir=cache_dir, ledger=ledger,
-                                 lazy=False, report=rep)
+        got = cached_police_uk([data / "police-uk"], areas, cache_dir=cache_dir, ledger=ledger,
+                               lazy=lazy, report=rep)
         out["status"] = rep["status"]
         out["stages"] = {k: round(v, 2) for k, v in rep["seconds"].items()}
+        if lazy:
+            parquet = Path(rep["result_dir"]) / "incidents.parquet"
+            frame = pl.DataFrame({"x": [0] * got.select(pl.len()).collect().item()})
+        else:
+            frame = got
     out["ingest_s"] = time.perf_counter() - t
     out["ingest_peak_mb"] = _peak_mb()
     out["rows_read"] = sum(e.read for e in ledger.sources)
     out["rows"] = frame.height
     definition = load_definition("police-uk-proxy")
-    t = time.perf_counter()
-    c = classify_distinct(frame, definition)
-    out["classify_s"] = time.perf_counter() - t
-    t = time.perf_counter()
-    by_area, by_type = aggregate(c)
-    out["aggregate_s"] = time.perf_counter() - t
+    if lazy:
+        # Classify the distinct inputs, then stream the rows through a join and group-bys:
+        # the 6M classified rows are never held at once.
+        t = time.perf_counter()
+        lf = pl.scan_parquet(parquet) if parquet else frame.lazy()
+        inputs, table = classify_table(lf, definition)
+        out["classify_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        c = classified_lazy(lf, inputs, table)
+        by_area = (c.filter(pl.col("serious")).group_by("force", "lsoa_code", "month")
+                   .agg(pl.len().alias("n"), pl.col("harm").sum().alias("harm")))
+        by_type = c.group_by("force", "crime_type").agg(pl.len().alias("n"))
+        by_area, by_type = pl.collect_all([by_area, by_type], engine="streaming")
+        out["aggregate_s"] = time.perf_counter() - t
+        out["serious"] = int(by_area["n"].sum())
+        c = None
+    else:
+        t = time.perf_counter()
+        c = classify_distinct(frame, definition)
+        out["classify_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        by_area, by_type = aggregate(c)
+        out["aggregate_s"] = time.perf_counter() - t
+        out["serious"] = int(c["serious"].sum())
     out["groups"] = by_area.height
-    out["serious"] = int(c["serious"].sum())
     out["total_s"] = out["ingest_s"] + out["classify_s"] + out["aggregate_s"]
     out["cpu_s"] = _cpu_s()
     out["peak_mb"] = _peak_mb()
-    if direct_classify:
+    if direct_classify and not lazy:
         from hotspot.definition import classify, fill_crime_type
         from hotspot.harm import add_harm
 
@@ -350,11 +405,13 @@ def force_years(work: Path, force: str, sizes: list[int], repeat: int, exact_upt
         for r in range(repeat):
             cdir = work / f"cache-{force}-x{k}"
             shutil.rmtree(cdir, ignore_errors=True)
-            runs.append(_child(["pipeline", str(data), str(cdir), "cached",
-                                "1" if (r == 0 and k == sizes[0]) else "0"]))
+            runs.append(_child(["pipeline", str(data), str(cdir), "cached", "0", "lazy"]))
         reopen = _child(["reopen", str(data), str(work / f"cache-{force}-x{k}")])
-        exact = (_child(["pipeline", str(data), str(work / "unused"), "exact", "0"])
+        exact = (_child(["pipeline", str(data), str(work / "unused"), "exact", "0", "lazy"])
                  if k <= exact_upto else None)
+        if k == sizes[0]:
+            check = _child(["pipeline", str(data), str(work / f"cache-{force}-x{k}"), "cached",
+                            "1"])
         rows.append((k, runs, reopen, exact))
         shutil.rmtree(work / f"cache-{force}-x{k}", ignore_errors=True)
     head = (f"{'size':>5} {'rows':>9} {'ingest':>15} {'classify':>15} {'aggregate':>15} "
@@ -373,11 +430,9 @@ def force_years(work: Path, force: str, sizes: list[int], repeat: int, exact_upt
               + (f"{exact['ingest_s']:12.2f} {exact['ingest_peak_mb']:8.0f}" if exact else
                  f"{'-':>12} {'-':>8}")
               + f" {mid['load']:5.1f}")
-    first = rows[0][1][0]
-    if "classify_direct_s" in first:
-        print(f"   classify every row (hotspot.definition.classify + add_harm) at {sizes[0]}x: "
-              f"{first['classify_direct_s']:.2f} s vs {first['classify_s']:.2f} s per distinct "
-              f"inputs; same result: {first['classify_same']}")
+    print(f"   classify every row (hotspot.definition.classify + add_harm) at {sizes[0]}x: "
+          f"{check['classify_direct_s']:.2f} s; per distinct inputs then joined back "
+          f"(classify_distinct): {check['classify_s']:.2f} s; same frame: {check['classify_same']}")
     print("   stages of the last cold build (s):",
           json.dumps(rows[-1][1][-1].get("stages", {})))
     print("   reopen (cache hit) = check fingerprints + read ledger; collecting the frame "
@@ -396,7 +451,7 @@ def national_year(work: Path, force: str, repeat: int) -> None:
     runs = []
     for _ in range(repeat):
         shutil.rmtree(cdir, ignore_errors=True)
-        runs.append(_child(["pipeline", str(data), str(cdir), "cached", "0"]))
+        runs.append(_child(["pipeline", str(data), str(cdir), "cached", "0", "lazy"]))
     for label, key in (("areas (build_areas, 35,672 LSOAs)", "areas_s"),
                        ("ingest (cold cache build)", "ingest_s"),
                        ("classify + harm", "classify_s"), ("aggregate", "aggregate_s"),
@@ -455,7 +510,7 @@ def main() -> None:
     ap.add_argument("--national", action="store_true", help="also one national year (~6M rows)")
     ap.add_argument("--force", default="west-mercia", help="police.uk slug of the force-year")
     ap.add_argument("--sizes", type=int, nargs="+", default=[1, 2, 4, 8])
-    ap.add_argument("--exact-upto", type=int, default=2,
+    ap.add_argument("--exact-upto", type=int, default=8,
                     help="time the uncached exact reader up to this size (it is slow)")
     ap.add_argument("--cells", type=int, nargs="+",
                     default=[10_000, 40_000, 100_000, 250_000, 1_000_000])
@@ -468,7 +523,8 @@ def main() -> None:
     if args.child:
         kind, *rest = args.child
         if kind == "pipeline":
-            out = job_pipeline(Path(rest[0]), Path(rest[1]), rest[2], rest[3] == "1")
+            out = job_pipeline(Path(rest[0]), Path(rest[1]), rest[2], rest[3] == "1",
+                               len(rest) > 4 and rest[4] == "lazy")
         elif kind == "reopen":
             out = job_reopen(Path(rest[0]), Path(rest[1]))
         elif kind == "force":

@@ -27,9 +27,15 @@ temporary name then `os.replace`, and the manifest is written last, so a crash m
 leaves nothing that looks valid.
 
 Speed. Well-formed files are split by Polars' CSV reader (`geodata.fastscan`), others by the
-exact reader; costly per-row parsers run once per distinct value; duplicates are found on
-(Crime ID, month) keys only; rows are converted, assigned and written one batch of files at a
-time, so memory stays near the size of the result, not of the text.
+exact reader, two files at a time; costly per-row parsers run once per distinct value;
+duplicates are looked for on a 64-bit hash of (Crime ID, month) and confirmed on the text;
+`assign_areas` runs once per distinct (LSOA code, point) rather than per row (police.uk snaps
+crimes to a limited set of map points); rows are converted and written one batch of files at
+a time, so memory stays near one batch plus the keys, not the size of the text.
+
+Exactness of the fast build rests on parts of `geodata.policeuk` and `assign_areas` being
+mirrored here (see `MIRRORED`): while they are unchanged the fast build is used, otherwise the
+cache is built by the exact reader itself.
 """
 from __future__ import annotations
 
@@ -60,7 +66,6 @@ _BATCH_ROWS = 400_000  # rows converted and area-assigned at a time
 _VERSION_MODULES = ("policeuk", "fastscan", "cache", "areas", "crs", "schema", "ledger")
 
 Progress = Callable[[str, float], None]
-
 
 
 # --------------------------------------------------------------------------------------------
@@ -265,7 +270,7 @@ class _Part:
     table_notes: list[str] = field(default_factory=list)  # the table's own notes
     read: int = 0
     n_good: int = 0
-    columns: list[str] = field(default_factory=list)  # checked frame's columns, in order
+    columns: list[str] = field(default_factory=list)  # raw columns, in the reader's order
     files: dict = field(default_factory=dict)  # role -> {"path", "check", "rows"}
     header: list[str] = field(default_factory=list)  # internal names, when read fast
     fast: bool = False  # read by the fast reader: `_offset` locates each row's line
@@ -287,8 +292,8 @@ def _file_frames(tbl: "policeuk._Table", is_fast: bool
     columns in the order the reader's concatenated frame has them) of one street file.
 
     What `_check_table` and then `read_police_uk` compute for these rows, as one lazy query:
-    the costly per-value parsers (Month formats, Location place types, BNG) run once per
-    distinct value, from small lookup tables joined back. Files read fast use the mirror of
+    the per-value parsers (Month formats, Location place types, code clean-up) run once per
+    distinct value and are applied as lookups. Files read fast use the mirror of
     `_check_table` below; other files the original. Accepted rows also get `_hm`, a 64-bit
     hash of (Crime ID, month) for finding repeats, and (files read fast) `_offset`, where each
     row's line starts. Blank rows left in by the fast reader are dropped here, with the exact
@@ -802,6 +807,9 @@ def _build(sources, prints, areas, root, rdir, key_info, ledger, lazy, fast, say
     writer = None
     n_out = 0
     outside: list[pl.DataFrame] = []
+    # Parquet encoding (which releases the GIL) overlaps the next batch's conversion.
+    wpool = ThreadPoolExecutor(max_workers=1)
+    pending = None
     try:
         batches = _batches(street)
         for bi, batch in enumerate(batches):
@@ -820,21 +828,36 @@ def _build(sources, prints, areas, root, rdir, key_info, ledger, lazy, fast, say
 
                 frame = assign_areas(frame, areas, temps)
             t3 = time.perf_counter()
-            writer = _write_row_groups(frame, tmp, writer)
+            if pending is not None:
+                writer = pending.result()
+            pending = wpool.submit(_write_row_groups, frame, tmp, writer)
+            if writer is None:  # the first batch opens the file: wait for it
+                writer = pending.result()
+                pending = None
             n_out += frame.height
             t4 = time.perf_counter()
-            for k, v in (("frames", t2 - t1), ("areas", t3 - t2), ("parquet", t4 - t3)):
+            for k, v in (("frames", t2 - t1), ("areas", t3 - t2), ("parquet wait", t4 - t3)):
                 secs[f"  write.{k}"] = secs.get(f"  write.{k}", 0.0) + v
+        if pending is not None:
+            writer = pending.result()
+            pending = None
         if writer is None:
             writer = _write_row_groups(conform(pl.DataFrame(), INCIDENT_SCHEMA), tmp, None)
         writer.close()
         writer = None
         os.replace(tmp, inc_path)
     except BaseException:
+        if pending is not None:
+            try:
+                writer = pending.result()
+            except BaseException:  # noqa: BLE001 - the first error is the one to raise
+                pass
         if writer is not None:
             writer.close()
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        wpool.shutdown(wait=True)
     secs["convert_write"] = time.perf_counter() - t
     if oc is not None:
         for pidx, entry in enumerate(entries):

@@ -45,7 +45,11 @@ _COUNT = re.compile(
     r"(numerator|denominator|population|count|number|households|persons|people|residents"
     r"|^age|^aged|^n_|total|males|females|^pop|_pop)")
 _RATE_WEAK = re.compile(r"(index|indicator|share|prop|_pc$|%)")
-_NULL_TOKENS = ("", "NA", "N/A", "n/a", "-", "..", ":", "x", "*", "null", "NULL", "NaN")
+_NULL_TOKENS = ("", "NA", "N/A", "n/a", "-", "..", ":", "x", "*", "null", "NULL", "NaN", "nan", "NAN",
+                # not values: infinities, and the error values a spreadsheet saves (a rate
+                # whose denominator was 0 becomes #DIV/0!)
+                "inf", "-inf", "+inf", "Inf", "-Inf", "INF", "-INF", "Infinity", "-Infinity",
+                "infinity", "#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NUM!", "#NAME?", "#NULL!")
 
 RULE_NOTE = (
     "2011 -> 2021: counts apportioned over split areas by the lookup weight (equal shares unless "

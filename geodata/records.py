@@ -455,18 +455,18 @@ def _read_body(body: str, ncols: int) -> pl.DataFrame:
     )
 
 
-def _last_record_start(body: str) -> int | None:
-    """1-based line (within body) on which the last CSV record starts. With a quote that is
-    never closed, that record runs to the end of the file: its start is where the quote opens."""
-    reader = csv.reader(io.StringIO(body, newline=""))
-    start, prev = None, 0
+def _bad_quote_start(body: str) -> int | None:
+    """1-based line (within body) where the first record with broken quoting starts: a quote
+    never closed (it runs to the end of the file) or text after a closing quote. None when
+    Python's strict CSV reader finds nothing wrong."""
+    reader = csv.reader(io.StringIO(body, newline=""), strict=True)
+    prev = 0
     try:
         for _ in reader:
-            start = prev + 1
             prev = reader.line_num
     except csv.Error:
-        return None
-    return start
+        return prev + 1
+    return None
 
 
 def read_csv_table(
@@ -560,7 +560,7 @@ def read_csv_table(
     try:
         df = _read_body(body, ncols)
     except pl.exceptions.PolarsError as exc:
-        start = _last_record_start(body)
+        start = _bad_quote_start(body)
         n_lines = body.rstrip("\n").count("\n") + 1
         if '"' not in body or start is None:
             first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__

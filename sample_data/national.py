@@ -24,8 +24,9 @@ The 43 forces carry their real names and roughly their real annual police.uk vol
 forces 50k-200k, the City of London about 10k). Everything else is invented: the force areas
 are Voronoi regions around approximate force centres, LSOAs are Voronoi cells of points
 denser in towns, and the area codes are ONS-shaped but in unused ranges (E01900001..,
-W01900001..; 2011-only codes E01940001..; districts E07/E09900001..; CSPs E22900001..; force
-areas E23900001.., W15900001..) so they can never be joined to real areas.
+W01900001..; 2011-only codes E01940001..; wards E05/W05900001..; districts E07/E09900001..;
+CSPs E22900001..; force areas E23900001.., W15900001..) so they can never be joined to real
+areas.
 
 Like police.uk, every crime sits on one of a finite set of anonymous map points (about 21 per
 LSOA, ~750k nationally) named "On or near <street>" or a place label ("Supermarket",
@@ -240,6 +241,9 @@ class Geography:
     polys: np.ndarray  # shapely polygons, one per 2021 LSOA
     force: np.ndarray  # force index per LSOA
     district: np.ndarray  # national district index per LSOA
+    ward: np.ndarray  # national ward index per LSOA
+    ward_codes: list[str]
+    ward_names: list[str]
     district_force: np.ndarray  # force index per district
     district_names: list[str]
     district_codes: list[str]
@@ -482,6 +486,19 @@ def build_geography(seed: int, n_lsoas: int = N_LSOA_ENGLAND + N_LSOA_WALES,
         next_d += k
     district_force = np.asarray(district_force)
 
+    # Wards (about five LSOAs each) by k-means within each district.
+    ward = np.zeros(n, dtype=np.int64)
+    ward_codes, ward_names = [], []
+    for d in range(next_d):
+        sel = np.flatnonzero(district == d)
+        k = max(1, int(round(len(sel) / 5)))
+        lab = _kmeans_labels(seeds[sel], k, _rng(seed, 6, d), iters=4)
+        ward[sel] = len(ward_codes) + lab
+        pref = "W05" if FORCES[district_force[d]].country == "W" else "E05"
+        for j in range(k):
+            ward_codes.append(f"{pref}{900001 + len(ward_codes):06d}")
+            ward_names.append(f"{district_names[d]} Ward {j + 1}")
+
     # 2021 codes and names: "<district> 012A", MSOA-sized groups of about five numbered
     # north to south within each district.
     country = np.array([FORCES[i].country for i in force])
@@ -581,7 +598,8 @@ def build_geography(seed: int, n_lsoas: int = N_LSOA_ENGLAND + N_LSOA_WALES,
     tr = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
     plon, plat = tr.transform(pxy[:, 0], pxy[:, 1])
     return Geography(
-        outline=outline, seeds=seeds, polys=polys, force=force, district=district,
+        outline=outline, seeds=seeds, polys=polys, force=force, district=district, ward=ward,
+        ward_codes=ward_codes, ward_names=ward_names,
         district_force=district_force, district_names=district_names,
         district_codes=district_codes, csp_codes=csp_codes, lsoa21_codes=codes21,
         lsoa21_names=names21, old_codes=old_codes, old_names=old_names, change=change,
@@ -732,6 +750,8 @@ def boundaries_geojson(geo: Geography) -> str:
         f = FORCES[geo.force[i]]
         props = {
             "lsoa21_code": str(geo.lsoa21_codes[i]), "lsoa21_name": str(geo.lsoa21_names[i]),
+            "ward24_code": geo.ward_codes[geo.ward[i]],
+            "ward24_name": geo.ward_names[geo.ward[i]],
             "ltla24_code": geo.district_codes[d], "ltla24_name": geo.district_names[d],
             "csp24_code": geo.csp_codes[d], "csp24_name": geo.district_names[d],
             "pfa24_code": _pfa_code(geo.force[i]), "pfa24_name": _short(f.name),

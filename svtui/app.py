@@ -376,26 +376,39 @@ class SvtuiApp(App[int]):
 
     # -- terminal going away -------------------------------------------------------------------
     def _install_signal_handlers(self) -> None:
+        """SIGHUP (the SSH connection or terminal went away) and SIGTERM stop the workbench.
+
+        A plain signal handler runs on the main thread even while the event loop is busy; it
+        arms a hard-exit timer first, so a process whose terminal is gone can never spin.
+        """
         if self.is_headless or threading.current_thread() is not threading.main_thread():
             return
         import asyncio
 
         try:
-            loop = asyncio.get_running_loop()
+            self._loop = asyncio.get_running_loop()
             for sig in (signal.SIGHUP, signal.SIGTERM):
-                loop.add_signal_handler(sig, self._hangup, sig)
-        except (NotImplementedError, RuntimeError, ValueError, AttributeError):
+                signal.signal(sig, self._on_signal)
+        except (RuntimeError, ValueError, AttributeError):
             pass
+
+    def _on_signal(self, signum, _frame) -> None:
+        self._arm_hard_exit(signum)
+        loop = getattr(self, "_loop", None)
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._hangup, signum)
+
+    def _arm_hard_exit(self, sig) -> None:
+        if self._hangup_timer is None:
+            # If a clean exit cannot finish (the tty is gone, writes block), stop hard.
+            self._hangup_timer = threading.Timer(3.0, os._exit, args=(128 + int(sig),))
+            self._hangup_timer.daemon = True
+            self._hangup_timer.start()
 
     def _hangup(self, sig=signal.SIGHUP) -> None:
         """The terminal went away (SIGHUP) or we were told to stop: exit, and make sure of it."""
-        code = 128 + int(sig)
-        if self._hangup_timer is None:
-            # If a clean exit cannot finish (the tty is gone, writes block), stop hard.
-            self._hangup_timer = threading.Timer(3.0, os._exit, args=(code,))
-            self._hangup_timer.daemon = True
-            self._hangup_timer.start()
-        self.exit(return_code=code)
+        self._arm_hard_exit(sig)
+        self.exit(return_code=128 + int(sig))
 
 
 def run_app(spec) -> int:

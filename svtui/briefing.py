@@ -30,7 +30,7 @@ from typing import Any, Iterable
 import polars as pl
 
 from svtui import disclosure as dc
-from svtui.safe import markdown_safe, plain
+from svtui.safe import plain
 
 __all__ = [
     "Ref",
@@ -423,7 +423,7 @@ class _W:
         """A fraction (e.g. of harm) shown as a percentage; withheld when the counts behind it are small."""
         if _is_null(frac):
             return "not known"
-        if n_part is not None and n_whole is not None and dc._reveals(n_part, n_whole, self.rule):
+        if n_part is not None and n_whole is not None and dc.reveals(n_part, n_whole, self.rule):
             return "withheld"
         text = dc.pct_text(frac)
         return self.fig(text, frac, "percent", ref, per)
@@ -818,6 +818,8 @@ def _count_words(n: int, ref: Ref | None, w: "_W") -> str:
     """Small counts of things that are not people or offences (localities, programmes) in words."""
     if n <= 10:
         return _num_words(n)
+    if ref is None:  # a count of the items the sentence goes on to list
+        return w.fig(f"{n:,}", n, "constant", Ref("constant", "number of items listed"))
     return w.number(n, ref)
 
 
@@ -1582,6 +1584,8 @@ def _risk(ctx: _Ctx) -> Section:
 def _risk_line(w: _W, ctx: _Ctx, fr: dict, src: str, units: str, frame: pl.DataFrame) -> str:
     k = _key(code=fr["code"], factor=fr["factor"])
     label = w.label(fr["label"])
+    if ctx.kind == "locality" and fr["factor"] == "licensed_venue_density":
+        label += " inside the locality"
     if not _is_null(fr.get("ratio")):
         s = f"{label}: {w.ratio(fr['ratio'], Ref(src, 'ratio', k))} times the force average"
     else:
@@ -1635,7 +1639,8 @@ def _interventions(ctx: _Ctx) -> Section:
     n_iv = len(ivs)
     reaching = reach.filter(pl.col("reaches") != "no").sort(["place_share", "intervention"], descending=[True, False]) if reach.height else reach
     if reaching.height == 0:
-        w.p(f"None of the study's {_count_words(n_iv, None, w)} {dc.plural(n_iv, 'intervention')} reaches {name}.")
+        w.p(f"None of the study's {_count_words(n_iv, Ref('interventions', 'name', agg='count'), w)} "
+            f"{dc.plural(n_iv, 'intervention')} reaches {name}.")
     else:
         if reaching.height == n_iv:
             lead = (f"The study's one intervention reaches {name}:" if n_iv == 1 else
@@ -1657,9 +1662,10 @@ def _interventions(ctx: _Ctx) -> Section:
             w.p("Gaps: none can be judged. The data has no markers, ages or times of day (police.uk has none), so "
                 "svtui cannot tell which needs an area has or whether provision meets them.")
         else:
-            met = [NEED_WORDS.get(k, k) for k, s in status.items() if s == "met"]
-            w.p("Gaps: none found. " + (f"The {join_words(met)} provision {name} needs reaches it; no other need "
-                                         "passes its threshold." if met else f"No need passes its threshold in {name}."))
+            met = [_provision(k) for k, s in status.items() if s == "met"]
+            w.p("Gaps: none found. " + (f"The {join_words(met)} provision that {name} needs reaches it, and no "
+                                         "other need passes its threshold." if met
+                                         else f"No need passes its threshold in {name}."))
     return w.done("")
 
 

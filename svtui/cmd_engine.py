@@ -68,15 +68,17 @@ def _hotspots_opts(p) -> None:
 def hotspots_table(analysis, width: int = 120) -> list[str]:
     """The localities as fixed-width lines for a terminal (names made inert and shortened)."""
     loc = analysis.localities
-    head = f"{'#':>3}  {'id':<14} {'name':<46} {'offences':>9} {'CSP harm':>9} {'km²':>6}  {'trend':<15} pattern"
-    lines = [head, "-" * min(width, len(head) + 12)]
+    nw = max([len(plain(n, 60)) for n in loc["name"].to_list()] + [4]) if loc.height else 4
+    head = (f"{'#':>3}  {'id':<12} {'name':<{nw}} {'offences':>9} {'CSP harm':>9} {'km²':>6}  "
+            f"{'trend':<15} pattern")
+    lines = [head, "-" * min(width, len(head) + 14)]
     for i, r in enumerate(loc.iter_rows(named=True), start=1):
         share = r.get("share_of_area_harm")
         share_txt = "" if share is None else f"{share * 100:.0f}%"
-        pattern = plain(r.get("pattern") or "", 28)
         lines.append(
-            f"{i:>3}  {plain(r['locality_id'], 14):<14} {plain(r['name'], 46):<46} {r['n_incidents']:>9,} "
-            f"{share_txt:>9} {r['area_m2'] / 1e6:>6.2f}  {plain(r.get('trend') or '', 15):<15} {pattern}"
+            f"{i:>3}  {plain(r['locality_id'], 14):<12} {plain(r['name'], 60):<{nw}} {r['n_incidents']:>9,} "
+            f"{share_txt:>9} {r['area_m2'] / 1e6:>6.2f}  {plain(r.get('trend') or '', 15):<15} "
+            f"{plain(r.get('pattern') or '', 28)}"
         )
     return lines
 

@@ -177,9 +177,11 @@ def keep_locality(n_incidents: int | float, level: str | Rule = DEFAULT_LEVEL) -
 # Percentages, rates and changes
 # --------------------------------------------------------------------------------------------
 
-def _reveals(part: float, whole: float, rule: Rule) -> bool:
-    """Whether a ratio of part to whole would let a reader work out a small count."""
-    if rule.share_min <= 0:
+def reveals(part: float, whole: float, level: str | Rule = DEFAULT_LEVEL) -> bool:
+    """Whether showing part out of whole would let a reader work out a small count: the part, the
+    whole or the rest (whole minus part) is between 1 and the rule's threshold."""
+    rule = rule_for(level)
+    if rule.share_min <= 0 or _missing(part, whole):
         return False
     rest = whole - part
     return any(0 < round(v) < rule.share_min for v in (part, whole, rest))
@@ -204,19 +206,10 @@ def share(part: int | float | None, whole: int | float | None, level: str | Rule
     rule = rule_for(level)
     if _missing(part, whole) or whole <= 0:
         return Shown("not known", None)
-    if _reveals(part, whole, rule):
+    if reveals(part, whole, rule):
         return Shown("withheld", None, True)
     p = part / whole
     return Shown(pct_text(p, digits), round_half_up(p * 100, digits))
-
-
-def ratio_share(p: float | None, whole: int | float | None, level: str | Rule = DEFAULT_LEVEL,
-                digits: int = 0) -> Shown:
-    """A share given as a fraction over `whole` items (e.g. a harm share): the implied count
-    p*whole is checked like share()."""
-    if _missing(p, whole):
-        return Shown("not known", None)
-    return share(p * whole, whole, level, digits) if whole > 0 else Shown("not known", None)
 
 
 def change(now: int | float | None, before: int | float | None, level: str | Rule = DEFAULT_LEVEL) -> Shown:

@@ -89,7 +89,7 @@ def police_row(i: int, *, month: str = "2024-01", lon=None, lat=None, location: 
                crime_type: str = "Violence and sexual offences", crime_id: str | None = None,
                lsoa: str = "E01000001") -> str:
     if lon is None or lat is None:
-        x, y = inside_points(i + 1, seed=i)[-1]
+        x, y = inside_points(1, seed=i)[0]
         lon, lat = lonlat(x, y)
         lon, lat = f"{lon:.6f}", f"{lat:.6f}"
     cid = f"{i:064x}" if crime_id is None else crime_id
@@ -99,14 +99,21 @@ def police_row(i: int, *, month: str = "2024-01", lon=None, lat=None, location: 
 
 
 def police_csv(n: int = 12, month: str = "2024-01", start: int = 0, **kw) -> str:
-    return POLICE_HEADER + "\n" + "\n".join(police_row(start + i, month=month, **kw) for i in range(n)) + "\n"
+    if "lon" not in kw and "lat" not in kw:  # all points at once (one CRS call, not n)
+        pts = inside_points(n, seed=start)
+        lon, lat = bng_to_lonlat(np.array([p[0] for p in pts]), np.array([p[1] for p in pts]))
+        rows = (police_row(start + i, month=month, lon=f"{lon[i]:.6f}", lat=f"{lat[i]:.6f}", **kw)
+                for i in range(n))
+    else:
+        rows = (police_row(start + i, month=month, **kw) for i in range(n))
+    return POLICE_HEADER + "\n" + "\n".join(rows) + "\n"
 
 
 def records_row(i: int, *, x=None, y=None, when: str = "2024-01-06 23:40", code: str = "5D",
                 ref: str | None = None, location: str = "Outside The Lamplighters Arms",
                 lsoa: str = "") -> str:
     if x is None or y is None:
-        x, y = inside_points(i + 1, seed=100 + i)[-1]
+        x, y = inside_points(1, seed=100 + i)[0]
         x, y = f"{x:.0f}", f"{y:.0f}"
     ref = f"SYN-{i:05d}" if ref is None else ref
     loc = location.replace('"', '""')
@@ -287,8 +294,10 @@ def corpus(folder: Path) -> list[Case]:
              {}, note_has="1252", read=10))
     add(Case("pu-utf16", P, _w(d, "pu/utf16.csv", good.encode("utf-16")), {}, note_has="UTF-16", read=10))
     add(Case("pu-truncated-last-line", P, _w(d, "pu/trunc.csv", good.rstrip("\n")[:-60]), {"malformed row": 1}, read=10))
-    add(Case("pu-truncated-in-quote", P, _w(d, "pu/trunc_q.csv", good + police_row(50, location="Never closed")[:-40]),
-             {"malformed row": 1}, note_has="never closed", read=11))
+    cut = police_row(50, location="Never closed")
+    cut = cut[: cut.index('"Never') + 6]
+    add(Case("pu-truncated-in-quote", P, _w(d, "pu/trunc_q.csv", good + cut),
+             {"malformed row": 1}, read=11))
     add(Case("pu-quoted-newline", P, _w(d, "pu/qnl.csv", _rows(POLICE_HEADER, [police_row(1, location="Line one\nLine two"), police_row(2)])),
              {}, read=2))
     add(Case("pu-nan-inf-empty", P, _w(d, "pu/naninf.csv", _rows(POLICE_HEADER, [
@@ -337,7 +346,7 @@ def corpus(folder: Path) -> list[Case]:
     add(Case("rec-header-only", P, _w(d, "rec/header.csv", RECORDS_HEADER + "\n"), "error", ("no data rows",)))
     add(Case("rec-missing-column", P, _w(d, "rec/missing.csv", rgood.replace("offence_code,", "offence_cd,")), "error", ("offence_code",)))
     add(Case("rec-renamed-aliases", P, _w(d, "rec/aliases.csv", rgood.replace("crime_ref,offence_code", "Crime Reference,HO Code")), {}, read=8))
-    add(Case("rec-extra-columns", P, _w(d, "rec/extra.csv", "\n".join(x + ",x" for x in rgood.splitlines()) + "\n"), {}, read=8))
+    add(Case("rec-extra-columns", P, _w(d, "rec/extra.csv", "\n".join(x + ",extra" for x in rgood.splitlines()) + "\n"), {}, read=8))
     add(Case("rec-semicolons", P, _w(d, "rec/semi.csv", rgood.replace(",", ";")), "error", ("semicolons",)))
     add(Case("rec-bom", P, _w(d, "rec/bom.csv", b"\xef\xbb\xbf" + rgood.encode()), {}, read=8))
     add(Case("rec-cp1252", P, _w(d, "rec/cp1252.csv", rgood.replace("Lamplighters", "Caf\u00e9\u2019s").encode("cp1252")),
@@ -354,7 +363,7 @@ def corpus(folder: Path) -> list[Case]:
         records_row(4, x="0", y="0"), records_row(5, x="1e308", y="1e308"), records_row(6)])),
         {"no coordinates": 4, "coordinates out of range": 1}))
     add(Case("rec-latlon-swapped-in-bng-columns", P, _w(d, "rec/swapped.csv", _rows(RECORDS_HEADER, [
-        records_row(1, x=f"{in_lat:.6f}", y=f"{in_lon:.6f}"), records_row(2)])), {}, note_has="swapped", read=2))
+        records_row(1, x=f"{in_lat:.6f}", y=f"{in_lon:.6f}"), records_row(2)])), {}, note_has="degrees", read=2))
     rec_ll_header = RECORDS_HEADER.replace("easting,northing", "latitude,longitude")
     add(Case("rec-eastings-as-longitudes", P, _w(d, "rec/east.csv", _rows(rec_ll_header, [
         records_row(1, x=f"{ORIGIN[1] + 500:.0f}", y=f"{ORIGIN[0] + 500:.0f}"), records_row(2, x=f"{in_lat:.6f}", y=f"{in_lon:.6f}")])),
@@ -420,7 +429,7 @@ def corpus(folder: Path) -> list[Case]:
              {"unknown area code": 1}, note_has="2011"))
     add(Case("indicators-2011-codes-lookup", I, _w(d, "i/l11b.csv", "lsoa11_code,population\nE01099991,100\nE01099992,200\n"),
              {}, note_has="2011", lookup=lookup11))
-    add(Case("indicators-inf-nan", I, _w(d, "i/inf.csv", "lsoa21_code,IMD_score\nE01000001,inf\nE01000002,NaN\nE01000003,1.5\nE01000004,1e999\n"),
+    add(Case("indicators-inf-nan", I, _w(d, "i/inf.csv", "lsoa21_code,IMD_score\nE01000001,inf\nE01000002,NaN\nE01000003,1.5\nE01000004,#DIV/0!\n"),
              {}, read=4))
     add(Case("indicators-total-row", I, _w(d, "i/total.csv", indicators_csv() + "Total,20,400\n"), {"unknown area code": 1}))
     L = "--lookup"

@@ -501,3 +501,42 @@ def test_every_real_hotspot_is_sound(west_mercia_prep, west_mercia_analysis, wes
     t = Tables(west_mercia_prep, west_mercia_analysis, west_mercia_study)
     for lid in west_mercia_analysis.localities["locality_id"].to_list():
         assert_sound(build_briefing(west_mercia_prep, west_mercia_analysis, west_mercia_study, hotspot=lid), t)
+
+
+def test_briefing_is_pure_text_generation():
+    """The briefing, disclosure and export modules never pull in Textual or Rich."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, svtui.briefing, svtui.disclosure, svtui.export; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.stdout.strip() == "[]"
+
+
+def test_real_police_uk_with_interventions_and_deprivation(real_dir):
+    """police.uk crimes with the example interventions and the real IMD: coverage is shown, needs
+    cannot be judged (no markers, ages or times), risk factors come from the IMD."""
+    from geodata.study import load_study, spec_from_options
+    from hotspot.analysis import analyse, prepare
+
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[1] / "sample_data" / "examples"
+    spec = spec_from_options(
+        crimes=[str(real_dir / "police-uk" / "west-mercia")],
+        areas=str(real_dir / "boundaries" / "lsoa21_westmercia_bsc.geojson"),
+        lookups=[str(real_dir / "lookups" / "lad24_csp24_pfa24_EW.csv")],
+        indicators=[str(p) for p in sorted((real_dir / "indicators").glob("imd2025_lsoa21_*.csv"))],
+        interventions=str(examples / "interventions_example.toml"),
+    )
+    study = load_study(spec)
+    prep = prepare(study)
+    a = analyse(prep)
+    b = build_briefing(prep, a, study, area="South Worcester")
+    assert_sound(b, Tables(prep, a, study))
+    iv = b.section("interventions").text
+    assert "CLIMB" in iv and "none can be judged" in iv
+    assert "force average" in b.section("risk").text

@@ -226,3 +226,9 @@ def test_breakdown_given_order():
     parts = dc.breakdown([("under 18", 10), ("18 to 24", 30), ("25+", 60)], "partner", order="given")
     assert [p.label for p in parts] == ["under 18", "18 to 24", "25+"]
     assert [p.percent.value for p in parts] == [10, 30, 60]
+
+
+def test_reveals():
+    assert dc.reveals(3, 100, "partner") and dc.reveals(97, 100, "partner") and dc.reveals(2, 2, "partner")
+    assert not dc.reveals(5, 100, "partner") and not dc.reveals(0, 100, "partner") and not dc.reveals(100, 100, "partner")
+    assert dc.reveals(9, 100, "public") and not dc.reveals(9, 100, "none")

@@ -108,10 +108,9 @@ def test_reader_gives_one_line_error_or_quarantine(world, case_id, request):
         request.applymarker(pytest.mark.xfail(strict=False, reason=READER_XFAIL[case_id]))
     tiny, cases = world
     case = cases[case_id]
-    spec = spec_from_options(**_options(tiny, case))
     if case.expect == "error":
         with pytest.raises(SourceError) as info:
-            load_study(spec)
+            load_study(spec_from_options(**_options(tiny, case)))
         err = info.value
         msg = str(err)
         assert "\n" not in msg, msg
@@ -120,7 +119,7 @@ def test_reader_gives_one_line_error_or_quarantine(world, case_id, request):
         for part in case.error_has:
             assert part in msg, f"{part!r} not in {msg!r}"
         return
-    study = load_study(spec)
+    study = load_study(spec_from_options(**_options(tiny, case)))
     for s in study.ledger.sources:
         assert s.balanced, s.to_dict()
     if case.flag in ("--areas", "--lookup", "--interventions"):

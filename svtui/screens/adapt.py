@@ -390,16 +390,14 @@ def slug(text: str) -> str:
 
 
 def export_briefing(app, subject, text: str):
-    """Write the briefing: via svtui.export when it offers a briefing export, else to ./briefing-<subject>.md."""
-    from pathlib import Path
+    """Write the briefing (Markdown) with svtui.export, to a new file in the working folder."""
+    from svtui.screens.exporting import new_path
 
     mod = engine.module("export")
     fn = getattr(mod, "export_briefing", None) if mod is not None else None
+    path = new_path("briefing-" + slug(f"{subject[0]}-{subject[1]}"), ".md")
     if callable(fn):
-        try:
-            return fn(text, Path.cwd() / f"briefing-{slug(subject[1])}.md")
-        except TypeError:
-            pass
+        return fn(text, path)
     from geodata.atomic import write_text_atomic
 
-    return write_text_atomic(text, Path.cwd() / f"briefing-{slug(subject[0] + '-' + subject[1])}.md")
+    return write_text_atomic(text, path)

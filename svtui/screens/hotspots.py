@@ -198,4 +198,4 @@ class HotspotsScreen(WorkbenchScreen):
         table = self.query_one(PagedTable)
         if table.view is None:
             return
-        export_frame(self, table.view.drop("geometry_wkb", strict=False), "hotspots")
+        export_frame(self, table.view, "hotspots")

@@ -79,6 +79,8 @@ class OverviewScreen(WorkbenchScreen):
         self._duty()
         self._top_hotspots()
         self._notes()
+        if not isinstance(self.focused, DataTable):
+            self.query_one("#csp-table", DataTable).focus()
 
     def _head(self) -> None:
         wb = self.wb
@@ -296,6 +298,28 @@ class OverviewScreen(WorkbenchScreen):
             return
         key = t.coordinate_to_cell_key(t.cursor_coordinate).row_key.value
         self.wb.brief(("locality", key) if t.id == "top-table" else ("csp", key))
+
+    def action_export(self) -> None:
+        """Export the CSP profiles (or the Duty measures when that table has focus)."""
+        from svtui.screens import adapt
+        from svtui.screens.exporting import export_frame
+
+        if not self.wb.ready:
+            return
+        t = self._focused_table()
+        if t is not None and t.id == "duty-table":
+            if engine.find("duty_measures") is None:
+                self.notify(engine.placeholder("duty_measures"), severity="warning", markup=False)
+                return
+            frame, _notes = adapt.duty(self.wb)
+            if frame is not None:
+                export_frame(self, frame, "duty-measures")
+            return
+        if engine.find("area_profiles") is None:
+            self.notify(engine.placeholder("area_profiles"), severity="warning", markup=False)
+            return
+        frame, _notes = adapt.profiles(self.wb, "csp")
+        export_frame(self, frame, "csp-profiles")
 
     def copy_text(self):
         t = self._focused_table() or self.query_one("#csp-table", DataTable)
