@@ -44,6 +44,13 @@ def write_atomic(path: str | Path, writer: Callable[[Path], None], force: bool =
                     raise WouldOverwrite(
                         f"{path}: already exists (fix: choose another name or pass --force)") from None
                 os.replace(tmp_path, path)
+    except OSError as exc:
+        tmp_path.unlink(missing_ok=True)
+        if (exc.errno is not None and not isinstance(exc, FileExistsError)
+                and (exc.filename is None or str(exc.filename) == str(tmp_path))):
+            # Name the file the user asked for, not our temporary one (a full disk, say).
+            raise type(exc)(exc.errno, exc.strerror or str(exc), str(path)) from exc
+        raise
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise

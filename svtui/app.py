@@ -414,6 +414,11 @@ class SvtuiApp(App[int]):
 def run_app(spec) -> int:
     app = SvtuiApp(spec)
     app.run()
+    # The terminal is restored by now. Freeze what is left so the interpreter's final garbage
+    # collection does not walk the whole study on the way out (quitting stays quick).
+    import gc
+
+    gc.freeze()
     return app.return_code or 0
 
 

@@ -40,6 +40,7 @@ _LINE_BREAKS = re.compile(r"\r\n|[\r\n\t\u2028\u2029\x0b\x0c\x85]")
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
+_RICH_PLAIN_BRACKET = re.compile(r"(\\+)\[(?![a-z#/@][^\[]*?\])")
 
 
 def plain(text: object, max_len: int | None = 200) -> str:
@@ -51,7 +52,7 @@ def plain(text: object, max_len: int | None = 200) -> str:
     s = _CONTROLS.sub("", s)
     s = _BIDI.sub("", s)
     if max_len is not None and len(s) > max_len:
-        s = s[: max(1, max_len - 1)] + "…"
+        s = s[: max_len - 1] + "…" if max_len >= 1 else ""
     return s
 
 
@@ -64,7 +65,16 @@ def markup_safe(text: object, max_len: int | None = 200) -> str:
     """
     from rich.markup import escape
 
-    return escape(plain(text, max_len))
+    s = escape(plain(text, max_len))
+    # rich.markup.escape only looks at tag-like brackets. Rich also reads "\\[" before any other
+    # bracket as an escaped "[" (dropping the backslash), and a run of backslashes at the end
+    # decides whether the template's next tag is a tag: keep both literal.
+    s = _RICH_PLAIN_BRACKET.sub(lambda m: m.group(1) + "\\[", s)
+    tail = len(s) - len(s.rstrip("\\"))
+    if tail:
+        raw_tail = len(plain(text, max_len)) - len(plain(text, max_len).rstrip("\\"))
+        s = s[: len(s) - tail] + "\\" * (2 * raw_tail)
+    return s
 
 
 def textual_markup_safe(text: object, max_len: int | None = 200) -> str:

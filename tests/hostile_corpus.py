@@ -62,7 +62,7 @@ def inside_points(n: int, seed: int = 0) -> list[tuple[float, float]]:
 
 
 def write_areas(path: Path, *, crs: str = "wgs84", bowtie: bool = False, codes=None,
-                code_col: str = "LSOA21CD") -> Path:
+                code_col: str = "LSOA21CD", name: str | None = None, csp_name: str = CSP_NAME) -> Path:
     """The four squares as GeoJSON. crs: 'wgs84' (no crs member, degrees), 'bng-declared'
     (EPSG:27700 crs member), 'bng-undeclared' (BNG metres, no crs member)."""
     feats = []
@@ -74,8 +74,9 @@ def write_areas(path: Path, *, crs: str = "wgs84", bowtie: bool = False, codes=N
             ring = [list(lonlat(x, y)) for x, y in ring]
         feats.append({
             "type": "Feature",
-            "properties": {code_col: code, code_col.replace("CD", "NM"): f"Tiny {code[-1]}",
-                           "CSP24CD": CSP_CODE, "CSP24NM": CSP_NAME},
+            "properties": {code_col: code,
+                           code_col.replace("CD", "NM"): f"{name} {code[-1]}" if name else f"Tiny {code[-1]}",
+                           "CSP24CD": CSP_CODE, "CSP24NM": csp_name},
             "geometry": {"type": "Polygon", "coordinates": [ring]},
         })
     doc: dict = {"type": "FeatureCollection", "features": feats}
@@ -195,10 +196,11 @@ class TinyStudy:
 
 def tiny_study(root: Path, *, location: str = "On or near High Street", venue_names=None,
                intervention_names=None, n: int = 40, crimes_name: str = "2024-01-tiny-street.csv",
-               months=("2024-01", "2024-02", "2024-03", "2024-04")) -> TinyStudy:
+               months=("2024-01", "2024-02", "2024-03", "2024-04"), area_name: str | None = None,
+               csp_name: str = CSP_NAME) -> TinyStudy:
     """A tiny but complete study: police.uk crimes clustered enough to make a hotspot."""
     root.mkdir(parents=True, exist_ok=True)
-    areas = write_areas(root / "areas.geojson")
+    areas = write_areas(root / "areas.geojson", name=area_name, csp_name=csp_name)
     # A tight cluster near one point (a hotspot), plus a scatter.
     rows = []
     cx, cy = ORIGIN[0] + 520, ORIGIN[1] + 480

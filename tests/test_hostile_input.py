@@ -336,6 +336,14 @@ def _nonblank(rows) -> int:
     return sum(any(f.strip() for f in r) for r in rows)
 
 
+def _physical_lines(path: Path) -> int:
+    """Data lines as a reader splits them: a lone carriage return in a field (Python 3.11's
+    csv.writer does not quote it) is a line break, as in old Mac files."""
+    import re
+
+    return len(re.findall(r"\r\n|\r|\n", path.read_text(encoding="utf-8"))) - 1
+
+
 PROPERTY = settings(max_examples=25, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
@@ -350,7 +358,7 @@ def test_ledger_balances_for_messy_police_uk(tmp_path_factory, rows):
     study = load_study(spec_from_options(crimes=[str(path)], areas=str(areas)))
     entry = [s for s in study.ledger.sources if s.kind == "crimes"][0]
     assert entry.read == entry.accepted + sum(entry.quarantined.values())
-    assert _nonblank(rows) <= entry.read <= len(rows)
+    assert _nonblank(rows) <= entry.read <= _physical_lines(path)
     assert entry.accepted == study.incidents.height
     assert study.incidents["lsoa_code"].null_count() == 0
 
@@ -370,5 +378,138 @@ def test_ledger_balances_for_messy_records(tmp_path_factory, rows):
         return
     entry = [s for s in study.ledger.sources if s.kind == "records"][0]
     assert entry.read == entry.accepted + sum(entry.quarantined.values())
-    assert _nonblank(rows) <= entry.read <= len(rows)
+    assert _nonblank(rows) <= entry.read <= _physical_lines(path)
     assert entry.accepted == study.incidents.height
+
+
+# ------------------------------------------------------------------- failure mid-session (TUI)
+
+
+async def _settle(pilot, rounds: int = 200) -> None:
+    import asyncio
+
+    app = pilot.app
+    quiet = 0
+    for _ in range(rounds):
+        try:
+            await app.workers.wait_for_complete()
+        except Exception:  # noqa: BLE001 (a cancelled worker)
+            pass
+        await pilot.pause()
+        if not any(w.is_running for w in app.workers) and (app.analysis is not None or app.load_error) and not app.busy:
+            quiet += 1
+            if quiet >= 2:
+                return
+        else:
+            quiet = 0
+        await asyncio.sleep(0.02)
+
+
+def _screen_text(app) -> str:
+    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    return "\n".join("".join(seg.text for seg in strip) for strip in update.strips)
+
+
+def _notes(app) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+def test_analysis_failing_mid_session_keeps_the_last_good_one(tmp_path, monkeypatch):
+    """A filter change whose analysis fails: the error is shown, the previous tables stay."""
+    import asyncio
+
+    import hotspot.analysis as engine
+    from hotspot.analysis import Params
+    from svtui.app import SvtuiApp
+
+    tiny = tiny_study(tmp_path / "s")
+    app = SvtuiApp(tiny.spec(), params=Params(permutations=0), animations=False)
+    real = engine.analyse
+
+    async def go():
+        async with app.run_test(size=(150, 45)) as pilot:
+            await _settle(pilot, 400)
+            await app.switch_mode("hotspots")
+            await _settle(pilot)
+            before = app.analysis
+            lid = before.localities["name"][0]
+            assert lid in _screen_text(app)
+
+            def broken(*a, **kw):
+                raise OSError(f"{tiny.crimes}: file vanished")
+
+            monkeypatch.setattr(engine, "analyse", broken)
+            await pilot.press("n")
+            await _settle(pilot)
+            monkeypatch.setattr(engine, "analyse", real)
+            assert app.analysis is before
+            assert lid in _screen_text(app)
+            assert any("vanished" in m for m in _notes(app)), _notes(app)
+
+    asyncio.run(go())
+
+
+RELOAD_XFAIL = ("svtui/app.py (workbench owner): there is no reload action, so a source that "
+                "disappears or breaks while the workbench is open cannot be re-read. Needed: an "
+                "action_reload (key and palette entry) that re-runs load_study in a worker and, on "
+                "SourceError, notifies the one-line message and keeps study/prep/analysis as they were")
+
+
+@pytest.mark.xfail(strict=False, reason=RELOAD_XFAIL)
+@pytest.mark.parametrize("damage", ["delete", "truncate"])
+def test_source_breaking_mid_session_keeps_the_last_analysis(tmp_path, damage):
+    import asyncio
+
+    from hotspot.analysis import Params
+    from svtui.app import SvtuiApp
+
+    tiny = tiny_study(tmp_path / "s")
+    app = SvtuiApp(tiny.spec(), params=Params(permutations=0), animations=False)
+
+    async def go():
+        async with app.run_test(size=(150, 45)) as pilot:
+            await _settle(pilot, 400)
+            await app.switch_mode("hotspots")
+            await _settle(pilot)
+            before = app.analysis
+            lid = before.localities["name"][0]
+            if damage == "delete":
+                Path(tiny.crimes).unlink()
+            else:
+                Path(tiny.crimes).write_bytes(b"\x00\x01 not a csv")
+            assert hasattr(app, "action_reload"), "no reload action"
+            await app.run_action("reload")
+            await _settle(pilot)
+            assert app.analysis is before and app.study is not None
+            assert lid in _screen_text(app)
+            shown = " ".join(_notes(app)) + " " + (app.load_error or "") + _screen_text(app)
+            assert Path(tiny.crimes).name in shown
+
+    asyncio.run(go())
+
+
+# --------------------------------------------------------------------------- bad option values
+
+OUT_XFAIL = ("svtui/cmd_engine.py + svtui/export.py (engine/exports owner): `svtui hotspots --out x.txt` "
+             "raises ValueError from export.format_for, which the CLI can only report as "
+             "'internal error' (exit 3). Fix: raise SourceError(path, 'unknown export format', "
+             "'use .csv, .parquet, .geojson or .gpkg') or SystemExit with one line")
+
+
+@pytest.mark.parametrize("argv", [
+    ["trends", "--out", "table.txt"],
+    pytest.param(["hotspots", "--out", "table.txt"], marks=pytest.mark.xfail(strict=False, reason=OUT_XFAIL)),
+])
+def test_bad_output_name_is_one_line_not_an_internal_error(world, argv, capsys, tmp_path, monkeypatch):
+    tiny, _ = world
+    monkeypatch.chdir(tmp_path)
+    try:
+        rc = main([*argv, "--crimes", str(tiny.crimes), "--areas", str(tiny.areas)])
+    except SystemExit as exc:  # commands may exit with their one-line message
+        rc = exc.code
+        print(exc.code, file=sys.stderr)
+    _, err = capsys.readouterr()
+    assert "internal error" not in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert rc != 0 and rc != 3
+    assert list(tmp_path.iterdir()) == []

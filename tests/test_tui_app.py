@@ -642,3 +642,26 @@ def test_paged_table_holds_one_page_of_a_big_frame():
             assert t.n_rows == 1
 
     run(go())
+
+
+def test_the_mouse_works_but_is_optional(study_and_prep):
+    app = make_app(study_and_prep)
+
+    async def go():
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            # " 1 Overview " is 12 cells; " 2 Areas " follows it on the screen bar
+            await pilot.click("#navbar", offset=(15, 0))
+            await settle(pilot)
+            assert app.current_mode == "areas"
+            await pilot.click("#navbar", offset=(24, 0))
+            await settle(pilot)
+            assert app.current_mode == "hotspots"
+            m = app.screen.query_one("#hs-map")
+            before = m.view
+            await pilot.mouse_down("#hs-map")  # scroll and click are optional extras
+            await pilot.mouse_up("#hs-map")
+            await pilot.pause()
+            assert m.view is not None and before is not None
+
+    run(go())

@@ -211,15 +211,20 @@ def interventions_for_area(app, level: str, code: str) -> Text:
         reach, _gaps, _notes = coverage(app)
         rows = reach.filter((pl.col("unit") == "csp") & (pl.col("code") == code)) if reach.height else reach
         if rows.height:
+            absent = []
             for rec in rows.sort("place_share", descending=True, nulls_last=True).iter_rows(named=True):
-                style = "bold" if rec["reaches"] == "yes" else "" if rec["reaches"] == "partly" else "dim"
-                t.append("• " + plain(rec["intervention"], 50), style=style)
-                t.append(f" — reaches {plain(rec['reaches'], 10)} ({fmt.pct(rec['place_share'])} of the harm in its footprint)")
+                if rec["reaches"] == "no":
+                    absent.append(plain(rec["intervention"], 50))
+                    continue
+                t.append("• " + plain(rec["intervention"], 50), style="bold" if rec["reaches"] == "yes" else "")
+                t.append(f" — its footprint holds {fmt.pct(rec['place_share'])} of the area's harm")
                 if rec.get("needs_met"):
-                    t.append(f"; meets {plain(rec['needs_met'], 80)}")
+                    t.append(f"; meets {plain(rec['needs_met'], 80).replace('_', ' ')} needs")
                 if rec.get("limits"):
                     t.append(f"; {plain(rec['limits'], 80)}", style="dim")
                 t.append("\n")
+            if absent:
+                t.append("Not reaching it: " + ", ".join(absent) + "\n", style="dim")
             return t
     h = app.prep.hierarchy
     col = f"{level}_code"

@@ -5,22 +5,10 @@ from typing import Any, Callable
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from svtui.screens import engine
 from svtui.widgets.chrome import NavBar, StatusLine
-
-
-class Placeholder(Static):
-    """Where a feature would be, saying clearly that it is not available yet."""
-
-    DEFAULT_CSS = """
-    Placeholder { color: $text-muted; padding: 0 1; height: auto; }
-    """
-
-    def __init__(self, key: str, *, id: str | None = None) -> None:
-        super().__init__(engine.placeholder(key), id=id, markup=False)
 
 
 class WorkbenchScreen(Screen):

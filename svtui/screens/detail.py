@@ -1,7 +1,7 @@
 """The hotspot detail: what, who, when, where, trend and venues of one locality.
 
 Lays out fields the engine computed (Analysis.localities, .locality_monthly,
-.locality_categories); computes nothing itself. `locality_rows` gives (label, Text) rows;
+.locality_categories); computes nothing itself. `locality_detail` gives (label, Text) rows;
 `Detail` lays them out as a two-column grid that wraps cleanly in a narrow pane.
 """
 from __future__ import annotations
@@ -134,8 +134,3 @@ def locality_detail(app, rec: dict, rank: int | None = None) -> Detail:
     venues = rec.get("top_venues")
     d.add("Venues", Text(", ".join(plain(v, 60) for v in venues if v)) if venues else Text("none named nearby", style="dim"))
     return d
-
-
-def locality_text(app, rec: dict, rank: int | None = None) -> Text:
-    """The detail as plain lines (for copying)."""
-    return Text(locality_detail(app, rec, rank).plain)

@@ -48,14 +48,15 @@ class FiltersScreen(ModalScreen):
         cur = self.current
         months = self.prep.months
         opts = [(m.strftime("%b %Y"), m) for m in months]
-        cats = [(plain(c.label, 60), c.id, c.id in (cur.categories if cur else ())) for c in self.prep.definition.categories]
+        # Labels come from a definition file: shown as literal text, never markup.
+        cats = [(Text(plain(c.label, 60)), c.id, c.id in (cur.categories if cur else ())) for c in self.prep.definition.categories]
         inc = self.prep.incidents
         markers = []
         for m in MARKER_FILTERS:
             label = m.replace("_", " ")
             if m in inc.columns and inc[m].null_count() == inc.height:
                 label += " (not in the data)"
-            markers.append((label, m, m in (cur.markers if cur else ())))
+            markers.append((Text(label), m, m in (cur.markers if cur else ())))
         with Vertical(id="filters-dialog"):
             yield Static(Text(" Filters — the analysis re-runs in the background", style="bold"), markup=False)
             with VerticalScroll():

@@ -80,7 +80,9 @@ class OverviewScreen(WorkbenchScreen):
         self._top_hotspots()
         self._notes()
         if not isinstance(self.focused, DataTable):
-            self.query_one("#csp-table", DataTable).focus()
+            # Focus the CSP table without scrolling: the overview always opens at its top.
+            self.query_one("#csp-table", DataTable).focus(scroll_visible=False)
+            self.query_one("#overview-body").scroll_home(animate=False)
 
     def _head(self) -> None:
         wb = self.wb

@@ -41,11 +41,11 @@ class PagedTable(Vertical):
     """
 
     BINDINGS = [
-        Binding("right_square_bracket", "page(1)", "Next page", key_display="]", tooltip="Next page of rows"),
-        Binding("left_square_bracket", "page(-1)", "Prev page", key_display="[", tooltip="Previous page of rows"),
-        Binding("s", "sort_next", "Sort", tooltip="Sort by the next column (a header click also sorts)"),
+        Binding("right_square_bracket", "page(1)", "Next page", key_display="]", show=False, tooltip="Next page of rows"),
+        Binding("left_square_bracket", "page(-1)", "Prev page", key_display="[", show=False, tooltip="Previous page of rows"),
+        Binding("s", "sort_next", "Sort", show=False, tooltip="Sort by the next column (a header click also sorts)"),
         Binding("S", "sort_reverse", "Reverse sort", show=False, tooltip="Reverse the sort"),
-        Binding("slash", "find", "Find", key_display="/", tooltip="Find: keep rows containing the text (esc clears)"),
+        Binding("slash", "find", "Find", key_display="/", show=False, tooltip="Find: keep rows containing the text (esc clears)"),
     ]
 
     class Highlighted(Message):
