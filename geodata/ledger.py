@@ -116,6 +116,11 @@ class Ledger:
         from geodata.atomic import WouldOverwrite, write_csv_atomic
 
         folder = Path(folder)
+        if folder.exists() and not folder.is_dir():
+            from geodata.errors import SourceError
+
+            raise SourceError(str(folder), "is a file, not a folder",
+                              "give --quarantine the name of a folder (it is created if missing)")
         plan = []
         for i, s in enumerate(self.sources):
             if s.rows is None or s.rows.height == 0:

@@ -369,15 +369,21 @@ class _HotCells:
         return np.where(i >= 0, self.z_cells[np.maximum(i, 0)], np.nan)
 
 
-def analyse(prep: Prepared, filters: Filters = Filters(), params: Params = Params()) -> Analysis:
-    """Run the filtered analysis. Cached per (filters, params) on the Prepared object."""
+def analyse(prep: Prepared, filters: Filters = Filters(), params: Params = Params(), progress=None) -> Analysis:
+    """Run the filtered analysis. Cached per (filters, params) on the Prepared object.
+
+    `progress(message, fraction)`, if given, is called between the steps (from this thread).
+    """
     key = (filters, params)
     if key in prep.cache:
         return prep.cache[key]
+    say = progress or (lambda msg, frac: None)
+    say("Selecting incidents", 0.0)
     t = {"start": time.perf_counter()}
     inc, notes = select(prep, filters)
     notes = list(prep.notes) + notes
     t["select"] = time.perf_counter()
+    say("Gi* hot spots", 0.1)
     n = prep.n_cells
     cell = inc["cell"].to_numpy()
     ok = cell >= 0
@@ -399,12 +405,14 @@ def analyse(prep: Prepared, filters: Filters = Filters(), params: Params = Param
         p_perm = np.full(n, np.nan)
     z_count = gi_star_z(counts, prep.W)
     t["gistar"] = time.perf_counter()
+    say("Kernel density", 0.35)
 
     bw = params.bandwidth or default_bandwidth(prep.grid.cell_size)
     full = np.zeros(prep.grid.n_cells)
     full[prep.cell_flat] = counts
     dens = kde_from_counts(full.reshape(prep.grid.shape), prep.grid.cell_size, bw).ravel()[prep.cell_flat]
     t["kde"] = time.perf_counter()
+    say("Clustering localities", 0.45)
 
     hot = gi_h.significant & (gi_h.z > 0)
     loc, members = find_localities(
@@ -416,6 +424,7 @@ def analyse(prep: Prepared, filters: Filters = Filters(), params: Params = Param
     )
     inc = inc.with_row_index("row_nr").join(members, on="row_nr", how="left").drop("row_nr")
     t["localities"] = time.perf_counter()
+    say("Emerging hot spots", 0.7)
 
     window = (inc["month"].min(), inc["month"].max()) if inc.height else None
     months = [m for m in prep.months if (not filters.start or m >= filters.start) and (not filters.end or m <= filters.end)]
@@ -423,6 +432,7 @@ def analyse(prep: Prepared, filters: Filters = Filters(), params: Params = Param
     if params.emerging and len(months) >= 2 and inc.height:
         pattern = _emerging(prep, inc, months, params)
     t["emerging"] = time.perf_counter()
+    say("Profiling localities", 0.85)
 
     loc, cat_mix, loc_monthly = _locality_profiles(prep, inc, loc, months)
     loc = _locality_patterns(inc, loc, pattern)

@@ -274,13 +274,20 @@ class SvtuiApp(App[int]):
             if worker.is_cancelled:
                 return
             try:
-                analysis = analyse(self.prep, filters, self.params or Params())
+                analysis = analyse(
+                    self.prep, filters, self.params or Params(),
+                    progress=lambda m, f: self._safe_call(self._busy_step, m, f),
+                )
             except Exception as exc:  # noqa: BLE001
                 if not worker.is_cancelled:
                     self._safe_call(self._analysis_failed, f"{type(exc).__name__}: {exc}")
                 return
         if not worker.is_cancelled:
             self._safe_call(self._analysed, filters, analysis)
+
+    def _busy_step(self, message: str, fraction: float) -> None:
+        if self.busy:  # only while a re-run is showing
+            self.busy = f"Re-running the analysis: {message} ({fraction:.0%})"
 
     def _analysed(self, filters, analysis) -> None:
         self.filters = filters

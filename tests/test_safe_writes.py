@@ -175,3 +175,13 @@ def test_workbench_briefing_export_never_overwrites(tmp_path, monkeypatch):
     assert first.read_text() == "one\n" and second.read_text() == "two\n"
     assert all(p.parent.resolve() == tmp_path.resolve() for p in (first, second))
     assert not [p for p in tmp_path.iterdir() if p.suffix == ".tmp" or p.name.startswith(".")]
+
+
+def test_quarantine_dir_that_is_a_file(sandbox, capsys):
+    root, args = sandbox
+    f = root / "q.txt"
+    f.write_text("keep me")
+    assert main(["check", "--quarantine", str(f), *args]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "not a folder" in err and "(fix: " in err
+    assert f.read_text() == "keep me"
