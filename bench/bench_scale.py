@@ -467,7 +467,8 @@ def national_year(work: Path, force: str, repeat: int) -> None:
     print("   stages (median run):", json.dumps(mid["stages"]))
     reopen = [_child(["reopen", str(data), str(cdir)]) for _ in range(repeat)]
     print(f"   reopen: areas {_med([r['areas_s'] for r in reopen])}, cache check + ledger "
-          f"{_med([r['open_s'] for r in reopen])}, count rows {_med([r['count_s'] for r in reopen])}, "
+          f"{_med([r['open_s'] for r in reopen])}, count rows "
+          f"{_med([r['count_s'] for r in reopen])}, "
           f"collect all {_med([r['collect_s'] for r in reopen])}; peak "
           f"{max(r['peak_mb'] for r in reopen):,.0f} MB")
 

@@ -23,8 +23,9 @@ With --workbench each call also asks for the CSP profiles the workbench overview
 (`svtui.screens.adapt.profiles`), stored the way the app stores them (svtui.app's per-study
 cache), to show whether the workbench's own cache is bounded.
 
-Not a test: nothing here asserts; it prints a verdict line (growth under 2 MB per 1,000 calls
-after warm-up counts as flat).
+Not a test: nothing here asserts; it prints a verdict line (after warm-up, growth under 2 MB of
+traced heap and under 20 MB of RSS per 1,000 calls counts as flat: RSS moves by tens of MB as the
+allocator keeps or returns pages).
 """
 from __future__ import annotations
 
@@ -165,7 +166,11 @@ def main(argv=None) -> int:
     last = arr[arr[:, 0] > args.n - 100]
     warm = arr[arr[:, 0] > 100]
     print()
-    print(f"first 100 calls: RSS {first[:, 1].mean():.1f} MB, traced {first[:, 2].mean():.1f} MB")
+    second = arr[(arr[:, 0] > 100) & (arr[:, 0] <= 200)]
+    print(f"first 100 calls: RSS {first[:, 1].mean():.1f} MB, traced {first[:, 2].mean():.1f} MB"
+          "  (includes the warm-up: the cache fills to its bound)")
+    if len(second) and args.n > 200:
+        print(f"calls 101-200:   RSS {second[:, 1].mean():.1f} MB, traced {second[:, 2].mean():.1f} MB")
     print(f"last 100 calls:  RSS {last[:, 1].mean():.1f} MB, traced {last[:, 2].mean():.1f} MB")
     slope_rss = slope_traced = float("nan")
     if len(warm) >= 3:
@@ -177,8 +182,10 @@ def main(argv=None) -> int:
           f"{(time.perf_counter() - t_start) / args.n * 1000:.0f} ms per call")
     if fake_app is not None:
         print(f"workbench cache: {len(fake_app.cache)} entries after {args.n} calls")
-    flat = abs(slope_rss) < 2.0 and (not np.isfinite(slope_traced) or abs(slope_traced) < 2.0)
-    print(f"verdict: {'flat (no growth)' if flat else 'GROWING'}")
+    # The traced heap is exact; RSS moves by tens of MB as the allocator keeps or returns pages.
+    flat = (not np.isfinite(slope_rss) or slope_rss < 20.0) and (not np.isfinite(slope_traced) or slope_traced < 2.0)
+    print(f"verdict: {'flat (no growth after warm-up)' if flat else 'GROWING'} "
+          "(flat = traced heap < +2 MB and RSS < +20 MB per 1,000 calls)")
     return 0
 
 

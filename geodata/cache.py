@@ -136,7 +136,8 @@ def fast_build_available() -> bool:
 
 
 def _root(cache_dir) -> Path:
-    return Path(cache_dir if cache_dir is not None else default_cache_dir()) / f"policeuk-v{CACHE_FORMAT}"
+    base = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    return base / f"policeuk-v{CACHE_FORMAT}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -416,7 +417,8 @@ def _mapping(name: str, table: pl.DataFrame, outputs: list[str]) -> dict[str, pl
         dtype = table.schema[o]
         e = pl.col(name).replace_strict(keyed[name], keyed[o], default=None, return_dtype=dtype)
         if null_row.height:
-            e = pl.when(pl.col(name).is_null()).then(pl.lit(null_row[o][0], dtype=dtype)).otherwise(e)
+            e = (pl.when(pl.col(name).is_null())
+                 .then(pl.lit(null_row[o][0], dtype=dtype)).otherwise(e))
         out[o] = e.alias(o)
     return out
 

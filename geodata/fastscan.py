@@ -2,8 +2,8 @@
 
 `geodata.policeuk` splits records with the standard library's csv module because real files are
 sometimes damaged (truncated last lines, stray delimiters, quotes that never close, Excel
-re-saves) and every damaged row must be quarantined, never silently repaired. That costs about
-a second per 200k rows, which is fine for one partnership and too slow for the whole of England
+re-saves) and every damaged row must be quarantined, never silently repaired. That costs
+seconds per 100k rows, which is fine for one partnership and too slow for the whole of England
 and Wales (~6M rows a year).
 
 `fast_table(data, name)` returns the same `policeuk._Table` the exact reader would build, but
@@ -20,10 +20,11 @@ only for files it can prove are plain: it returns None (use the exact reader) un
   trailing delimiter or a blank line all fail);
 * there is at least one data row.
 
-The checks are a few byte-level NumPy passes, about a millisecond per megabyte. Under these conditions the csv module and Polars split the file identically, so
-the table (strings as written, empty fields as "", 1-based `source_row`) is the same; rows
-whose every field is blank are dropped with the exact reader's note. The equivalence is
-tested in tests/test_cache.py against `policeuk._parse_csv` on good and damaged files.
+The checks are a few byte-level NumPy passes, about a millisecond per megabyte. Under these
+conditions the csv module and Polars split the file identically, so the table (strings as
+written, empty fields as "", 1-based `source_row`) is the same; rows whose every field is
+blank are dropped with the exact reader's note. The equivalence is tested in
+tests/test_cache.py against `policeuk._parse_csv` on good and damaged files.
 """
 from __future__ import annotations
 

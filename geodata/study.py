@@ -56,6 +56,8 @@ def load_spec(path: str | Path) -> StudySpec:
     path = Path(path)
     if not path.exists():
         raise SourceError(path, "study file not found", "check the path given to --study")
+    if not path.is_file():
+        raise SourceError(path, "is a folder, not a study file", "give the path of a study.toml")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

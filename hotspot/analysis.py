@@ -60,6 +60,9 @@ class Params:
     emerging: bool = True
 
 
+CACHE_SIZE = 32  # analyses (and other per-filter results) kept per Prepared
+
+
 @dataclass
 class Prepared:
     """Filter-independent state for one study and definition."""
@@ -483,7 +486,7 @@ def analyse(prep: Prepared, filters: Filters = Filters(), params: Params = Param
         notes=notes,
         seconds=seconds,
     )
-    if len(prep.cache) > 32:
+    while len(prep.cache) >= CACHE_SIZE:  # oldest first; other modules' entries count too
         prep.cache.pop(next(iter(prep.cache)))
     prep.cache[key] = result
     return result

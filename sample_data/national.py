@@ -58,6 +58,7 @@ import shapely
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
+HERE = Path(__file__).resolve().parent
 DEFAULT_SEED = 20240401
 N_LSOA_ENGLAND, N_LSOA_WALES = 33_755, 1_917  # 2021 LSOAs
 N_LSOA_2011 = 34_753  # England 32,844 + Wales 1,909
@@ -802,7 +803,7 @@ def concentration(counts: np.ndarray) -> dict:
             "share_of_all_points_with_25pct": round(k25 / counts.size, 4)}
 
 
-STUDY_TOML = """# SYNTHETIC national police.uk archive: made up by sample_data/national.py. Not real data.
+STUDY_TOML = """# SYNTHETIC national police.uk archive made by sample_data/national.py. Not real data.
 [study]
 name = "England and Wales (SYNTHETIC national, {years})"
 synthetic = true
@@ -929,6 +930,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.lsoas < 500:
         ap.error("--lsoas must be at least 500")
+    repo = HERE.parent
+    if Path(args.out).resolve().is_relative_to(repo):
+        ap.error(f"--out {args.out} is inside the repository; write to a temporary folder "
+                 "(the national data set is ~1.4 GB a year and is never committed)")
     man = generate(Path(args.out), years=args.years, end_year=args.end_year, scale=args.scale,
                    seed=args.seed, n_lsoas=args.lsoas, forces=args.forces,
                    log=lambda m: print(m, file=sys.stderr))

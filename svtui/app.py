@@ -10,6 +10,8 @@ and only lay results out. Every data string shown goes through `svtui.safe`.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import os
 import signal
 import threading
@@ -28,12 +30,32 @@ from textual.worker import get_current_worker
 # keyed by the analysis's filters and parameters: shared by every app on the same study (tests
 # open many), reused when filters go back to an earlier set, and dropped with the study.
 _CACHES: dict[int, dict] = {}
+CACHE_ENTRIES = 64  # screen results for the last dozen or so filter sets
+
+
+class _LRU(OrderedDict):
+    """A dict that forgets its least recently used entries beyond `limit` (long sessions)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def __getitem__(self, key):
+        value = super().__getitem__(key)
+        self.move_to_end(key)
+        return value
+
+    def __setitem__(self, key, value) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self.limit:
+            self.popitem(last=False)
 
 
 def _cache_for(prep) -> dict:
     k = id(prep)
     if k not in _CACHES:
-        _CACHES[k] = {}
+        _CACHES[k] = _LRU(CACHE_ENTRIES)
         weakref.finalize(prep, _CACHES.pop, k, None)
     return _CACHES[k]
 
@@ -112,6 +134,8 @@ class SvtuiApp(App[int]):
         Binding("n", "toggle_night", "Night only", show=False, tooltip="Toggle the night-time filter (incidents starting 21:00–03:59)"),
         Binding("x", "reset_filters", "Clear filters", show=False, tooltip="Clear every filter"),
         Binding("question_mark,f1", "help", "Keys", key_display="?", tooltip="This list of keys"),
+        Binding("ctrl+r,f5", "reload", "Reload", show=False, key_display="^r",
+                tooltip="Re-read every source; if one has gone or broken, say so and keep the last good analysis"),
         Binding("q", "quit", "Quit", tooltip="Quit svtui"),
     ]
 
@@ -127,6 +151,7 @@ class SvtuiApp(App[int]):
         self.analysis = None
         self.filters = None
         self.load_error: str | None = None
+        self.reload_error: str | None = None
         self.load_message = "Starting…"
         self.load_fraction = 0.0
         self.selected_locality: str | None = None
@@ -252,6 +277,50 @@ class SvtuiApp(App[int]):
             return
         if not worker.is_cancelled:
             self._safe_call(self._loaded, study, prep, params, Filters(), analysis)
+
+    def action_reload(self) -> None:
+        """Re-read the sources. A failure is reported and the last good analysis stays."""
+        if self.study is None or self.prep is None:
+            self.load_error = None
+            self.load()
+            return
+        self.busy = "Re-reading the sources"
+        self.reload(self.filters)
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def reload(self, filters) -> None:
+        worker = get_current_worker()
+        from geodata.errors import SourceError
+        from geodata.study import load_study
+        from hotspot.analysis import Params, analyse, prepare
+
+        try:
+            study = load_study(self.spec)
+            params = self.params or Params()
+            prep = prepare(study, params=params)
+            analysis = analyse(prep, filters, params)
+        except SourceError as exc:
+            self._safe_call(self._reload_failed, str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001  (one line, never a traceback)
+            if os.environ.get("SVTUI_DEBUG"):
+                raise
+            self._safe_call(self._reload_failed, f"internal error: {type(exc).__name__}: {exc}")
+            return
+        if not worker.is_cancelled:
+            self._safe_call(self._loaded, study, prep, params, filters, analysis)
+            self._safe_call(self.notify, "Sources re-read.", title="Reloaded")
+
+    def _reload_failed(self, message: str) -> None:
+        self.busy = ""
+        self.reload_error = message
+        self.notify(
+            f"{message}\nThe last good analysis is still shown.",
+            title="Could not re-read the sources",
+            severity="error",
+            timeout=15,
+            markup=False,
+        )
 
     def _load_failed(self, message: str) -> None:
         self.load_error = message

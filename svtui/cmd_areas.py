@@ -64,12 +64,15 @@ def write_table(df, path: str, fmt: str, force: bool) -> Path:
     """Write df atomically as CSV, Parquet or JSON (nested columns joined for CSV)."""
     import polars as pl
 
-    from geodata.atomic import write_atomic
+    from geodata.atomic import formula_safe, write_atomic
+    from svtui.safe import inert_frame
 
+    df = inert_frame(df)
     if fmt == "csv":
         flat = df.with_columns(
             [pl.col(c).cast(pl.List(pl.Utf8)).list.join("; ") for c, t in df.schema.items() if isinstance(t, pl.List)]
         ).select([c for c, t in df.schema.items() if t != pl.Binary])
+        flat = formula_safe(flat)
         return write_atomic(path, lambda p: flat.write_csv(p), force=force)
     if fmt == "parquet":
         return write_atomic(path, lambda p: df.write_parquet(p), force=force)

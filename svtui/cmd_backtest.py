@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from svtui.cli import command, load_from_args, print_json
+from svtui.safe import plain
 
 
 def parse_window(text: str, flag: str) -> tuple[date, date]:
@@ -60,7 +61,7 @@ def backtest_cmd(args) -> int:
             "rows": table.to_dicts(),
         })
         return 0
-    print(f"{study.name}{'  [SYNTHETIC]' if study.synthetic else ''}")
+    print(f"{plain(study.name, 120)}{'  [SYNTHETIC]' if study.synthetic else ''}")
     print(f"Definition {prep.definition.name}; {prep.grid.cell_size:.0f} m cells over "
           f"{prep.study_area_m2 / 1e6:,.0f} km²; train {args.train}, test {args.test}")
     print()

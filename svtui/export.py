@@ -32,6 +32,8 @@ from typing import Any, Iterable
 
 import polars as pl
 
+from geodata.errors import SourceError
+from svtui.safe import inert_frame
 from geodata.atomic import WouldOverwrite, formula_safe, write_atomic, write_text_atomic
 
 __all__ = [
@@ -66,12 +68,16 @@ HEAD_BYTES = 1024 * 1024
 GEOMETRY = "geometry_wkb"
 
 
+class UnknownFormat(SourceError, ValueError):
+    """An export path whose extension names no format we write (one line for the CLI)."""
+
+
 def format_for(path: str | Path) -> str:
-    """'csv' | 'parquet' | 'geojson' | 'gpkg' from the file extension (ValueError otherwise)."""
+    """'csv' | 'parquet' | 'geojson' | 'gpkg' from the file extension (UnknownFormat otherwise)."""
     ext = Path(path).suffix.lower()
     if ext not in FORMATS:
-        raise ValueError(f"{path}: unknown export format {ext or '(no extension)'!r}; use one of "
-                         f"{', '.join(sorted(set(FORMATS)))}")
+        raise UnknownFormat(str(path), f"unknown export format {ext or '(no extension)'!r}",
+                            f"use one of {', '.join(sorted(set(FORMATS)))}")
     return FORMATS[ext]
 
 
@@ -320,11 +326,12 @@ def write_frame(df: pl.DataFrame, path: str | Path, *, prov: dict | None = None,
     """
     path = Path(path)
     fmt = format_for(path)
-    prov = dict(prov or {})
+    prov = _inert_json(dict(prov or {}))  # study names come from file names: data, not controls
     has_geom = geometry is not None and geometry in df.columns
     attrs = df.drop(geometry) if has_geom else df
     binary = [c for c, t in attrs.schema.items() if t == pl.Binary]
     attrs = attrs.drop(binary) if binary else attrs
+    attrs = inert_frame(attrs)  # no escape sequences or bidi overrides from the data in files
     prov.setdefault("rows", df.height)
     prov["format"] = fmt
     layer = layer or prov.get("kind") or path.stem
@@ -377,6 +384,19 @@ def _write_parquet(attrs: pl.DataFrame, geoms, p: Path, prov: dict) -> None:
     table = pq.read_table(p)
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
     pq.write_table(table, p)
+
+
+def _inert_json(v: Any) -> Any:
+    """Strings anywhere in a JSON-like value passed through svtui.safe.plain (no truncation)."""
+    from svtui.safe import plain
+
+    if isinstance(v, str):
+        return plain(v, None)
+    if isinstance(v, dict):
+        return {k: _inert_json(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_inert_json(x) for x in v]
+    return v
 
 
 def _json_value(v: Any) -> Any:

@@ -123,3 +123,33 @@ def csv_frame(df):
     from geodata.atomic import formula_safe
 
     return formula_safe(df)
+
+
+def inert_frame(df):
+    """A copy of a Polars frame whose text (and list-of-text) columns went through plain().
+
+    For exports: a file a colleague later `cat`s, opens in a GIS or pastes into a report must
+    not carry escape sequences or bidi overrides from the data. Values are not truncated. Only
+    distinct values are cleaned (one Python call per distinct string, not per row).
+    """
+    import polars as pl
+
+    def mapping(values: pl.Series) -> dict:
+        out = {}
+        for v in values.drop_nulls().unique().to_list():
+            clean = plain(v, None)
+            if clean != v:
+                out[v] = clean
+        return out
+
+    exprs = []
+    for c, t in df.schema.items():
+        if t == pl.Utf8:
+            m = mapping(df[c])
+            if m:
+                exprs.append(pl.col(c).replace(m))
+        elif isinstance(t, pl.List) and t.inner == pl.Utf8:
+            m = mapping(df[c].explode())
+            if m:
+                exprs.append(pl.col(c).list.eval(pl.element().replace(m)))
+    return df.with_columns(exprs) if exprs else df

@@ -96,16 +96,18 @@ def damaged(world, tmp_path_factory) -> Path:
         f[4], f[5] = f[5], f[4]
         sw.append(",".join(f))
     _write(d / "2022-05" / "2022-05-swapped-street.csv", [HEADER, *sw])
-    _write(d / "2022-05" / "2022-05-cr-street.csv", [HEADER, frows[30], frows[31] + "\r" + frows[32]])
+    _write(d / "2022-05" / "2022-05-cr-street.csv",
+           [HEADER, frows[30], frows[31] + "\r" + frows[32]])
     # Outcomes for January, a stop-and-search file, a CSV that is not police.uk, and a zip.
-    oc_head = "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Outcome type"
+    oc_head = ",".join(STREET_COLUMNS[:9]) + ",Outcome type"
     oc = [",".join(r.split(",")[:9] + ["Offender sent to prison"]) for r in crimes[5:9]]
     _write(d / "2022-01" / "2022-01-west-mercia-outcomes.csv", [oc_head, *oc])
     _write(d / "2022-01" / "2022-01-west-mercia-stop-and-search.csv", ["Type,Date", "Person,2022"])
     _write(d / "notes.csv", ["x,y", "1,2"])
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("2022-06/2022-06-zipped-street.csv", "\r\n".join([HEADER, *frows[40:60]]) + "\r\n")
+        z.writestr("2022-06/2022-06-zipped-street.csv",
+                   "\r\n".join([HEADER, *frows[40:60]]) + "\r\n")
     (d / "archive.zip").write_bytes(buf.getvalue())
     # Rows assign_areas writes notes about: a study code with a point far outside (in
     # Scotland), and a split 2011 code whose point is outside every LSOA.
@@ -183,7 +185,8 @@ def test_fast_table_matches_exact_reader(world, damaged):
 
 @pytest.mark.parametrize("which", ["clean", "damaged", "force"])
 def test_cache_equals_uncached_then_hits(world, damaged, areas, force_areas, tmp_path, which):
-    paths = [world / "police-uk"] if which != "damaged" else [damaged, world / "police-uk" / "2021-01"]
+    paths = ([damaged, world / "police-uk" / "2021-01"] if which == "damaged"
+             else [world / "police-uk"])
     areas = force_areas if which == "force" else areas
     ref, ref_led = _uncached(paths, areas)
     rep, led = {}, Ledger()

@@ -94,3 +94,6 @@ def test_bad_arguments(tmp_path):
         national.generate(tmp_path, forces=["atlantis"], n_lsoas=600)
     with pytest.raises(SystemExit):
         national.main(["--out", str(tmp_path), "--lsoas", "10"])
+    with pytest.raises(SystemExit):  # never into the repository
+        national.main(["--out", str(national.HERE / "national-out")])
+    assert not (national.HERE / "national-out").exists()

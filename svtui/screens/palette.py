@@ -23,6 +23,7 @@ ACTIONS = (
     ("Filters…", "f · date window, categories, markers, night-time, minimum harm", "app.filters"),
     ("Toggle night-time only", "n · incidents starting 21:00–03:59", "app.toggle_night"),
     ("Clear filters", "x · back to all serious violence", "app.reset_filters"),
+    ("Reload the sources", "ctrl+r · re-read every file; keeps the last good analysis if one broke", "app.reload"),
     ("Copy to clipboard", "c · this screen's table or text (OSC 52)", "screen.copy"),
     ("Export", "e · this screen's table or briefing to a file", "screen.export"),
     ("Brief on the selection", "b · briefing for the chosen area or hotspot", "screen.brief"),
