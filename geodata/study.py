@@ -6,6 +6,7 @@ in BNG metres, assigns areas and keeps the ledger. It knows nothing of hotspots 
 """
 from __future__ import annotations
 
+import os
 import time
 import tomllib
 from datetime import date
@@ -167,6 +168,14 @@ class Study:
         return bool((self.incidents["source"] == "records").any()) if self.incidents.height else False
 
 
+def _is_police_uk_source(path: Path) -> bool:
+    from geodata import records
+
+    if path.is_dir() or path.suffix.lower() == ".zip":
+        return True
+    return not records.is_records_header(sniff_header(path))
+
+
 def _read_crimes(path: Path, ledger: Ledger) -> pl.DataFrame:
     """Route a crimes path to the police.uk reader or the record-extract reader by its header."""
     from geodata import policeuk, records
@@ -188,8 +197,13 @@ def sniff_header(path: Path) -> list[str]:
     return read_header(path)
 
 
-def load_study(spec: StudySpec, progress: Progress | None = None) -> Study:
-    """Read every source of `spec`. Raises SourceError if a source cannot be read at all."""
+def load_study(spec: StudySpec, progress: Progress | None = None, cache: bool | str | Path | None = None) -> Study:
+    """Read every source of `spec`. Raises SourceError if a source cannot be read at all.
+
+    cache: keep police.uk sources in the Parquet workspace cache (geodata.cache): read,
+    checked and area-assigned once, reopened in seconds, rebuilt when a source changes. True =
+    the default folder, or a folder; None = on when the SVTUI_CACHE variable names a folder.
+    """
     from geodata import ae as ae_reader
     from geodata import areas as areas_mod
     from geodata import indicators as ind_reader
@@ -209,12 +223,27 @@ def load_study(spec: StudySpec, progress: Progress | None = None) -> Study:
         notes.extend(getattr(areas, "notes", []))
 
     say("Reading crimes", 0.2)
-    frames = [_read_crimes(p, ledger) for p in spec.crimes]
-    incidents = pl.concat(frames, how="vertical_relaxed") if frames else empty_frame(INCIDENT_SCHEMA)
-    incidents = _quarantine_bad_months(incidents, ledger)
-    if areas is not None and incidents.height:
-        say("Assigning areas", 0.5)
-        incidents = _assign_per_source(incidents, areas, ledger)
+    if cache is None:
+        cache = os.environ.get("SVTUI_CACHE") or False
+    frames, placed = [], []
+    for p in spec.crimes:
+        if cache and _is_police_uk_source(p):
+            from geodata.cache import cached_police_uk
+
+            frames.append(cached_police_uk([p], areas, ledger=ledger, lazy=False,
+                                           cache_dir=None if cache is True else cache))
+            placed.append(True)  # the cache stores rows with their areas assigned
+        else:
+            frames.append(_read_crimes(p, ledger))
+            placed.append(False)
+    out = []
+    for frame, done in zip(frames, placed):  # every ledger entry exists before any is charged
+        frame = _quarantine_bad_months(frame, ledger)
+        if not done and areas is not None and frame.height:
+            say("Assigning areas", 0.5)
+            frame = _assign_per_source(frame, areas, ledger)
+        out.append(frame)
+    incidents = pl.concat(out, how="vertical_relaxed") if out else empty_frame(INCIDENT_SCHEMA)
 
     say("Reading venues", 0.65)
     if spec.venues is not None:

@@ -152,6 +152,7 @@ class SvtuiApp(App[int]):
         self.filters = None
         self.load_error: str | None = None
         self.reload_error: str | None = None
+        self.source_cache = None  # geodata.cache folder (or True) for police.uk sources
         self.load_message = "Starting…"
         self.load_fraction = 0.0
         self.selected_locality: str | None = None
@@ -255,7 +256,8 @@ class SvtuiApp(App[int]):
         try:
             from geodata.study import load_study
 
-            study = load_study(self.spec, progress=lambda m, f: self._safe_call(self._progress, m, 0.75 * f))
+            study = load_study(self.spec, progress=lambda m, f: self._safe_call(self._progress, m, 0.75 * f),
+                               cache=self.source_cache)
             if worker.is_cancelled:
                 return
             self._safe_call(self._progress, "Classifying incidents and laying the grid", 0.8)
@@ -295,7 +297,7 @@ class SvtuiApp(App[int]):
         from hotspot.analysis import Params, analyse, prepare
 
         try:
-            study = load_study(self.spec)
+            study = load_study(self.spec, cache=self.source_cache)
             params = self.params or Params()
             prep = prepare(study, params=params)
             analysis = analyse(prep, filters, params)
@@ -487,8 +489,9 @@ class SvtuiApp(App[int]):
         self.exit(return_code=128 + int(sig))
 
 
-def run_app(spec) -> int:
+def run_app(spec, cache=None) -> int:
     app = SvtuiApp(spec)
+    app.source_cache = cache
     app.run()
     # The terminal is restored by now. Freeze what is left so the interpreter's final garbage
     # collection does not walk the whole study on the way out (quitting stays quick).

@@ -30,6 +30,9 @@ def add_study_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--ae", nargs="+", metavar="PATH", help="A&E assault (ISTV) extracts")
     g.add_argument("--interventions", metavar="PATH", help="interventions TOML")
     g.add_argument("--definition", metavar="NAME|PATH", help="serious-violence definition")
+    g.add_argument("--cache", nargs="?", const=True, default=None, metavar="DIR",
+                   help="keep police.uk sources in a Parquet workspace cache (default folder "
+                        "$SVTUI_CACHE or ~/.cache/svtui) so reopening takes seconds")
 
 
 def spec_from_args(args):
@@ -55,7 +58,7 @@ def load_from_args(args, quiet: bool = False):
         if not quiet and sys.stderr.isatty():
             print(f"\r{msg:<40} {frac:4.0%}", end="", file=sys.stderr, flush=True)
 
-    study = load_study(spec_from_args(args), progress=progress)
+    study = load_study(spec_from_args(args), progress=progress, cache=getattr(args, "cache", None))
     if not quiet and sys.stderr.isatty():
         print("\r" + " " * 50 + "\r", end="", file=sys.stderr, flush=True)
     return study
@@ -110,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.command is None:
                 from svtui.app import run_app
 
-                return run_app(spec_from_args(args))
+                return run_app(spec_from_args(args), cache=args.cache)
             _, fn, _ = COMMANDS[args.command]
             return fn(args) or 0
         except SourceError as exc:

@@ -49,3 +49,18 @@ def test_quarantine_rows_can_be_written_out(tmp_path, capsys):
     assert files, "the sample's bad rows should be written out"
     text = files[0].read_text()
     assert "reason" in text.splitlines()[0]
+
+
+def test_study_through_the_workspace_cache_matches_the_direct_read(real_dir, tmp_path):
+    from geodata.study import load_study, spec_from_options
+
+    spec = spec_from_options(crimes=[str(real_dir / "police-uk" / "west-mercia")],
+                             areas=str(real_dir / "boundaries" / "lsoa21_westmercia_bsc.geojson"))
+    direct = load_study(spec, cache=False)
+    built = load_study(spec, cache=tmp_path / "cache")
+    reopened = load_study(spec, cache=tmp_path / "cache")
+    for s in (built, reopened):
+        assert s.ledger.to_dict() == direct.ledger.to_dict()
+        key = ["source_file", "source_row"]
+        assert s.incidents.sort(key).equals(direct.incidents.sort(key))
+    assert any((tmp_path / "cache").rglob("*.parquet"))
