@@ -60,7 +60,14 @@ class Params:
     emerging: bool = True
 
 
-CACHE_SIZE = 32  # analyses (and other per-filter results) kept per Prepared
+CACHE_SIZE = 32  # at most this many analyses (and other per-filter results) per Prepared
+CACHE_CELL_BUDGET = 3_000_000  # ... and at most about this many cell-results in all (~12 B/cell/array)
+
+
+def cache_entries(prep: "Prepared") -> int:
+    """How many results to keep: fewer on big grids, so a long session's memory stays flat."""
+    return int(min(CACHE_SIZE, max(4, CACHE_CELL_BUDGET // max(prep.n_cells, 1))))
+
 
 
 @dataclass
@@ -486,7 +493,7 @@ def analyse(prep: Prepared, filters: Filters = Filters(), params: Params = Param
         notes=notes,
         seconds=seconds,
     )
-    while len(prep.cache) >= CACHE_SIZE:  # oldest first; other modules' entries count too
+    while len(prep.cache) >= cache_entries(prep):  # oldest first; other modules' entries count too
         prep.cache.pop(next(iter(prep.cache)))
     prep.cache[key] = result
     return result

@@ -494,15 +494,7 @@ def test_bad_output_name_is_one_line_not_an_internal_error(world, argv, capsys, 
 
 # --------------------------------------------------------------------------- long sessions
 
-ENGINE_CACHE_XFAIL = ("hotspot/analysis.py (lead) + hotspot/area_profiles.py: analyse() evicts one "
-                      "entry per insert only when len(prep.cache) > 32, and area_profiles stores its "
-                      "own key ('area_profiles:months') in the same dict; each time that key is evicted "
-                      "and stored again the cache grows by one for good (bench/bench_soak.py --workbench: "
-                      "38 entries, +226 MB traced per 1,000 filter changes). Fix: evict with `while "
-                      "len(...) >= 32`, counting only analyses (or keep analyses in their own bounded dict)")
 
-
-@pytest.mark.xfail(strict=False, reason=ENGINE_CACHE_XFAIL)
 def test_engine_cache_stays_bounded_when_other_results_share_it(world):
     from hotspot.analysis import Filters, Params, analyse, prepare
 
@@ -513,16 +505,12 @@ def test_engine_cache_stays_bounded_when_other_results_share_it(world):
     for i in range(120):
         analyse(prep, Filters(min_harm=float(i)), params)
         prep.cache.setdefault("area_profiles:months", ([], []))  # as area_profiles does
-    assert len(prep.cache) <= 33
+    from hotspot.analysis import cache_entries
+
+    assert len(prep.cache) <= cache_entries(prep)
 
 
-APP_CACHE_XFAIL = ("svtui/app.py (workbench owner): _CACHES[id(prep)] keeps every engine result the "
-                   "screens ask for (profiles, monthly series, reach, map scenes) per filter set, "
-                   "forever: a long session of filter changes grows it without bound (bench_soak.py "
-                   "--workbench: 197 entries after 300 changes). Fix: an LRU bounded like the engine's")
 
-
-@pytest.mark.xfail(strict=False, reason=APP_CACHE_XFAIL)
 def test_workbench_cache_stays_bounded_over_many_filter_changes(world):
     from types import SimpleNamespace
 

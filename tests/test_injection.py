@@ -275,15 +275,10 @@ def test_csv_exports_neutralise_formulas(evil, tmp_path, capsys, command, name):
             assert not re.match(r"^[=+@\t\r]", v) and not re.match(r"^-[^\d.]", v), (col, v)
 
 
-GEOJSON_XFAIL = ("svtui/export.py (exports owner): the GeoJSON export keeps Unicode bidi override and "
-                 "isolate controls (U+202A-U+202E, U+2066-U+2069) in text properties (JSON escapes ESC "
-                 "but not these), so a GIS label or a terminal shows the text reordered. Fix: run text "
-                 "properties through the same cleaning as the CSV (svtui.safe.plain(value, None))")
-
 
 @pytest.mark.parametrize("command,name", [
     (["hotspots"], "hotspots.csv"),
-    pytest.param(["hotspots"], "hotspots.geojson", marks=pytest.mark.xfail(strict=False, reason=GEOJSON_XFAIL)),
+    (["hotspots"], "hotspots.geojson"),
     (["trends"], "trends.csv"),
 ])
 def test_export_files_hold_no_terminal_controls(evil, tmp_path, capsys, command, name):
