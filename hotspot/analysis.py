@@ -20,7 +20,7 @@ from hotspot import profiles
 from hotspot.definition import Definition, classify, fill_crime_type, load_definition
 from hotspot.emerging import category_names
 from hotspot.emerging import classify as classify_emerging
-from hotspot.gistar import gi_star, gi_star_permutation, gi_star_z
+from hotspot.gistar import gi_star, gi_star_permutation
 from hotspot.grid import Grid
 from hotspot.harm import add_harm
 from hotspot.kde import default_bandwidth, kde_from_counts, kde_pad_cells
@@ -413,7 +413,8 @@ def analyse(prep: Prepared, filters: Filters = Filters(), params: Params = Param
         p_perm, _ = gi_star_permutation(harm, prep.W, params.permutations, params.seed)
     else:
         p_perm = np.full(n, np.nan)
-    z_count = gi_star_z(counts, prep.W)
+    gi_c = gi_star(counts, prep.W, permutations=0, alpha=params.alpha, fdr=True)
+    z_count = gi_c.z
     t["gistar"] = time.perf_counter()
     say("Kernel density", 0.35)
 
@@ -421,6 +422,8 @@ def analyse(prep: Prepared, filters: Filters = Filters(), params: Params = Param
     full = np.zeros(prep.grid.n_cells)
     full[prep.cell_flat] = counts
     dens = kde_from_counts(full.reshape(prep.grid.shape), prep.grid.cell_size, bw).ravel()[prep.cell_flat]
+    other, _ = cell_totals(prep, other_incidents(prep, filters))
+    score = map_score(prep, counts, other)  # the backtested ranking (docs/backtest.md)
     t["kde"] = time.perf_counter()
     say("Clustering localities", 0.45)
 
@@ -454,15 +457,19 @@ def analyse(prep: Prepared, filters: Filters = Filters(), params: Params = Param
         "count": counts,
         "harm": harm,
         "z_count": z_count,
+        "p_count": gi_c.p,
+        "bin_count": gi_c.bin,
+        "significant_count": gi_c.significant,
         "z_harm": gi_h.z,
         "p_harm": gi_h.p,
         "p_perm": p_perm,
         "bin": gi_h.bin,
         "significant": gi_h.significant,
         "kde": dens,
+        "score": score,
         "pattern": pattern,
     }
-    keep = (counts > 0) | gi_h.significant | (pattern != 0)
+    keep = (counts > 0) | gi_h.significant | gi_c.significant | (pattern != 0)
     cx, cy = prep.grid.centres()
     cells = pl.DataFrame(
         {

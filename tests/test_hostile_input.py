@@ -507,7 +507,7 @@ def test_engine_cache_stays_bounded_when_other_results_share_it(world):
         prep.cache.setdefault("area_profiles:months", ([], []))  # as area_profiles does
     from hotspot.analysis import cache_entries
 
-    assert len(prep.cache) <= cache_entries(prep)
+    assert len(prep.cache) <= cache_entries(prep) + 1  # + the key area_profiles adds after
 
 
 
