@@ -272,16 +272,21 @@ def prepare(study, definition: str | Definition | None = None, params: Params = 
     )
 
 
-def select(prep: Prepared, filters: Filters) -> tuple[pl.DataFrame, list[str]]:
-    """The serious incidents the filters keep, and notes on what the filters could not see."""
-    notes: list[str] = []
-    inc = prep.serious
+def in_window(prep: Prepared, inc: pl.DataFrame, filters: Filters) -> pl.DataFrame:
+    """Rows in the filters' month window; an open end defaults to the study's complete months."""
     start = filters.start or (prep.months[0] if prep.months else None)
     end = filters.end or (prep.months[-1] if prep.months else None)
     if start:
         inc = inc.filter(pl.col("month") >= start)
     if end:
         inc = inc.filter(pl.col("month") <= end)
+    return inc
+
+
+def select(prep: Prepared, filters: Filters) -> tuple[pl.DataFrame, list[str]]:
+    """The serious incidents the filters keep, and notes on what the filters could not see."""
+    notes: list[str] = []
+    inc = in_window(prep, prep.serious, filters)
     if filters.categories:
         inc = inc.filter(pl.col("categories").list.eval(pl.element().is_in(list(filters.categories))).list.any())
     for m in filters.markers:
@@ -326,14 +331,7 @@ def kde_cells(prep: Prepared, per_cell: np.ndarray, bandwidth: float) -> np.ndar
 
 def other_incidents(prep: Prepared, filters: Filters) -> pl.DataFrame:
     """Located incidents the definition does not count as serious, in the filters' window."""
-    inc = prep.incidents.filter(~pl.col("serious"))
-    start = filters.start or (prep.months[0] if prep.months else None)
-    end = filters.end or (prep.months[-1] if prep.months else None)
-    if start:
-        inc = inc.filter(pl.col("month") >= start)
-    if end:
-        inc = inc.filter(pl.col("month") <= end)
-    return inc
+    return in_window(prep, prep.incidents.filter(~pl.col("serious")), filters)
 
 
 # The default map score, chosen by backtests on real police.uk data (docs/backtest.md):
