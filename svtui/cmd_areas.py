@@ -127,9 +127,8 @@ def _emit(args, df, fmt, title, headers, rows, notes) -> int:
     return 0
 
 
-@command("trends", "Area profiles: serious violence, change, shares, the Duty's measures and risk factors per area.",
-         _trends_opts)
-def trends(args) -> int:
+def _checked_format(args):
+    """The --out format (None for the terminal), or False after printing one line on bad input."""
     try:
         fmt = _check_out(args)
         if args.start:
@@ -137,7 +136,18 @@ def trends(args) -> int:
         if args.end:
             _month(args.end)
     except ValueError as exc:
-        print(f"svtui: {exc}", file=sys.stderr)
+        from svtui.safe import plain
+
+        print(f"svtui: {plain(exc, 400)}", file=sys.stderr)
+        return False
+    return fmt
+
+
+@command("trends", "Area profiles: serious violence, change, shares, the Duty's measures and risk factors per area.",
+         _trends_opts)
+def trends(args) -> int:
+    fmt = _checked_format(args)
+    if fmt is False:
         return 2
     from hotspot.analysis import prepare
     from hotspot.area_profiles import area_monthly, area_profiles
@@ -188,14 +198,8 @@ def trends(args) -> int:
 @command("gaps", "Intervention coverage: which needs of each hotspot locality and area no intervention reaches.",
          _gaps_opts)
 def gaps(args) -> int:
-    try:
-        fmt = _check_out(args)
-        if args.start:
-            _month(args.start)
-        if args.end:
-            _month(args.end)
-    except ValueError as exc:
-        print(f"svtui: {exc}", file=sys.stderr)
+    fmt = _checked_format(args)
+    if fmt is False:
         return 2
     from hotspot.analysis import analyse, prepare
     from hotspot.coverage import NEED_LABELS, coverage
