@@ -115,3 +115,25 @@ class WorkbenchScreen(Screen):
 
     def action_export(self) -> None:
         self.notify("Nothing to export on this screen.", severity="warning")
+
+
+class TableMapPanes:
+    """Actions shared by screens with a paged table beside a map (panes stack when narrow)."""
+
+    def action_focus_map(self) -> None:
+        from svtui.widgets.map import MapView
+
+        self.add_class("-map")
+        self.query_one(MapView).focus()
+
+    def action_focus_table(self) -> None:
+        from svtui.widgets.table import PagedTable
+
+        self.remove_class("-map")
+        self.query_one(PagedTable).focus()
+
+    def action_toggle_pane(self) -> None:
+        if self.has_class("-map"):
+            self.action_focus_table()
+        else:
+            self.action_focus_map()

@@ -10,12 +10,12 @@ from textual.widgets import Static
 
 from svtui.safe import plain
 from svtui.screens import engine
-from svtui.screens.base import WorkbenchScreen
+from svtui.screens.base import TableMapPanes, WorkbenchScreen
 from svtui.widgets.map import MapView
 from svtui.widgets.table import PagedTable
 
 
-class GapsScreen(WorkbenchScreen):
+class GapsScreen(TableMapPanes, WorkbenchScreen):
     MODE = "gaps"
     BINDINGS = [
         Binding("m", "focus_map", "Map", tooltip="Focus the map (on narrow screens, show it)"),
@@ -164,20 +164,6 @@ class GapsScreen(WorkbenchScreen):
             self.notify("Choose a row first.", severity="warning")
             return
         self.wb.brief((rec["unit"], rec["code"]))
-
-    def action_focus_map(self) -> None:
-        self.add_class("-map")
-        self.query_one(MapView).focus()
-
-    def action_focus_table(self) -> None:
-        self.remove_class("-map")
-        self.query_one(PagedTable).focus()
-
-    def action_toggle_pane(self) -> None:
-        if self.has_class("-map"):
-            self.action_focus_table()
-        else:
-            self.action_focus_map()
 
     def copy_text(self):
         table = self.query_one(PagedTable)

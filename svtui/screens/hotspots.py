@@ -9,7 +9,7 @@ from textual.widgets import Static
 
 from svtui.safe import plain
 from svtui.screens import engine
-from svtui.screens.base import WorkbenchScreen
+from svtui.screens.base import TableMapPanes, WorkbenchScreen
 from svtui.widgets import fmt
 from svtui.widgets.map import MapView
 from svtui.widgets.table import Column, PagedTable
@@ -47,7 +47,7 @@ COLUMNS = [
 ]
 
 
-class HotspotsScreen(WorkbenchScreen):
+class HotspotsScreen(TableMapPanes, WorkbenchScreen):
     MODE = "hotspots"
     BINDINGS = [
         Binding("m", "focus_map", "Map", tooltip="Focus the map (on narrow screens, show it)"),
@@ -153,20 +153,6 @@ class HotspotsScreen(WorkbenchScreen):
         return d
 
     # -- actions ---------------------------------------------------------------------------------
-    def action_focus_map(self) -> None:
-        self.add_class("-map")
-        self.query_one(MapView).focus()
-
-    def action_focus_table(self) -> None:
-        self.remove_class("-map")
-        self.query_one(PagedTable).focus()
-
-    def action_toggle_pane(self) -> None:
-        if self.has_class("-map"):
-            self.action_focus_table()
-        else:
-            self.action_focus_map()
-
     def action_brief(self) -> None:
         key = self.query_one(PagedTable).current_key
         if key is None:
