@@ -376,29 +376,12 @@ def test_ledger_balances_for_messy_records(tmp_path_factory, rows):
 # ------------------------------------------------------------------- failure mid-session (TUI)
 
 
+from tui_helpers import screen_text as _screen_text  # noqa: E402
+from tui_helpers import settle  # noqa: E402
+
+
 async def _settle(pilot, rounds: int = 200) -> None:
-    import asyncio
-
-    app = pilot.app
-    quiet = 0
-    for _ in range(rounds):
-        try:
-            await app.workers.wait_for_complete()
-        except Exception:  # noqa: BLE001 (a cancelled worker)
-            pass
-        await pilot.pause()
-        if not any(w.is_running for w in app.workers) and (app.analysis is not None or app.load_error) and not app.busy:
-            quiet += 1
-            if quiet >= 2:
-                return
-        else:
-            quiet = 0
-        await asyncio.sleep(0.02)
-
-
-def _screen_text(app) -> str:
-    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
-    return "\n".join("".join(seg.text for seg in strip) for strip in update.strips)
+    await settle(pilot, rounds)
 
 
 def _notes(app) -> list[str]:

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from tui_helpers import settle
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -129,38 +130,22 @@ def test_workbench_main_journey_offline(no_network, sample_study, sample_prep, m
     monkeypatch.chdir(tmp_path)
     app = SvtuiApp(sample_study.spec, study=sample_study, prep=sample_prep, animations=False)
 
-    async def settle(pilot, rounds=200):
-        quiet = 0
-        for _ in range(rounds):
-            try:
-                await app.workers.wait_for_complete()
-            except Exception:  # noqa: BLE001
-                pass
-            await pilot.pause()
-            if not any(w.is_running for w in app.workers) and app.analysis is not None and not app.busy:
-                quiet += 1
-                if quiet >= 2:
-                    return
-            else:
-                quiet = 0
-            await asyncio.sleep(0.02)
-
     async def go():
         async with app.run_test(size=(140, 45)) as pilot:
-            await settle(pilot)
+            await settle(pilot, 200)
             for mode in app.MODES:
                 await app.switch_mode(mode)
-                await settle(pilot)
+                await settle(pilot, 200)
             await app.switch_mode("hotspots")
-            await settle(pilot)
+            await settle(pilot, 200)
             await pilot.press("n")  # night-time filter: re-runs the analysis in a worker
-            await settle(pilot)
+            await settle(pilot, 200)
             await pilot.press("c")  # copy (OSC 52 goes to the terminal, not the network)
-            await settle(pilot)
+            await settle(pilot, 200)
             await app.switch_mode("briefing")
-            await settle(pilot)
+            await settle(pilot, 200)
             await pilot.press("c")
-            await settle(pilot)
+            await settle(pilot, 200)
 
     asyncio.run(go())
     assert no_network == [], no_network
