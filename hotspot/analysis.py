@@ -79,6 +79,7 @@ class Prepared:
     definition: Definition
     incidents: pl.DataFrame  # all incidents, classified, with harm, flags, `cell` (study-cell index)
     serious: pl.DataFrame  # the serious ones, kept apart so a filter change never rescans the rest
+    other: pl.DataFrame  # the located rest (the map score's other-crime term), likewise
     venues: pl.DataFrame
     hierarchy: pl.DataFrame
     grid: Grid
@@ -259,6 +260,7 @@ def prepare(study, definition: str | Definition | None = None, params: Params = 
         definition=definition,
         incidents=inc,
         serious=inc.filter(pl.col("serious")),
+        other=inc.filter(~pl.col("serious") & (pl.col("cell") >= 0)).select("month", "cell", "harm"),
         venues=study.venues,
         hierarchy=hierarchy,
         grid=grid,
@@ -331,7 +333,7 @@ def kde_cells(prep: Prepared, per_cell: np.ndarray, bandwidth: float) -> np.ndar
 
 def other_incidents(prep: Prepared, filters: Filters) -> pl.DataFrame:
     """Located incidents the definition does not count as serious, in the filters' window."""
-    return in_window(prep, prep.incidents.filter(~pl.col("serious")), filters)
+    return in_window(prep, prep.other, filters)
 
 
 # The default map score, chosen by backtests on real police.uk data (docs/backtest.md):
