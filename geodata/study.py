@@ -40,6 +40,12 @@ class StudySpec:
     interventions: Path | None = None
     definition: str | None = None
     origin: str = "flags"
+    # [settings] beyond the definition; None = the engine's documented default
+    area_share: float | None = None  # percent of the study area the hotspot localities cover
+    max_localities: int | None = None
+    cell_size: float | None = None
+    workspace: Path | None = None  # see geodata.workspace
+    places: Path | None = None  # the partnership's own places to review (GeoJSON/GPKG/Shapefile)
 
     def all_paths(self) -> list[Path]:
         one = [p for p in (self.areas, self.venues, self.interventions) if p is not None]
@@ -83,8 +89,31 @@ def load_spec(path: str | Path) -> StudySpec:
         venues=one("venues"),
         interventions=one("interventions"),
         definition=settings.get("definition"),
+        area_share=_opt_number(settings, "area_share", path),
+        max_localities=_opt_int(settings, "max_localities", path),
+        cell_size=_opt_number(settings, "cell_size", path),
+        workspace=rel(settings["workspace"]) if settings.get("workspace") else None,
+        places=one("places"),
         origin=str(path.resolve()),
     )
+
+
+def _opt_number(settings: dict, key: str, path: Path) -> float | None:
+    value = settings.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SourceError(path, f"[settings] {key} must be a number, not {value!r}", f"write e.g. {key} = 1")
+    return float(value)
+
+
+def _opt_int(settings: dict, key: str, path: Path) -> int | None:
+    value = settings.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SourceError(path, f"[settings] {key} must be a whole number, not {value!r}", f"write e.g. {key} = 10")
+    return value
 
 
 def sample_spec() -> StudySpec:
