@@ -23,6 +23,10 @@ REASONS = (
     "unknown offence code",
 )
 
+#: A month whose rows fall below this fraction of the source's median month is "low-volume"
+#: (a partial extract): the same 10% rule as hotspot.area_profiles.COVERED_MONTH.
+LOW_MONTH_SHARE = 0.10
+
 
 @dataclass
 class SourceLedger:
@@ -36,6 +40,39 @@ class SourceLedger:
     # Quarantined rows: original values as text plus `source_file`, `source_row`, `reason`.
     rows: pl.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    # Rows per month ("YYYY-MM" -> rows read, accepted or quarantined), once `record_months` ran.
+    month_counts: dict[str, int] | None = None
+
+    @property
+    def months_known(self) -> bool:
+        return self.month_counts is not None
+
+    @property
+    def missing_months(self) -> list[str]:
+        """Months inside the source's span (first to last month with rows) with no rows at all."""
+        if not self.month_counts:
+            return []
+        have = sorted(self.month_counts)
+        span = _month_span(have[0], have[-1])
+        return [m for m in span if self.month_counts.get(m, 0) == 0]
+
+    @property
+    def low_months(self) -> list[str]:
+        """Months with rows, but fewer than LOW_MONTH_SHARE of the source's median month.
+
+        The median is over every month of the span, missing months counting 0 (a source that
+        is mostly gaps has no reliable median: its low months are then those under 10% of
+        the median of the months it has).
+        """
+        if not self.month_counts:
+            return []
+        have = {m: n for m, n in self.month_counts.items() if n > 0}
+        if not have:
+            return []
+        vals = sorted(have.values())
+        k = len(vals)
+        median = vals[k // 2] if k % 2 else (vals[k // 2 - 1] + vals[k // 2]) / 2
+        return sorted(m for m, n in have.items() if n < LOW_MONTH_SHARE * median)
 
     @property
     def n_quarantined(self) -> int:
@@ -74,6 +111,12 @@ class SourceLedger:
             "read": self.read,
             "accepted": self.accepted,
             "quarantined": dict(sorted(self.quarantined.items())),
+            # null when months were not counted (e.g. a lookup or boundary file)
+            "months": ({"first": min(self.month_counts), "last": max(self.month_counts),
+                        "with_rows": sum(1 for n in self.month_counts.values() if n > 0)}
+                       if self.month_counts else None),
+            "missing_months": self.missing_months if self.month_counts is not None else None,
+            "low_months": self.low_months if self.month_counts is not None else None,
         }
 
 
@@ -95,6 +138,35 @@ class Ledger:
 
     def to_dict(self) -> dict:
         return {"sources": [s.to_dict() for s in self.sources]}
+
+    def record_months(self, incidents: pl.DataFrame, kinds: tuple[str, ...] = ("crimes", "ae")) -> None:
+        """Count each dated source's rows per month, accepted and quarantined alike.
+
+        Accepted rows are matched to their source by `source_file` (a file, or a file inside the
+        source's folder or zip); quarantined rows carry their month in `month` (or the raw
+        `Month`). A month whose only rows were quarantined (say all without a location) is not
+        missing: the force recorded crimes in it. Unparseable months are not counted.
+        """
+        for s in self.sources:
+            if s.kind not in kinds:
+                continue
+            frames = []
+            if incidents is not None and incidents.height and {"source_file", "month"} <= set(incidents.columns):
+                root = str(s.path)
+                mine = incidents.filter(
+                    (pl.col("source_file") == root) | pl.col("source_file").str.starts_with(root.rstrip("/\\") + "/")
+                    | pl.col("source_file").str.starts_with(root + "!"))
+                frames.append(mine.select(pl.col("month").cast(pl.Utf8).str.slice(0, 7).alias("m")))
+            if s.rows is not None and s.rows.height:
+                col = "month" if "month" in s.rows.columns else ("Month" if "Month" in s.rows.columns else None)
+                if col is not None:
+                    frames.append(s.rows.select(pl.col(col).cast(pl.Utf8).str.slice(0, 7).alias("m")))
+            if not frames:
+                s.month_counts = {}
+                continue
+            m = pl.concat(frames).filter(pl.col("m").str.contains(r"^\d{4}-(0[1-9]|1[0-2])$"))
+            counts = m.group_by("m").len()
+            s.month_counts = dict(zip(counts["m"].to_list(), counts["len"].to_list()))
 
     def quarantine_frame(self) -> pl.DataFrame:
         frames = [
@@ -137,3 +209,10 @@ class Ledger:
         if plan:
             folder.mkdir(parents=True, exist_ok=True)
         return [write_csv_atomic(s.rows, p, force=force) for s, p in plan]
+
+
+def _month_span(first: str, last: str) -> list[str]:
+    """Every "YYYY-MM" from first to last inclusive."""
+    y0, m0 = int(first[:4]), int(first[5:7])
+    y1, m1 = int(last[:4]), int(last[5:7])
+    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(y0 * 12 + m0 - 1, y1 * 12 + m1)]

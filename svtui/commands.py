@@ -22,6 +22,7 @@ def check(args) -> int:
     study = load_from_args(args, quiet=args.json)
     definition = load_definition(study.spec.definition or default_definition(study))
     sees = what_definition_sees(definition, study.incidents)
+    study.ledger.record_months(study.incidents)  # missing and low-volume months per source
     written = (study.ledger.write_quarantine(args.quarantine, force=args.force)
                if args.quarantine else [])
     if args.json:
@@ -50,6 +51,10 @@ def check(args) -> int:
         print(f"{s.kind:<13} {plain(Path(s.path).name, 60):<{width}} {s.read:>9,} {s.accepted:>9,} {s.n_quarantined:>11,}")
         for reason, n in sorted(s.quarantined.items(), key=lambda kv: -kv[1]):
             print(f"{'':<13} {'  - ' + reason:<{width}} {'':>9} {'':>9} {n:>11,}")
+        for label, months in (("missing months (no rows)", s.missing_months),
+                              ("low-volume months (<10% of median)", s.low_months)):
+            if months:
+                print(f"{'':<13}   {label}: {', '.join(months)}")
         for note in s.notes:
             print(f"{'':<13}   note: {plain(note, 200)}")
     print()
