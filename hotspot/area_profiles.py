@@ -40,7 +40,22 @@ __all__ = [
     "area_population",
     "period_stats",
     "month_end_text",
+    "missing_months",
+    "unplaced_incidents",
+    "attach_unplaced",
+    "population_provenance",
+    "REASONS",
 ]
+
+#: Reason codes a figure carries when it is null (the faces phrase them; docs/needs.md).
+REASONS = {
+    "months_missing": "a month the figure needs has no data (or under COVERED_MONTH of the median)",
+    "too_few_months": "the study is too short for the figure",
+    "no_months": "no month with data in the window",
+    "small_base": "the comparison count is below SMALL_BASE: give counts, not a percentage",
+    "is_force": "the force is never compared with itself",
+    "no_population": "no population for the area",
+}
 
 #: Area levels, lowest first (the order of geodata.areas.LEVELS).
 LEVELS = ("lsoa", "ward", "district", "csp", "force")
@@ -134,6 +149,30 @@ def study_months(prep: Prepared) -> tuple[list[date], list[str]]:
         notes.append("No incidents at all in " + ", ".join(f"{m:%Y-%m}" for m in empty[:6])
                      + (" ..." if len(empty) > 6 else "") + ": is a month missing from the data?")
     out = (months, notes)
+    prep.cache[key] = out
+    return out
+
+
+def missing_months(prep: Prepared) -> list[date]:
+    """Months inside the study's span that are not covered: no incident at all, or fewer than
+    COVERED_MONTH of the median month (a partial extract). Such a month is a gap, never a 0:
+    every series shows it as null and every figure needing it is null with reason
+    "months_missing" (docs/needs.md).
+    """
+    key = "area_profiles:missing"
+    if key in prep.cache:
+        return prep.cache[key]
+    months, _ = study_months(prep)
+    if not months:
+        prep.cache[key] = []
+        return []
+    counts = (prep.incidents.filter(pl.col("month").is_not_null()).group_by("month").agg(pl.len().alias("n")))
+    have = dict(zip(counts["month"].to_list(), counts["n"].to_list()))
+    inside = [have.get(m, 0) for m in months]
+    plausible = [n for m, n in have.items() if EARLIEST_MONTH <= m]
+    median = float(np.median(plausible)) if plausible else 0.0
+    floor = max(1.0, COVERED_MONTH * median)
+    out = [m for m, n in zip(months, inside) if n < floor]
     prep.cache[key] = out
     return out
 
@@ -306,7 +345,7 @@ SMALL_BASE = 10
 
 
 def _change_text(latest: str, base: str, change: str, when: str, from_when: str, against: str,
-                 reason: pl.Expr) -> pl.Expr:
+                 reason: pl.Expr, significant: str | None = None) -> pl.Expr:
     """The change sentence (without a subject) in the needs assessment's terms.
 
     when: "in the year to 31 August 2023" or "over the three years to ..."; from_when: where a
@@ -326,6 +365,8 @@ def _change_text(latest: str, base: str, change: str, when: str, from_when: str,
             .when(lt > bs).then(pl.concat_str([pl.lit("rose from "), small]))
             .otherwise(pl.concat_str([pl.lit("fell from "), small])))
         .when(_pct_int(ch) == 0).then(pl.concat_str([pl.lit(f"was unchanged {when}"), nums]))
+        .when(pl.col(significant).not_() if significant else pl.lit(False)).then(
+            pl.concat_str([pl.lit(f"showed no significant change {when}"), nums]))
         .when(ch > 0).then(pl.concat_str([pl.lit("increased by "), _pct_int(ch).cast(pl.Utf8), pl.lit(f"% {when}"), nums]))
         .otherwise(pl.concat_str([pl.lit("decreased by "), _pct_int(ch).cast(pl.Utf8), pl.lit(f"% {when}"), nums]))
     )
@@ -349,38 +390,68 @@ def _dense(events: pl.DataFrame, codes: pl.Series, months: list[date], weight: s
     return np.bincount(flat, weights=idx["w"].to_numpy(), minlength=A * T).reshape(A, T)
 
 
-def period_stats(M: np.ndarray, months: list[date], ws: int, we: int) -> pl.DataFrame:
+def _months_text(ms: list[date]) -> str:
+    shown = ", ".join(f"{m:%Y-%m}" for m in ms[:6])
+    return shown + (f" and {len(ms) - 6} more" if len(ms) > 6 else "")
+
+
+def period_stats(M: np.ndarray, months: list[date], ws: int, we: int,
+                 missing: list[date] | None = None) -> pl.DataFrame:
     """Counts, 12-month blocks, changes, sentences and trend per row of the (areas x months) M.
 
     `months` are the trend months (first study month to the window's end), ws..we the window.
     Latest 12 months end at we; the comparison year is the 12 before; the three-year change
     compares the latest year with the 12 months ending 24 months earlier (the first year of a
     three-year span, so 36 months of data suffice).
+
+    `missing` months (see `missing_months`) are gaps, not zeros: a 12-month block touching one
+    is null with reason "months_missing" and the list of months; the window's count and
+    average per month are over its covered months only, flagged `n_covered_only`; the trend
+    test is null (a Mann-Kendall across a gap would compare months years apart as neighbours).
+    Changes are tested with `rates.change_test` (exact conditional test of two Poisson counts,
+    equal exposure) and given as a percentage only from a base of SMALL_BASE
+    (`rates.percent_change`).
     """
+    from hotspot.rates import change_test, percent_change
+
     A = M.shape[0]
     T = len(months)
+    miss_set = set(missing or [])
+    miss = np.array([m in miss_set for m in months], dtype=bool)
+    if miss.any():
+        M = M.astype(float).copy()
+        M[:, miss] = np.nan
     n_window = max(0, we - ws + 1)
     window = M[:, ws:we + 1] if n_window else np.zeros((A, 0))
+    win_miss = [m for m, x in zip(months[ws:we + 1], miss[ws:we + 1]) if x] if n_window else []
+    n_covered = n_window - len(win_miss)
 
-    def block(k: int) -> np.ndarray | None:
+    def block(k: int) -> tuple[np.ndarray | None, list[date]]:
         lo, hi = we - 12 * (k + 1) + 1, we - 12 * k
         if lo < 0 or hi < 0 or T == 0:
-            return None
-        return M[:, lo:hi + 1].sum(axis=1)
+            return None, []
+        gaps = [m for m, x in zip(months[lo:hi + 1], miss[lo:hi + 1]) if x]
+        if gaps:
+            return np.full(A, np.nan), gaps
+        return M[:, lo:hi + 1].sum(axis=1), []
 
-    latest, prev, base3 = block(0), block(1), block(2)
+    (latest, g0), (prev, g1), (base3, g2) = block(0), block(1), block(2)
     none = np.full(A, np.nan)
-    if n_window >= 3:
+    if n_window >= 3 and not win_miss:
         mk = mann_kendall(window)
         tau, p = mk.tau, mk.p
         direction = np.array(["falling", "no clear trend", "rising"])[mk.direction(0.05) + 1]
+        trend_reason = None
+    elif win_miss:
+        tau, p, direction, trend_reason = none, none, np.full(A, "not known: months missing", dtype=object), "months_missing"
     else:
-        tau, p, direction = none, none, np.full(A, "too few months", dtype=object)
-    end = months[we] if T and we >= 0 else None
+        tau, p, direction, trend_reason = none, none, np.full(A, "too few months", dtype=object), "too_few_months"
+    with np.errstate(invalid="ignore"):
+        n_sum = np.nansum(window, axis=1) if n_window else np.zeros(A)
     df = pl.DataFrame(
         {
-            "n": window.sum(axis=1),
-            "per_month": window.sum(axis=1) / n_window if n_window else none,
+            "n": n_sum,
+            "per_month": n_sum / n_covered if n_covered else none,
             "latest_12m": latest if latest is not None else none,
             "previous_12m": prev if prev is not None else none,
             "base_3y_12m": base3 if base3 is not None else none,
@@ -396,27 +467,53 @@ def period_stats(M: np.ndarray, months: list[date], ws: int, we: int) -> pl.Data
         *[pl.col(c).round(0).cast(pl.Int64) for c in ("latest_12m", "previous_12m", "base_3y_12m")],
         pl.col("trend_tau").fill_nan(None),
         pl.col("trend_p").fill_nan(None),
+        pl.lit(trend_reason, dtype=pl.Utf8).alias("trend_reason"),
+        pl.lit(bool(win_miss)).alias("n_covered_only"),
+        pl.lit(n_covered, dtype=pl.Int64).alias("months_covered"),
+        pl.lit([f"{m:%Y-%m}" for m in win_miss], dtype=pl.List(pl.Utf8)).alias("window_missing_months"),
     )
+    end = months[we] if T and we >= 0 else None
+    gaps = {"12m": sorted(set(g0) | set(g1)), "3y": sorted(set(g0) | set(g2))}
+    short = {"12m": prev is None, "3y": base3 is None}
+
+    def reason_cols(key: str) -> list[pl.Expr]:
+        r = ("no_months" if end is None else "months_missing" if gaps[key] else
+             "too_few_months" if short[key] else None)
+        return [pl.lit(r, dtype=pl.Utf8).alias(f"change_{key}_reason"),
+                pl.lit([f"{m:%Y-%m}" for m in gaps[key]], dtype=pl.List(pl.Utf8)).alias(f"change_{key}_missing")]
+
+    df = df.with_columns(*reason_cols("12m"), *reason_cols("3y"))
+    lt = df["latest_12m"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    for key, col in (("12m", "previous_12m"), ("3y", "base_3y_12m")):
+        b = df[col].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        pval = change_test(b, lt)
+        df = df.with_columns(
+            pl.Series(f"change_{key}", percent_change(b, lt), dtype=pl.Float64).fill_nan(None),
+            pl.Series(f"change_{key}_p", pval, dtype=pl.Float64).fill_nan(None),
+        ).with_columns(
+            (pl.col(f"change_{key}_p") < 0.05).alias(f"change_{key}_significant"),
+            (pl.col(col) < SMALL_BASE).alias(f"change_{key}_small_base"),
+        )
     if end is None:
         return df.with_columns(
-            pl.lit(None, dtype=pl.Float64).alias("change_12m"), pl.lit("not available: no months with data").alias("change_12m_text"),
-            pl.lit(None, dtype=pl.Float64).alias("change_3y"), pl.lit("not available: no months with data").alias("change_3y_text"),
+            pl.lit("not available: no months with data").alias("change_12m_text"),
+            pl.lit("not available: no months with data").alias("change_3y_text"),
         )
     end_text = month_end_text(end)
     have = len(months)
-    reason12 = pl.lit(f"not available: needs 24 months of data up to {end:%B %Y}; the study has {have}")
-    reason3 = pl.lit(f"not available: needs 36 months of data up to {end:%B %Y}; the study has {have}")
+
+    def reason(key: str, need: int) -> pl.Expr:
+        if gaps[key]:
+            return pl.lit(f"not known: months missing ({_months_text(gaps[key])})")
+        return pl.lit(f"not available: needs {need} months of data up to {end:%B %Y}; the study has {have}")
+
     base_end = _mdate(_mindex(end) - 24)
-    df = df.with_columns(
-        pl.when(pl.col("previous_12m") > 0).then(pl.col("latest_12m") / pl.col("previous_12m") - 1).alias("change_12m"),
-        pl.when(pl.col("base_3y_12m") > 0).then(pl.col("latest_12m") / pl.col("base_3y_12m") - 1).alias("change_3y"),
-    )
     return df.with_columns(
         _change_text("latest_12m", "previous_12m", "change_12m", f"in the year to {end_text}", "",
-                     "the year before", reason12).alias("change_12m_text"),
+                     "the year before", reason("12m", 24), "change_12m_significant").alias("change_12m_text"),
         _change_text("latest_12m", "base_3y_12m", "change_3y", f"over the three years to {end_text}",
                      f" in the year to {month_end_text(base_end)}", f"in the year to {month_end_text(base_end)}",
-                     reason3).alias("change_3y_text"),
+                     reason("3y", 36), "change_3y_significant").alias("change_3y_text"),
     )
 
 
@@ -454,33 +551,169 @@ def _share_frame(inc: pl.DataFrame) -> pl.DataFrame:
     return profiles.flag_shares(inc, "code")
 
 
+_UNPLACED_REASONS = ("no coordinates", "outside the study area")
+_UNPLACED_KEY = "area_profiles:unplaced"
+
+
+def unplaced_incidents(ledger, definition) -> pl.DataFrame:
+    """Rows the readers could not place (quarantined for "no coordinates" or "outside the study
+    area"), classified by the definition and harm-weighted: month, crime_type, categories,
+    serious, harm, reason.
+
+    They are recorded crimes of the force all the same, so force totals include them
+    (docs/needs.md: the force level takes every incident, located or not); lower levels cannot
+    place them and say how many (`unplaced_n`, `unplaced_share`).
+    """
+    from hotspot.definition import classify, fill_crime_type
+    from hotspot.harm import add_harm
+
+    empty = pl.DataFrame(schema={"month": pl.Date, "crime_type": pl.Utf8, "categories": pl.List(pl.Utf8),
+                                 "serious": pl.Boolean, "harm": pl.Float64, "reason": pl.Utf8})
+    if ledger is None:
+        return empty
+    q = ledger.quarantine_frame()
+    if q.height == 0 or "reason" not in q.columns:
+        return empty
+    if "source_kind" in q.columns:
+        q = q.filter(pl.col("source_kind") == "crimes")
+    q = q.filter(pl.col("reason").is_in(list(_UNPLACED_REASONS)))
+    if q.height == 0:
+        return empty
+
+    def txt(*names: str) -> pl.Expr:
+        cols = [pl.col(n).cast(pl.Utf8) for n in names if n in q.columns]
+        return pl.coalesce(cols) if cols else pl.lit(None, dtype=pl.Utf8)
+
+    bool_of = lambda e: (pl.when(e.str.to_lowercase().is_in(["true", "1", "yes", "y"])).then(True)  # noqa: E731
+                         .when(e.str.to_lowercase().is_in(["false", "0", "no", "n"])).then(False))
+    frame = q.select(
+        txt("month", "Month").str.slice(0, 7).str.strptime(pl.Date, "%Y-%m", strict=False).alias("month"),
+        txt("crime_type", "Crime type").alias("crime_type"),
+        txt("offence_code").alias("offence_code"),
+        txt("offence_desc").alias("offence_desc"),
+        *[bool_of(txt(m)).alias(m) for m in ("domestic_abuse", "hate_crime", "knife", "firearm", "corrosive",
+                                               "county_lines", "alcohol")],
+        txt("victim_age").cast(pl.Int32, strict=False).alias("victim_age"),
+        txt("suspect_age").cast(pl.Int32, strict=False).alias("suspect_age"),
+        pl.col("reason"),
+    )
+    out = add_harm(classify(fill_crime_type(frame), definition)).with_columns(pl.col("harm").fill_null(0.0))
+    return out.select("month", "crime_type", "categories", "serious", "harm", "reason")
+
+
+def attach_unplaced(prep: Prepared, ledger) -> pl.DataFrame:
+    """Classify the ledger's unplaced rows once and keep them on `prep` for every profile."""
+    out = unplaced_incidents(ledger, prep.definition)
+    prep.cache[_UNPLACED_KEY] = out
+    return out
+
+
+def _unplaced_serious(prep: Prepared, filters: Filters, months: list[date], unplaced) -> pl.DataFrame:
+    """Serious unplaced rows the filters keep, within the trend months (month, harm)."""
+    un = unplaced if unplaced is not None else prep.cache.get(_UNPLACED_KEY)
+    if un is None or un.height == 0 or not months:
+        return pl.DataFrame(schema={"month": pl.Date, "harm": pl.Float64})
+    if filters.areas or filters.markers or filters.night_time:
+        # an area, marker or time filter cannot see a row with no place, markers or time
+        return pl.DataFrame(schema={"month": pl.Date, "harm": pl.Float64})
+    un = un.filter(pl.col("serious") & (pl.col("month") >= months[0]) & (pl.col("month") <= months[-1]))
+    if filters.categories:
+        un = un.filter(pl.col("categories").list.eval(pl.element().is_in(list(filters.categories))).list.any())
+    return un.select("month", "harm")
+
+
+_YEAR = __import__("re").compile(r"(?:mid[-_ ]?|_)((?:19|20)\d\d)(?!\d)")
+
+
+def population_provenance(study_or_ledger, column: str | None = None) -> dict:
+    """Where the population comes from, for the faces to state beside every rate.
+
+    Returns {column, source (file name), year (int, from the file name, e.g. "mid2019" -> 2019),
+    vintage ("lsoa11" when the file was keyed by 2011 LSOAs), converted (bool), conversion
+    (method code "lsoa11_to_lsoa21_equal_split" when 2011 areas were split equally over their
+    2021 parts), estimated (bool: split populations are estimates, not counts)}; values are None
+    where not known.
+    """
+    ledger = getattr(study_or_ledger, "ledger", study_or_ledger)
+    out = {"column": column, "source": None, "year": None, "vintage": None, "converted": False,
+           "conversion": None, "estimated": False}
+    sources = ledger.find("indicators") if ledger is not None else []
+    named = [s for s in sources if "pop" in str(s.path).rsplit("/", 1)[-1].lower()]
+    pick = named[0] if named else (sources[0] if len(sources) == 1 else None)
+    if pick is None:
+        return out
+    name = str(pick.path).rsplit("/", 1)[-1]
+    out["source"] = name
+    m = _YEAR.search(name.lower())
+    out["year"] = int(m.group(1)) if m else None
+    if "lsoa11" in name.lower() or any("2011" in n for n in pick.notes):
+        out["vintage"] = "lsoa11"
+    if any("2011 LSOAs:" in n or "became" in n for n in pick.notes):
+        out["converted"] = True
+        out["conversion"] = "lsoa11_to_lsoa21_equal_split"
+        out["estimated"] = True
+    return out
+
+
 def area_profiles(prep: Prepared, analysis_or_filters=None, level: str = "csp", *,
-                  indicators: pl.DataFrame | None = None, notes: list[str] | None = None) -> pl.DataFrame:
+                  indicators: pl.DataFrame | None = None, notes: list[str] | None = None,
+                  unplaced: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per area of `level` with the profile of its serious violence.
 
     analysis_or_filters: an Analysis (its filters are used) or Filters. The window is the
     filters' start..end within the study's months; change and trend look back from its end.
     indicators: the study's indicator frame, for the population (rates per 1,000).
     notes: a list that receives notes about the data (months left out, filters).
+    unplaced: `unplaced_incidents(study.ledger, prep.definition)` (or set once with
+    `attach_unplaced`): rows without a place, counted in the force total.
+
+    Beyond the profile: `unplaced_n`, `unplaced_share` (serious offences of the window this
+    level cannot place: the force's own rows without an LSOA at force level, else every one
+    with no area of the level; the share is of all serious offences of the window);
+    `rate_per_1000_lower/_upper` and `rate_per_1000_year_lower/_upper` (95%, rates.rate_ci);
+    `rate_vs_force` "higher"/"lower"/"similar" (the area's interval against the force's rate,
+    as Fingertips compares with England; null at force level with `rate_vs_force_reason`
+    "is_force"); `population_estimated` (an LSOA's population is fractional: a 2011 area split
+    over 2021 parts); the missing-month columns of `period_stats`.
     """
+    from hotspot.rates import rate_ci
+
     filters = _filters_of(analysis_or_filters)
     out_notes = notes if notes is not None else []
     areas = area_table(prep, level)
     months, ws, we, wnotes = _window(prep, filters)
+    missing = missing_months(prep)
     out_notes.extend(wnotes)
     inc, snotes = _trend_incidents(prep, filters, months)
     out_notes.extend(snotes)
     inc = attach_area(inc, prep, level)
+    un = _unplaced_serious(prep, filters, months, unplaced)
+    win_lo = months[ws] if months and we >= ws else None
+    un_win = un.filter(pl.col("month") >= win_lo).height if win_lo else 0
+    no_lsoa_win = inc.filter(pl.col("lsoa_code").is_null() & (pl.col("month") >= win_lo)).height if win_lo else 0
+    unplaced_level = inc.filter(pl.col("code").is_null() & (pl.col("month") >= win_lo)).height if win_lo else 0
     unplaced = inc.filter(pl.col("code").is_null()).height
     if unplaced:
         out_notes.append(f"{unplaced:,} serious incidents have no {LEVEL_NAMES[level]} (no LSOA) and are not in these profiles.")
     inc = inc.filter(pl.col("code").is_not_null())
     codes = areas["code"]
-    M = _dense(inc, codes, months)
-    H = _dense(inc, codes, months, weight="harm")
-    stats = period_stats(M, months, ws, we)
+    one_force = level == "force" and codes.len() == 1
+    if one_force and un.height:
+        # the force's own rows without a place count in its total (docs/needs.md)
+        inc_all = pl.concat([inc.select("code", "month", "harm"),
+                             un.with_columns(pl.lit(codes[0]).alias("code")).select("code", "month", "harm")])
+    else:
+        inc_all = inc
+    M = _dense(inc_all, codes, months)
+    H = _dense(inc_all, codes, months, weight="harm")
+    stats = period_stats(M, months, ws, we, missing)
     win = inc.filter(pl.col("month") >= months[ws]) if months and we >= ws else inc.head(0)
-    harm = H[:, ws:we + 1].sum(axis=1) if months and we >= ws else np.zeros(codes.len())
+    if months and we >= ws:
+        Hw = H[:, ws:we + 1].copy()
+        Hw[:, [m in set(missing) for m in months[ws:we + 1]]] = 0.0  # a gap holds nothing to add
+        harm = Hw.sum(axis=1)
+    else:
+        harm = np.zeros(codes.len())
 
     out = pl.concat([areas, stats], how="horizontal").with_columns(pl.Series("harm", harm))
     if months and we >= ws:
@@ -494,14 +727,46 @@ def area_profiles(prep: Prepared, analysis_or_filters=None, level: str = "csp", 
         (pl.col("n") / total_n if total_n else pl.lit(None, dtype=pl.Float64)).alias("share_of_total"),
         (pl.col("harm") / total_h if total_h else pl.lit(None, dtype=pl.Float64)).alias("harm_share_of_total"),
     )
+    # what this level cannot place: at force level (one force) its rows without an LSOA, which
+    # are in its total; below, every serious row of the window with no area of the level
+    if one_force:
+        un_n = un_win + no_lsoa_win
+        un_total = float(out["n"].sum())
+    else:
+        un_n = un_win + unplaced_level
+        un_total = total_n + un_n
+    out = out.with_columns(pl.lit(un_n, dtype=pl.Int64).alias("unplaced_n"),
+                           pl.lit(un_n / un_total if un_total else None, dtype=pl.Float64).alias("unplaced_share"))
 
-    # rates per 1,000 residents
+    # rates per 1,000 residents, with 95% intervals (Byar / exact Poisson)
     pop, _col = area_population(prep, indicators, level)
+    if indicators is not None and _col is not None:
+        frac = indicators.select("lsoa_code", (pl.col(_col).cast(pl.Float64) % 1 != 0).alias("_frac"))
+        est = attach_area(_hierarchy(prep).select("lsoa_code").join(frac, on="lsoa_code", how="left"), prep, level)
+        est = est.group_by("code").agg(pl.col("_frac").fill_null(False).any().alias("population_estimated"))
+        pop = pop.join(est, on="code", how="left")
+    else:
+        pop = pop.with_columns(pl.lit(None, dtype=pl.Boolean).alias("population_estimated"))
     out = out.join(pop, on="code", how="left").with_columns(
         pl.when((pl.col("population") > 0) & (pl.col("months") > 0)).then(pl.col("n") / pl.col("population") * 1000)
         .alias("rate_per_1000"),
         pl.when(pl.col("population") > 0).then(pl.col("latest_12m") / pl.col("population") * 1000).alias("rate_per_1000_year"),
     )
+    popn = out["population"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    nn = out["n"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    ly = out["latest_12m"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    _, lo, hi = rate_ci(nn, popn)
+    _, ylo, yhi = rate_ci(ly, popn)
+    out = out.with_columns(
+        pl.Series("rate_per_1000_lower", lo).fill_nan(None), pl.Series("rate_per_1000_upper", hi).fill_nan(None),
+        pl.Series("rate_per_1000_year_lower", ylo).fill_nan(None), pl.Series("rate_per_1000_year_upper", yhi).fill_nan(None),
+    ).with_columns(
+        pl.when(pl.col("rate_per_1000").is_null()).then(None).otherwise(pl.col("rate_per_1000_lower"))
+        .alias("rate_per_1000_lower"),
+        pl.when(pl.col("rate_per_1000").is_null()).then(None).otherwise(pl.col("rate_per_1000_upper"))
+        .alias("rate_per_1000_upper"),
+    )
+    out = _versus_force(out, prep, filters, level, indicators)
 
     # shares
     shares = _share_frame(win)
@@ -525,6 +790,33 @@ def area_profiles(prep: Prepared, analysis_or_filters=None, level: str = "csp", 
     wide = _category_wide(cats, prep, codes)
     out = out.join(wide, on="code", how="left")
     return out.sort("code")
+
+
+def _versus_force(out: pl.DataFrame, prep: Prepared, filters: Filters, level: str,
+                  indicators: pl.DataFrame | None) -> pl.DataFrame:
+    """rate_vs_force: "higher"/"lower" when the area's 95% interval excludes the force's rate,
+    else "similar" (OHID Fingertips' comparison with a benchmark value); null at force level
+    (reason "is_force") and where either rate is unknown (reason "no_population")."""
+    if level == "force":
+        return out.with_columns(pl.lit(None, dtype=pl.Utf8).alias("rate_vs_force"),
+                                pl.lit("is_force").alias("rate_vs_force_reason"),
+                                pl.lit(None, dtype=pl.Float64).alias("force_rate_per_1000"))
+    try:
+        force = area_profiles(prep, filters, "force", indicators=indicators)
+    except ValueError:
+        force = None
+    fr = float(force["rate_per_1000"][0]) if force is not None and force.height == 1 and force["rate_per_1000"][0] is not None else None
+    if fr is None:
+        return out.with_columns(pl.lit(None, dtype=pl.Utf8).alias("rate_vs_force"),
+                                pl.lit("no_population").alias("rate_vs_force_reason"),
+                                pl.lit(None, dtype=pl.Float64).alias("force_rate_per_1000"))
+    lo, hi = pl.col("rate_per_1000_lower"), pl.col("rate_per_1000_upper")
+    return out.with_columns(
+        pl.when(lo.is_null() | hi.is_null()).then(None).when(lo > fr).then(pl.lit("higher"))
+        .when(hi < fr).then(pl.lit("lower")).otherwise(pl.lit("similar")).alias("rate_vs_force"),
+        pl.when(lo.is_null() | hi.is_null()).then(pl.lit("no_population")).otherwise(None).alias("rate_vs_force_reason"),
+        pl.lit(fr, dtype=pl.Float64).alias("force_rate_per_1000"),
+    )
 
 
 def area_categories_from(win: pl.DataFrame, prep: Prepared) -> pl.DataFrame:
@@ -559,8 +851,14 @@ def _category_wide(cats: pl.DataFrame, prep: Prepared, codes: pl.Series) -> pl.D
     return base.select("code", *[pl.col(i).fill_null(0).alias(f"cat_{i}_n") for i in ids], "top_categories")
 
 
-def area_monthly(prep: Prepared, filters=None, level: str = "csp") -> pl.DataFrame:
-    """Dense monthly series per area: level, code, name, month, n, harm (window months only)."""
+def area_monthly(prep: Prepared, filters=None, level: str = "csp", *, unplaced: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Monthly series per area: level, code, name, month, month_missing, n, harm, unplaced_n,
+    unplaced_share (window months only).
+
+    A missing month (see `missing_months`) has null n and harm: a gap, never a 0. unplaced_n is
+    level-wide (the same on every area's row of a month): serious offences of that month the
+    level cannot place; its share is of every serious offence of the month.
+    """
     filters = _filters_of(filters)
     areas = area_table(prep, level).select("level", "code", "name")
     months, ws, we, _ = _window(prep, filters)
@@ -570,11 +868,39 @@ def area_monthly(prep: Prepared, filters=None, level: str = "csp") -> pl.DataFra
     inc, _ = _trend_incidents(prep, filters, months)
     inc = attach_area(inc, prep, level).filter(pl.col("code").is_not_null() & (pl.col("month") >= months[ws]))
     win_months = months[ws:we + 1]
+    gaps = set(missing_months(prep))
     series = profiles.monthly(inc, "code", win_months)
-    grid = areas.join(pl.DataFrame({"month": win_months}, schema={"month": pl.Date}), how="cross")
+    grid = areas.join(pl.DataFrame({"month": win_months, "month_missing": [m in gaps for m in win_months]},
+                                   schema={"month": pl.Date, "month_missing": pl.Boolean}), how="cross")
+    # unplaced per month, level-wide: the ledger's rows without a place plus rows with no area
+    un = _unplaced_serious(prep, filters, months, unplaced).filter(pl.col("month") >= months[ws])
+    allinc, _ = _trend_incidents(prep, filters, months)
+    noarea = attach_area(allinc, prep, level).filter(pl.col("code").is_null() & (pl.col("month") >= months[ws]))
+    placed = inc.group_by("month").agg(pl.len().alias("_placed"))
+    per_m = (pl.concat([un.select("month"), noarea.select("month")]).group_by("month").agg(pl.len().alias("unplaced_n")))
+    level_m = (pl.DataFrame({"month": win_months}, schema={"month": pl.Date})
+               .join(per_m, on="month", how="left").join(placed, on="month", how="left")
+               .with_columns(pl.col("unplaced_n").fill_null(0).cast(pl.Int64), pl.col("_placed").fill_null(0)))
+    level_m = level_m.with_columns(
+        pl.when(pl.col("month").is_in(sorted(gaps))).then(None)
+        .when(pl.col("unplaced_n") + pl.col("_placed") > 0)
+        .then(pl.col("unplaced_n") / (pl.col("unplaced_n") + pl.col("_placed"))).alias("unplaced_share"),
+        pl.when(pl.col("month").is_in(sorted(gaps))).then(None).otherwise(pl.col("unplaced_n")).alias("unplaced_n"),
+    ).drop("_placed")
+    if level == "force" and areas.height == 1:
+        # the force's own rows without a place are in its monthly count (docs/needs.md)
+        extra = un.group_by("month").agg(pl.len().alias("_un"), pl.col("harm").sum().alias("_unh"))
+        series = (series.join(extra, on="month", how="full", coalesce=True)
+                  .with_columns(pl.col("code").fill_null(areas["code"][0]),
+                                (pl.col("n").fill_null(0) + pl.col("_un").fill_null(0)).alias("n"),
+                                (pl.col("harm").fill_null(0.0) + pl.col("_unh").fill_null(0.0)).alias("harm"))
+                  .drop("_un", "_unh"))
     return (
         grid.join(series, on=["code", "month"], how="left")
         .with_columns(pl.col("n").fill_null(0).cast(pl.UInt32), pl.col("harm").fill_null(0.0))
+        .with_columns(pl.when(pl.col("month_missing")).then(None).otherwise(pl.col("n")).alias("n"),
+                      pl.when(pl.col("month_missing")).then(None).otherwise(pl.col("harm")).alias("harm"))
+        .join(level_m, on="month", how="left")
         .sort(["code", "month"])
     )
 

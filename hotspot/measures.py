@@ -37,6 +37,7 @@ from hotspot.area_profiles import (
     area_population,
     area_table,
     attach_area,
+    missing_months,
     period_stats,
 )
 from hotspot.definition import normalise_code_expr
@@ -196,11 +197,16 @@ def duty_measures(prep: Prepared, study_ae: pl.DataFrame | None = None, filters=
             continue
         ev = attach_area(ev.filter(pl.col("month").is_not_null()), prep, level)
         M = _dense(ev.filter(pl.col("code").is_not_null()), areas["code"], months)
-        stats = period_stats(M, months, ws, we)
+        stats = period_stats(M, months, ws, we, missing_months(prep))
         frames.append(pl.concat([head, stats.select(
             "n", "per_month", "latest_12m", "previous_12m", "base_3y_12m", "change_12m", "change_12m_text",
-            "change_3y", "change_3y_text", "trend", "trend_tau", "trend_p")], how="horizontal"))
-    out = pl.concat(frames, how="vertical_relaxed") if frames else areas.head(0)
+            "change_3y", "change_3y_text", "trend", "trend_tau", "trend_p",
+            # uncertainty and gaps (period_stats): p-values, significance, reason codes
+            "change_12m_p", "change_12m_significant", "change_12m_small_base", "change_12m_reason",
+            "change_12m_missing", "change_3y_p", "change_3y_significant", "change_3y_small_base",
+            "change_3y_reason", "change_3y_missing", "trend_reason", "n_covered_only",
+            "window_missing_months")], how="horizontal"))
+    out = pl.concat(frames, how="diagonal_relaxed") if frames else areas.head(0)
     n_months = max(0, we - ws + 1)
     out = out.join(pop.select("code", "population"), on="code", how="left").with_columns(
         pl.when(pl.col("population") > 0).then(pl.col("latest_12m") / pl.col("population") * 100_000)
@@ -209,6 +215,13 @@ def duty_measures(prep: Prepared, study_ae: pl.DataFrame | None = None, filters=
          if n_months else pl.lit(None, dtype=pl.Float64)).alias("rate_per_100k_annualised"),
         pl.lit(n_months).alias("months"),
     )
+    # 95% interval of the yearly rate per 100,000 (Byar / exact Poisson, rates.rate_ci)
+    from hotspot.rates import rate_ci
+
+    _, lo, hi = rate_ci(out["latest_12m"].cast(pl.Float64).fill_null(float("nan")).to_numpy(),
+                        out["population"].cast(pl.Float64).fill_null(float("nan")).to_numpy(), per=100_000)
+    out = out.with_columns(pl.Series("rate_per_100k_year_lower", lo).fill_nan(None),
+                           pl.Series("rate_per_100k_year_upper", hi).fill_nan(None))
     order = {m.id: i for i, m in enumerate(MEASURES)}
     return out.with_columns(pl.col("measure").replace_strict(order, return_dtype=pl.Int32).alias("_o")).sort(
         ["code", "_o"]).drop("_o")

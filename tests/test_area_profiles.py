@@ -11,6 +11,7 @@ import geopandas as gpd
 import numpy as np
 import polars as pl
 import pytest
+from scipy.stats import binomtest
 import shapely
 
 from geodata.areas import Areas
@@ -166,9 +167,14 @@ def test_change_of_exactly_ten_percent(trend_prep, trend_study):
     north = _row(df, "E22000001")
     assert (north["n"], north["latest_12m"], north["previous_12m"], north["base_3y_12m"]) == (41, 11, 10, 20)
     assert north["change_12m"] == pytest.approx(0.10)
-    assert north["change_12m_text"] == "increased by 10% in the year to 31 December 2023 (11, against 10 the year before)"
+    # 11 against 10 is no evidence of change: exact conditional test = binomial(11 of 21, 1/2)
+    assert north["change_12m_p"] == pytest.approx(binomtest(11, 21, 0.5).pvalue)
+    assert north["change_12m_significant"] is False
+    assert north["change_12m_text"] == ("showed no significant change in the year to 31 December 2023 "
+                                        "(11, against 10 the year before)")
     assert north["change_3y"] == pytest.approx(-0.45)
-    assert north["change_3y_text"] == ("decreased by 45% over the three years to 31 December 2023 "
+    assert north["change_3y_p"] == pytest.approx(binomtest(11, 31, 0.5).pvalue)
+    assert north["change_3y_text"] == ("showed no significant change over the three years to 31 December 2023 "
                                        "(11, against 20 in the year to 31 December 2021)")
     assert north["per_month"] == pytest.approx(41 / 36)
     assert north["population"] == 2200
@@ -190,8 +196,10 @@ def test_change_looks_back_past_the_filter_start(trend_prep):
 def test_change_not_available_without_enough_months(trend_prep):
     df = area_profiles(trend_prep, Filters(end=date(2022, 12, 1)), "csp")
     north = _row(df, "E22000001")
-    assert north["change_12m_text"] == ("decreased by 50% in the year to 31 December 2022 "
+    assert north["change_12m"] == pytest.approx(-0.5) and north["change_12m_significant"] is False
+    assert north["change_12m_text"] == ("showed no significant change in the year to 31 December 2022 "
                                         "(10, against 20 the year before)")
+    assert north["change_3y_reason"] == "too_few_months"
     assert north["change_3y"] is None
     assert north["change_3y_text"] == ("not available: needs 36 months of data up to December 2022; "
                                        "the study has 24")
@@ -226,7 +234,7 @@ def test_every_level_with_parents(trend_prep):
     assert _row(lsoa, "E01000003")["domestic_abuse_note"] == "no serious violence in the period"
     force = area_profiles(trend_prep, Filters(), "force").row(0, named=True)
     assert force["n"] == 56 and force["latest_12m"] == 16 and force["previous_12m"] == 15
-    assert force["change_12m_text"].startswith("increased by 7% in the year to 31 December 2023")
+    assert force["change_12m_text"].startswith("showed no significant change in the year to 31 December 2023")
     assert area_table(trend_prep, "csp").columns == ["level", "code", "name", "force_code", "force_name"]
 
 

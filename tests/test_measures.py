@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 import polars as pl
 import pytest
+from scipy.stats import binomtest, chi2
 
 from hotspot.analysis import Filters
 from hotspot.measures import MEASURES, duty_measures
@@ -35,6 +36,9 @@ def measure_rows() -> list[dict]:
         incident("E01000003", datetime(2023, 7, 5, 2), "1"),
         incident("E01000004", datetime(2023, 12, 5, 2), "2"),
     ]
+    # a shoplifting every month, so no month of 2022-2023 is a gap in the data (missing months
+    # are null, never 0: see test_area_profiles.test_missing_months_are_gaps)
+    rows += [incident("E01000003", datetime(y, m, 15, 12), "46") for y in (2022, 2023) for m in range(1, 13)]
     return rows
 
 
@@ -68,7 +72,11 @@ def test_knife_crime_counts_rates_and_change(prep, study):
     k = _m(df, "E22000001", "knife_crime")
     assert k["duty"] and k["available"] and k["reason"] is None
     assert (k["latest_12m"], k["previous_12m"]) == (4, 2)  # possession counts; the unknown marker does not
-    assert k["change_12m"] == pytest.approx(1.0)
+    assert k["change_12m"] is None and k["change_12m_small_base"]  # no percentage on a base of 2
+    assert k["change_12m_p"] == pytest.approx(binomtest(4, 6, 0.5).pvalue)
+    lo, hi = (chi2.ppf(0.025, 8) / 2, chi2.ppf(0.975, 10) / 2)  # exact Poisson limits for 4
+    assert (k["rate_per_100k_year_lower"], k["rate_per_100k_year_upper"]) == pytest.approx(
+        (lo / 2200 * 100_000, hi / 2200 * 100_000))
     assert k["change_12m_text"] == "rose from 2 to 4 in the year to 31 December 2023"  # too few for a percentage
     assert k["change_3y_text"].startswith("not available: needs 36 months")
     assert k["rate_per_100k_year"] == pytest.approx(4 / 2200 * 100_000)
