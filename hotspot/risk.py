@@ -16,9 +16,11 @@ and a cell's risk score exp(sum beta x), scaled so the lowest cell is 1. See doc
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
+from importlib import resources
 
 import numpy as np
 import polars as pl
@@ -38,12 +40,21 @@ __all__ = [
     "risk_terrain",
     "poisson_lasso",
     "RTM_MIN_FEATURES",
+    "STANDOUT_SD",
+    "factor_catalogue",
+    "indicator_label",
+    "classify_indicator",
 ]
 
 #: A factor is flagged when the unit is among the riskiest FLAG_TOP of its reference units.
 FLAG_TOP = 0.25
 #: ... and, where the factor reads as a ratio, at least this many times the force average.
 MIN_RATIO = 1.1
+#: A unit "stands out" on a factor when it differs from the force by at least this many standard
+#: deviations of the force's LSOA values, on the risky side (a documented threshold, not a
+#: rank: with five CSPs one is always "the highest of 5"). Half a standard deviation is
+#: Cohen's "medium" standardised difference.
+STANDOUT_SD = 0.5
 #: Venue types with fewer features than this are not risk-terrain factors.
 RTM_MIN_FEATURES = 5
 
@@ -59,9 +70,76 @@ _RATE_LIKE = re.compile(r"(rate|per_?1|per_?10|density|percent|pct|proportion|ra
 class Factor:
     id: str
     label: str
-    direction: int  # +1: a higher value is more risk; -1: a lower value is (ranks, deciles)
+    direction: int  # +1: a higher value is more risk; -1: a lower value is; 0: not known
     headline: bool  # may be flagged as a strongest risk (context factors are shown, not flagged)
     source: str  # "indicator", "population", "venues", "areas"
+    kind: str = "indicator"  # risk (curated default), context, indicator (on request), crime, count
+    column: str | None = None  # the indicator column it comes from
+    estimated: bool = False  # derived from figures of different years (e.g. IDACI over 2019 ages)
+    reference: str | None = None  # where the figure comes from (risk_factors.csv `source`)
+
+
+@functools.lru_cache(maxsize=1)
+def factor_catalogue() -> pl.DataFrame:
+    """hotspot/data/risk_factors.csv: id, label, kind, default, direction, columns, source, note.
+
+    The curated default risk factors for violence (kind "risk") and a human label, kind and
+    expected direction for every indicator the shipped data knows (IMD 2025 domains, their
+    underlying indicators, counts and crime-domain columns), so no face shows a column name.
+    """
+    with resources.files("hotspot").joinpath("data", "risk_factors.csv").open("rb") as fh:
+        cat = pl.read_csv(fh, schema_overrides={"columns": pl.Utf8, "note": pl.Utf8, "direction": pl.Int8})
+    return cat.with_columns(pl.col("columns").fill_null(""))
+
+
+@functools.lru_cache(maxsize=1)
+def _by_column() -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for row in factor_catalogue().iter_rows(named=True):
+        for c in row["columns"].split("|"):
+            if c:
+                out[c.lower()] = row
+    return out
+
+
+_RANKISH = re.compile(r"^(.*?)_?(rank|decile|quintile|vigintile)$", re.I)
+
+
+def classify_indicator(col: str) -> dict:
+    """{id, label, kind, default, direction, source} for an indicator column.
+
+    From the catalogue by column name; a rank or decile of a catalogued domain gets the
+    domain's label and kind ("crime" for the crime domain, else "indicator", shown on request:
+    the score says it already); other columns: "count" when they count people (numerator, denominator, age
+    bands), else "indicator" of unknown direction, labelled from the name.
+    """
+    low = col.lower()
+    row = _by_column().get(low)
+    if row is not None:
+        return {k: row[k] for k in ("id", "label", "kind", "default", "direction", "source")}
+    m = _RANKISH.match(low)
+    if m:
+        base = _by_column().get(m.group(1) + "_score") or _by_column().get(m.group(1) + "_domain_score")
+        if base is None and m.group(1) in ("imd", "index_of_multiple_deprivation"):
+            base = _by_column().get("imd_score")
+        if base is not None:
+            what = "national rank, 1 = most deprived" if m.group(2) == "rank" else f"national {m.group(2)}, 1 = most deprived"
+            label = re.sub(r" score\)$", ")", base["label"]).rstrip(")") + f"; {what})" if "(" in base["label"] else (
+                f"{base['label']} ({what})")
+            return {"id": f"{base['id']}_{m.group(2)}", "label": label,
+                    "kind": "crime" if base["kind"] == "crime" else "indicator", "default": False, "direction": -1,
+                    "source": base["source"]}
+    if re.search(r"numerator|denominator", low) or (_COUNT_LIKE.search(col) and not _RATE_LIKE.search(col)):
+        return {"id": col, "label": _label(col), "kind": "count", "default": False, "direction": 0, "source": None}
+    crime = re.search(r"crime|violen|burglar|theft|robbery|criminal_damage|anti_social|public_order|weapon|stalking", low)
+    return {"id": col, "label": _label(col), "kind": "crime" if crime else "indicator", "default": False,
+            "direction": 0, "source": None}
+
+
+def indicator_label(col: str) -> str:
+    """The human label of an indicator column, for every face (never the raw column name
+    where the catalogue knows it)."""
+    return classify_indicator(col)["label"]
 
 
 def _label(col: str) -> str:
@@ -122,17 +200,30 @@ def lsoa_factors(prep: Prepared, indicators: pl.DataFrame | None, areas=None,
 
     _, rural_source = _rurality_expr(ind)
     numeric = [c for c in cols if ind.schema[c].is_numeric() and c not in (pop_col, rural_source)]
-    scored_stems = {_STEM.sub("", c).lower() for c in numeric if c.lower().endswith("score")}
     for c in numeric:
-        if _COUNT_LIKE.search(c) and not _RATE_LIKE.search(c):
-            continue  # counts (age bands, numerators) grow with the area; shares are derived below
+        info = classify_indicator(c)
+        if info["kind"] in ("count", "crime") or info["id"] in ("youth_share", "rural_share", "licensed_venue_density"):
+            continue  # counts grow with the area; crime-domain columns measure crime itself
         if frame[c].null_count() == frame.height:
             continue
-        low = _LOW_IS_RISK.search(c) is not None
-        headline = not (low and _STEM.sub("", c).lower() in scored_stems)
-        factors.append(Factor(c, _label(c), -1 if low else 1, headline, "indicator"))
+        if any(f.id == info["id"] for f in factors):
+            continue  # two columns naming one factor: the first is kept
+        headline = info["kind"] == "risk" and info["direction"] != 0
+        factors.append(Factor(info["id"], info["label"], int(info["direction"]), headline, "indicator",
+                              info["kind"], c, False, info["source"]))
         v = pl.col(c).cast(pl.Float64)
-        exprs += [(v * w).alias(f"{c}__num"), pl.when(v.is_not_null()).then(w).alias(f"{c}__den")]
+        exprs += [(v * w).alias(f"{info['id']}__num"), pl.when(v.is_not_null()).then(w).alias(f"{info['id']}__den")]
+    if not any(f.id == "idaci_rate" for f in factors):
+        # IDACI rate estimated from its numerator over residents aged 0-15, flagged estimated
+        num_col = next((c for c in numeric if classify_indicator(c)["id"] == "idaci_numerator"), None)
+        kids = [_find(cols, "age_0_9"), _find(cols, "age_10_15")]
+        if num_col and all(kids):
+            cat = _by_column()["idaci_score"]
+            factors.append(Factor("idaci_rate", cat["label"], 1, True, "indicator", "risk", num_col, True, cat["source"]))
+            den = pl.col(kids[0]).cast(pl.Float64) + pl.col(kids[1]).cast(pl.Float64)
+            ok = pl.col(num_col).is_not_null() & den.is_not_null()
+            exprs += [pl.when(ok).then(pl.col(num_col).cast(pl.Float64)).alias("idaci_rate__num"),
+                      pl.when(ok).then(den).alias("idaci_rate__den")]
 
     if pop is not None:
         youth = _find(cols, "age_10_24")
@@ -140,14 +231,17 @@ def lsoa_factors(prep: Prepared, indicators: pl.DataFrame | None, areas=None,
         y_expr = pl.col(youth).cast(pl.Float64) if youth else (
             pl.sum_horizontal([pl.col(p).cast(pl.Float64) for p in parts]) if all(parts) else None)
         if y_expr is not None:
-            factors.append(Factor("youth_share", "Share of residents aged 10-24", 1, True, "population"))
+            factors.append(Factor("youth_share", "Share of residents aged 10-24", 1, True, "population", "risk",
+                                  youth or "age_10_15+age_16_17+age_18_24", False,
+                                  "ONS small area population estimates (age bands)"))
             exprs += [y_expr.alias("youth_share__num"), pl.when(y_expr.is_not_null()).then(pop).alias("youth_share__den")]
         else:
             notes.append("No age bands (age_10_24 or age_10_15, age_16_17, age_18_24): the youth share of residents is not known.")
     imd_dec = _find(cols, "imd_decile", "index_of_multiple_deprivation_decile", "imd_decile_2019", "imd19_decile", "imd25_decile")
     if imd_dec:
         d = pl.col(imd_dec).cast(pl.Float64)
-        factors.append(Factor("imd_most_deprived_share", "Share of residents in the most deprived 20% of LSOAs nationally", 1, True, "indicator"))
+        factors.append(Factor("imd_most_deprived_share", "Share of residents in the most deprived 20% of LSOAs nationally",
+                              1, False, "indicator", "context", imd_dec, False, "MHCLG, English Indices of Deprivation"))
         exprs += [pl.when(d.is_not_null()).then(w * (d <= 2).cast(pl.Float64)).alias("imd_most_deprived_share__num"),
                   pl.when(d.is_not_null()).then(w).alias("imd_most_deprived_share__den")]
     rural, rural_col = _rurality_expr(ind)
@@ -159,7 +253,8 @@ def lsoa_factors(prep: Prepared, indicators: pl.DataFrame | None, areas=None,
         if rural is not None:
             frame = frame.join(extra.select("lsoa_code", rural_col).unique("lsoa_code"), on="lsoa_code", how="left")
     if rural is not None:
-        factors.append(Factor("rural_share", "Share of residents in rural LSOAs", -1, False, "indicator"))
+        factors.append(Factor("rural_share", "Share of residents in rural LSOAs", -1, True, "indicator", "risk", rural_col,
+                              False, "ONS Rural-Urban Classification"))
         exprs += [(rural * w).alias("rural_share__num"), pl.when(rural.is_not_null()).then(w).alias("rural_share__den")]
     frame = frame.with_columns(exprs) if exprs else frame
 
@@ -168,7 +263,7 @@ def lsoa_factors(prep: Prepared, indicators: pl.DataFrame | None, areas=None,
                             "_km2": (areas.lsoa.geometry.area.to_numpy() / 1e6)})
         frame = frame.join(geo, on="lsoa_code", how="left")
         if pop is not None:
-            factors.append(Factor("population_density", "Residents per km² (low = rural)", 1, False, "areas"))
+            factors.append(Factor("population_density", "Residents per km²", 1, False, "areas", "context"))
             frame = frame.with_columns(pop.alias("population_density__num"), pl.col("_km2").alias("population_density__den"))
         if rural is None:
             notes.append("No rurality classification in the indicators (a numeric 'rural' column or an RUC code): "
@@ -176,15 +271,18 @@ def lsoa_factors(prep: Prepared, indicators: pl.DataFrame | None, areas=None,
         counts = _venue_counts(prep, areas)
         if counts is not None:
             frame = frame.join(counts, on="lsoa_code", how="left").with_columns(pl.col("_venues").fill_null(0))
-            factors.append(Factor("licensed_venue_density", "Licensed venues per km²", 1, True, "venues"))
+            factors.append(Factor("licensed_venue_density", "Licensed venues per km² (from the venue file)", 1, True,
+                                  "venues", "risk", None, False, "The study's venue file"))
             frame = frame.with_columns(pl.col("_venues").cast(pl.Float64).alias("licensed_venue_density__num"),
                                        pl.col("_km2").alias("licensed_venue_density__den"))
             if pop is not None:
-                factors.append(Factor("licensed_venues_per_1000", "Licensed venues per 1,000 residents", 1, False, "venues"))
+                factors.append(Factor("licensed_venues_per_1000", "Licensed venues per 1,000 residents (from the venue file)",
+                                      1, False, "venues", "context"))
                 frame = frame.with_columns((pl.col("_venues") * 1000.0).alias("licensed_venues_per_1000__num"),
                                            pop.alias("licensed_venues_per_1000__den"))
         else:
-            notes.append("No licensed venues with coordinates: venue density is not known.")
+            notes.append("No venue file with located licensed venues: venue density is not known "
+                         "(it is never built from crime location labels).")
     else:
         notes.append("No boundaries: licensed-venue and population densities are not known.")
         if rural is None:
@@ -197,7 +295,12 @@ def _licensed(prep: Prepared) -> pl.DataFrame:
     v = prep.venues
     if v is None or v.height == 0:
         return pl.DataFrame(schema={"easting": pl.Float64, "northing": pl.Float64})
-    return v.filter(pl.col("licensed").fill_null(False) & pl.col("easting").is_not_null() & pl.col("northing").is_not_null())
+    keep = pl.col("licensed").fill_null(False) & pl.col("easting").is_not_null() & pl.col("northing").is_not_null()
+    if "origin" in v.columns:
+        # venues inferred from police.uk location labels come from the crimes themselves:
+        # a density of them measures crime, not a risk for it
+        keep = keep & ~pl.col("origin").fill_null("").str.starts_with("police.uk")
+    return v.filter(keep)
 
 
 def _venue_counts(prep: Prepared, areas) -> pl.DataFrame | None:
@@ -249,13 +352,25 @@ def _percentile(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 
 def _compare(long: pl.DataFrame, reference: pl.DataFrame, force: dict[str, float], factors: list[Factor],
-             ref_name: str) -> pl.DataFrame:
-    """Add force_value, ratio, top_pct, percentile, flagged, rank and text to a long factor frame."""
+             ref_name: str, sd: dict[str, float] | None = None, is_force: bool = False) -> pl.DataFrame:
+    """Add force_value, ratio, top_pct, percentile, std_diff, comparison, flagged, rank and text.
+
+    std_diff = direction x (value - force) / sd, sd the standard deviation of the force's LSOA
+    values; comparison "higher_risk"/"lower_risk" when |std_diff| >= STANDOUT_SD, else
+    "similar"; null with comparison_reason "is_force" for the force itself (never compared
+    with itself) and "direction_unknown" for a factor of unknown direction. flagged = a
+    headline factor (curated default, direction known) that stands out on the risky side.
+    """
+    sd = sd or {}
     meta = pl.DataFrame({
         "factor": [f.id for f in factors], "label": [f.label for f in factors],
         "direction": [f.direction for f in factors], "headline": [f.headline for f in factors],
         "force_value": [force.get(f.id) for f in factors],
-    }, schema={"factor": pl.Utf8, "label": pl.Utf8, "direction": pl.Int8, "headline": pl.Boolean, "force_value": pl.Float64})
+        "kind": [f.kind for f in factors], "column": [f.column for f in factors],
+        "estimated": [f.estimated for f in factors], "reference": [f.reference for f in factors],
+        "lsoa_sd": [sd.get(f.id) for f in factors],
+    }, schema={"factor": pl.Utf8, "label": pl.Utf8, "direction": pl.Int8, "headline": pl.Boolean, "force_value": pl.Float64,
+               "kind": pl.Utf8, "column": pl.Utf8, "estimated": pl.Boolean, "reference": pl.Utf8, "lsoa_sd": pl.Float64})
     long = long.join(meta, on="factor", how="left")
     parts = []
     for f in factors:
@@ -271,19 +386,31 @@ def _compare(long: pl.DataFrame, reference: pl.DataFrame, force: dict[str, float
     # A ratio only reads sensibly between positive quantities (IMD health and crime scores are
     # z-scores around 0); elsewhere the text gives the value against the force average.
     as_ratio = (pl.col("direction") > 0) & (pl.col("force_value") > 0) & (pl.col("value") >= 0)
-    out = out.with_columns(pl.when(as_ratio).then(pl.col("ratio")).alias("ratio"))
-    riskier = (
-        pl.when(pl.col("ratio").is_not_null()).then(pl.col("ratio") >= MIN_RATIO)
-        .when(pl.col("direction") > 0).then(pl.col("value") > pl.col("force_value"))
-        .otherwise(pl.col("value") < pl.col("force_value"))
+    out = out.with_columns(pl.when(as_ratio & pl.lit(not is_force)).then(pl.col("ratio")).alias("ratio"))
+    std = pl.when(pl.col("lsoa_sd") > 0).then(
+        pl.col("direction").cast(pl.Float64) * (pl.col("value") - pl.col("force_value")) / pl.col("lsoa_sd"))
+    out = out.with_columns((pl.lit(None, dtype=pl.Float64) if is_force else std).alias("std_diff"))
+    out = out.with_columns(
+        pl.when(pl.lit(is_force)).then(None)
+        .when(pl.col("direction") == 0).then(None)
+        .when(pl.col("std_diff").is_null()).then(None)
+        .when(pl.col("std_diff") >= STANDOUT_SD).then(pl.lit("higher_risk"))
+        .when(pl.col("std_diff") <= -STANDOUT_SD).then(pl.lit("lower_risk"))
+        .otherwise(pl.lit("similar")).alias("comparison"),
+        pl.when(pl.lit(is_force)).then(pl.lit("is_force"))
+        .when(pl.col("direction") == 0).then(pl.lit("direction_unknown"))
+        .when(pl.col("value").is_null()).then(pl.lit("not_known"))
+        .when(pl.col("std_diff").is_null()).then(pl.lit("no_spread"))
+        .alias("comparison_reason"),
     )
     out = out.with_columns(
-        (pl.col("headline") & (pl.col("top_pct") <= FLAG_TOP) & riskier).fill_null(False).alias("flagged"))
+        (pl.col("headline") & (pl.col("comparison") == "higher_risk")).fill_null(False).alias("flagged"))
     top_int = (pl.col("top_pct") * 100).ceil().clip(1, 100).cast(pl.Int64).cast(pl.Utf8)
     fmt = lambda e: pl.when(e.abs() >= 100).then(e.round(0).cast(pl.Int64).cast(pl.Utf8)).otherwise(  # noqa: E731
         e.round(2).cast(pl.Utf8))
     text = (
         pl.when(pl.col("value").is_null()).then(pl.concat_str([pl.col("label"), pl.lit(": not known")]))
+        .when(pl.lit(is_force)).then(pl.concat_str([pl.col("label"), pl.lit(" "), fmt(pl.col("value"))]))
         .when(pl.col("ratio").is_not_null()).then(pl.concat_str([
             pl.col("label"), pl.lit(" "), pl.col("ratio").round(1).cast(pl.Utf8), pl.lit("x the force average (top "),
             top_int, pl.lit(f"% of {ref_name})")]))
@@ -298,8 +425,41 @@ def _compare(long: pl.DataFrame, reference: pl.DataFrame, force: dict[str, float
     return out.with_columns(rank.cast(pl.Int32).alias("rank")).drop("_dev")
 
 
+#: Why a curated default factor has no value (reason codes; the faces phrase them).
+NOT_KNOWN_REASONS = {
+    "licensed_venue_density": "no_venue_file",
+    "youth_share": "no_age_bands",
+    "rural_share": "no_rurality",
+}
+
+
+def _select(factors: list[Factor], include: str) -> list[Factor]:
+    if include not in ("default", "all"):
+        raise ValueError("include must be 'default' (curated factors and context) or 'all'")
+    keep = ("risk", "context") if include == "default" else ("risk", "context", "indicator")
+    return [f for f in factors if f.kind in keep]
+
+
+def _missing_defaults(factors: list[Factor], areas) -> pl.DataFrame:
+    """One row per curated default factor the study cannot give: factor, label, reason."""
+    have = {f.id for f in factors}
+    cat = factor_catalogue().filter((pl.col("kind") == "risk") & pl.col("default"))
+    rows = []
+    for r in cat.iter_rows(named=True):
+        if r["id"] in have:
+            continue
+        if r["id"] == "licensed_venue_density" and (areas is None or not len(getattr(areas, "lsoa", []))):
+            reason = "no_boundaries"
+        else:
+            reason = NOT_KNOWN_REASONS.get(r["id"], "not_in_indicators")
+        rows.append({"factor": r["id"], "label": r["label"], "reason": reason, "direction": r["direction"],
+                     "reference": r["source"]})
+    return pl.DataFrame(rows, schema={"factor": pl.Utf8, "label": pl.Utf8, "reason": pl.Utf8, "direction": pl.Int8,
+                                      "reference": pl.Utf8})
+
+
 def risk_factors(prep: Prepared, indicators: pl.DataFrame | None, level_or_localities="csp", *,
-                 areas=None, notes: list[str] | None = None) -> pl.DataFrame:
+                 areas=None, notes: list[str] | None = None, include: str = "default") -> pl.DataFrame:
     """Long frame: one row per unit (area of a level, or hotspot locality) and risk factor.
 
     level_or_localities: a level name ("lsoa", "ward", "district", "csp", "force"), or an
@@ -307,26 +467,54 @@ def risk_factors(prep: Prepared, indicators: pl.DataFrame | None, level_or_local
     its own polygon for venue density), or a localities frame (each through its main
     `lsoa_code`).
     areas: the study's geodata Areas, for densities (venues, residents per km²).
-    Columns: unit, code, name, factor, label, direction, headline, value, force_value, ratio,
-    top_pct (share of the reference units at least as risky: LSOAs for localities, else the
-    areas of the level), percentile (0-100, share at or below the value), flagged (a headline
-    factor in the riskiest FLAG_TOP and on the risky side of the force), rank (1 = strongest
-    flagged risk), text.
+    include: "default" gives the curated risk factors of hotspot/data/risk_factors.csv (kind
+    "risk": IMD income, employment, education, health and living-environment domains, IDACI,
+    share aged 10-24, rurality, licensed-venue density from a venue file) and context rows
+    (kind "context", never flagged); "all" adds every other indicator (kind "indicator";
+    those of unknown direction have direction 0 and comparison_reason "direction_unknown").
+    Crime-domain columns and counts are never factors.
+    Columns: unit, code, name, factor, label, kind, column, reference (source), estimated,
+    direction, headline, value, force_value, ratio, top_pct (share of the reference units at
+    least as risky: LSOAs for localities, else the areas of the level), percentile, lsoa_sd,
+    std_diff, comparison (higher_risk / lower_risk / similar), comparison_reason, flagged (a
+    curated factor at least STANDOUT_SD standard deviations of the LSOAs on the risky side of
+    the force), rank (1 = strongest flagged risk), reason (why a curated factor has no value:
+    no_venue_file, not_in_indicators, no_age_bands, no_rurality, no_boundaries), text.
     """
     notes = notes if notes is not None else []
     frame, factors = lsoa_factors(prep, indicators, areas, notes)
+    factors = _select(factors, include)
+    frame = frame.select(["lsoa_code"] + [c for f in factors for c in (f"{f.id}__num", f"{f.id}__den")])
+    missing = _missing_defaults(factors, areas)
     frame_force = attach_area(frame, prep, "force")
     force_vals = _aggregate(frame_force.with_columns(pl.lit("all").alias("code")), factors, "code")
     force = {f.id: force_vals[f.id][0] for f in factors} if force_vals.height else {}
+    lsoa_wide = _aggregate(frame.rename({"lsoa_code": "code"}), factors, "code")
+    reference = _long(lsoa_wide, factors)
+    sd = {f.id: float(np.nanstd(reference.filter(pl.col("factor") == f.id)["value"].drop_nulls().to_numpy()))
+          if reference.filter(pl.col("factor") == f.id)["value"].drop_nulls().len() > 1 else None for f in factors}
+
+    def finish(out: pl.DataFrame, units: pl.DataFrame, unit: str) -> pl.DataFrame:
+        if missing.height:
+            gaps = units.join(missing, how="cross").with_columns(
+                pl.lit(False).alias("headline"), pl.lit("risk").alias("kind"), pl.lit(False).alias("flagged"),
+                pl.lit("not_known").alias("comparison_reason"),
+                pl.concat_str([pl.col("label"), pl.lit(": not known")]).alias("text"))
+            out = pl.concat([out, gaps.drop("name")], how="diagonal_relaxed")
+        if "reason" not in out.columns:
+            out = out.with_columns(pl.lit(None, dtype=pl.Utf8).alias("reason"))
+        return units.join(out, on="code", how="left").with_columns(pl.lit(unit).alias("unit")).select(
+            "unit", "code", "name", *[c for c in out.columns if c not in ("code", "name")])
+
     if isinstance(level_or_localities, str):
         level = level_or_localities
         table = area_table(prep, level).select("code", "name")
         wide = _aggregate(attach_area(frame, prep, level).filter(pl.col("code").is_not_null()), factors, "code")
         wide = table.join(wide, on="code", how="left")
         long = _long(wide, factors)
-        out = _compare(long, long, force, factors, LEVEL_NAMES[level] + "s" if level != "lsoa" else "LSOAs")
-        return table.join(out, on="code", how="left").with_columns(pl.lit(level).alias("unit")).select(
-            "unit", "code", "name", *[c for c in out.columns if c not in ("code", "name")])
+        out = _compare(long, long, force, factors, LEVEL_NAMES[level] + "s" if level != "lsoa" else "LSOAs",
+                       sd, is_force=level == "force")
+        return finish(out, table, level)
     if isinstance(level_or_localities, pl.DataFrame):
         # a localities frame alone: each locality through its main LSOA
         loc = level_or_localities
@@ -336,18 +524,15 @@ def risk_factors(prep: Prepared, indicators: pl.DataFrame | None, level_or_local
         loc = analysis.localities
         members = (analysis.incidents.filter(pl.col("locality_id").is_not_null() & pl.col("lsoa_code").is_not_null())
                    .select("locality_id", "lsoa_code").unique())
-    lsoa_wide = _aggregate(frame.rename({"lsoa_code": "code"}), factors, "code")
-    reference = _long(lsoa_wide, factors)
     if loc.height == 0:
         return pl.DataFrame(schema={"unit": pl.Utf8, "code": pl.Utf8, "name": pl.Utf8, "factor": pl.Utf8})
     wide = _aggregate(members.join(frame, on="lsoa_code", how="inner").rename({"locality_id": "code"}), factors, "code")
     if any(f.id == "licensed_venue_density" for f in factors):
         wide = wide.drop("licensed_venue_density").join(_locality_venue_density(prep, loc), on="code", how="left")
     wide = loc.select(pl.col("locality_id").alias("code")).join(wide, on="code", how="left")
-    out = _compare(_long(wide, factors), reference, force, factors, "LSOAs")
+    out = _compare(_long(wide, factors), reference, force, factors, "LSOAs", sd)
     names = loc.select(pl.col("locality_id").alias("code"), "name")
-    return names.join(out, on="code", how="left").with_columns(pl.lit("locality").alias("unit")).select(
-        "unit", "code", "name", *[c for c in out.columns if c not in ("code", "name")])
+    return finish(out, names, "locality")
 
 
 def _locality_venue_density(prep: Prepared, loc: pl.DataFrame) -> pl.DataFrame:

@@ -19,6 +19,11 @@ INDICATORS = pl.DataFrame({
     "total_population": [1000, 1200, 800, 1000],
     "age_10_24": [300, 120, 80, 100],
     "IMD_score": [40.0, 10.0, 10.0, 20.0],
+    "Income_score": [0.4, 0.1, 0.1, 0.2],
+    "Crime_score": [2.0, -1.0, -1.0, 0.0],
+    "violence_with_injury_rate_per_1_000_at_risk_population": [40.0, 5.0, 5.0, 10.0],
+    "income_deprivation_affecting_children_index_idaci_numerator": [90, 10, 5, 20],
+    "digital_connectivity_broadband_download_and_upload_speeds": [0.9, 0.1, 0.2, 0.3],
     "IMD_decile": [1, 8, 9, 5],
     "Health_score": [1.5, -0.5, -0.5, -0.5],
     "rural": [0, 0, 1, 1],
@@ -45,33 +50,64 @@ def _f(df: pl.DataFrame, code: str, factor: str) -> dict:
 def test_lsoa_factors_against_the_force(prep, study):
     notes: list[str] = []
     df = risk_factors(prep, study.indicators, "lsoa", areas=study.areas, notes=notes)
-    imd = _f(df, "E01000001", "IMD_score")
-    assert imd["force_value"] == pytest.approx(20.0)  # (40x1000 + 10x1200 + 10x800 + 20x1000) / 4000
-    assert imd["ratio"] == pytest.approx(2.0) and imd["top_pct"] == pytest.approx(0.25)
-    assert imd["percentile"] == pytest.approx(100.0)
-    assert imd["text"] == "IMD score 2.0x the force average (top 25% of LSOAs)"
-    assert imd["flagged"]
-    assert not _f(df, "E01000004", "IMD_score")["flagged"]  # 1.0x, top 50%
+    inc = _f(df, "E01000001", "imd_income")
+    assert inc["label"] == "Income deprivation (IMD income domain score)" and inc["column"] == "Income_score"
+    assert inc["force_value"] == pytest.approx(0.2)  # (0.4x1000 + 0.1x1200 + 0.1x800 + 0.2x1000) / 4000
+    assert inc["ratio"] == pytest.approx(2.0) and inc["top_pct"] == pytest.approx(0.25)
+    sd = np.std([0.4, 0.1, 0.1, 0.2])  # spread of the force's LSOAs
+    assert inc["lsoa_sd"] == pytest.approx(sd) and inc["std_diff"] == pytest.approx(0.2 / sd)
+    assert inc["text"] == "Income deprivation (IMD income domain score) 2.0x the force average (top 25% of LSOAs)"
+    assert inc["flagged"] and inc["comparison"] == "higher_risk"
+    assert _f(df, "E01000004", "imd_income")["comparison"] == "similar"  # at the force average
+    assert not _f(df, "E01000004", "imd_income")["flagged"]
     youth = _f(df, "E01000001", "youth_share")
     assert youth["value"] == pytest.approx(0.3) and youth["force_value"] == pytest.approx(0.15)
     pubs = _f(df, "E01000001", "licensed_venue_density")
     assert pubs["value"] == pytest.approx(5.0) and pubs["ratio"] == pytest.approx(4.0)
-    assert pubs["text"] == "Licensed venues per km² 4.0x the force average (top 25% of LSOAs)"
-    health = _f(df, "E01000001", "Health_score")
+    assert pubs["text"] == "Licensed venues per km² (from the venue file) 4.0x the force average (top 25% of LSOAs)"
+    health = _f(df, "E01000001", "imd_health")
     assert health["ratio"] is None  # a z-score around 0: no ratio
-    assert health["text"] == "Health score 1.5 against a force average of 0.0 (top 25% of LSOAs for risk)"
-    assert not _f(df, "E01000001", "IMD_decile")["headline"]  # the score says it already
-    assert not _f(df, "E01000003", "rural_share")["flagged"]  # rurality is context
+    assert health["std_diff"] == pytest.approx(1.5 / np.std([1.5, -0.5, -0.5, -0.5]))
+    assert not _f(df, "E01000003", "rural_share")["flagged"]  # the rural LSOA is on the low-risk side
     assert df.filter(pl.col("factor") == "population_density").height == 4
+    # the IMD includes the crime domain: context, never a risk flag; the crime domain and its
+    # indicators, counts and columns of unknown direction are not in the default list
+    imd = _f(df, "E01000001", "imd_score")
+    assert imd["kind"] == "context" and not imd["flagged"] and not imd["headline"]
+    factors = set(df["factor"].drop_nulls())
+    assert not factors & {"crime_domain", "violence_with_injury_rate", "idaci_numerator", "broadband", "imd_score_decile"}
+    assert set(df.filter(pl.col("flagged"))["kind"]) == {"risk"}
+    # IDACI: estimated from its numerator over residents aged 0-15 when the file has no rate
+    assert "idaci_rate" in factors and _f(df, "E01000001", "idaci_rate")["value"] is None  # no age 0-15 bands
     ranked = df.filter((pl.col("code") == "E01000001") & pl.col("flagged")).sort("rank")
     assert ranked["rank"].to_list() == list(range(1, ranked.height + 1))
     summary = risk_summary(df)
     assert summary.filter(pl.col("code") == "E01000001")["n_flagged"].item() == ranked.height
 
 
+def test_unknown_direction_only_on_request(prep, study):
+    df = risk_factors(prep, study.indicators, "lsoa", areas=study.areas, include="all")
+    bb = df.filter(pl.col("factor") == "broadband")
+    assert bb.height == 4 and bb["label"][0] == "Broadband download and upload speeds (IMD indicator)"
+    assert (bb["direction"] == 0).all() and not bb["flagged"].any() and bb["comparison"].null_count() == 4
+    assert set(bb["comparison_reason"]) == {"direction_unknown"}
+    assert not set(df["factor"].drop_nulls()) & {"crime_domain", "violence_with_injury_rate", "idaci_numerator"}
+    dec = df.filter(pl.col("factor") == "imd_score_decile")
+    assert dec.height == 4 and not dec["headline"].any()
+
+
+def test_the_force_is_never_compared_with_itself(prep, study):
+    df = risk_factors(prep, study.indicators, "force", areas=study.areas)
+    known = df.filter(pl.col("value").is_not_null())
+    assert known.height > 0
+    assert known["ratio"].null_count() == known.height and known["comparison"].null_count() == known.height
+    assert set(known["comparison_reason"]) == {"is_force"} and not known["flagged"].any()
+    assert not known["text"].str.contains("force average").any()
+
+
 def test_area_levels_weight_by_population(prep, study):
     df = risk_factors(prep, study.indicators, "csp", areas=study.areas)
-    north = _f(df, "E22000001", "IMD_score")
+    north = _f(df, "E22000001", "imd_score")
     assert north["value"] == pytest.approx((40 * 1000 + 10 * 1200) / 2200)
     assert north["top_pct"] == pytest.approx(0.5) and not north["flagged"]
     deprived = _f(df, "E22000001", "imd_most_deprived_share")
@@ -88,13 +124,26 @@ def test_locality_factors_use_its_lsoas_and_polygon(prep, study):
     inc = pl.DataFrame({"locality_id": ["L-A", "L-A", None], "lsoa_code": ["E01000001", "E01000002", "E01000003"]})
     df = risk_factors(prep, study.indicators, SimpleNamespace(localities=loc, incidents=inc), areas=study.areas)
     assert set(df["unit"]) == {"locality"}
-    assert _f(df, "L-A", "IMD_score")["value"] == pytest.approx(52000 / 2200)
+    assert _f(df, "L-A", "imd_score")["value"] == pytest.approx(52000 / 2200)
     dens = _f(df, "L-A", "licensed_venue_density")
     assert dens["value"] == pytest.approx(5 / 0.36)
     assert dens["text"].endswith("x the force average (top 25% of LSOAs)") and dens["flagged"]
     alone = risk_factors(prep, study.indicators, loc.with_columns(pl.lit("E01000001").alias("lsoa_code")),
                          areas=study.areas)
-    assert _f(alone, "L-A", "IMD_score")["value"] == pytest.approx(40.0)
+    assert _f(alone, "L-A", "imd_score")["value"] == pytest.approx(40.0)
+
+
+def test_venue_density_never_from_crime_labels(study):
+    """Venues inferred from police.uk location labels are the crimes themselves: not known."""
+    from dataclasses import replace as dc_replace
+
+    labelled = study.venues.with_columns(pl.lit("police.uk label").alias("origin"))
+    prep = toy_prep(dc_replace(study, venues=labelled))
+    notes: list[str] = []
+    df = risk_factors(prep, study.indicators, "csp", areas=study.areas, notes=notes)
+    v = df.filter(pl.col("factor") == "licensed_venue_density")
+    assert v.height == 2 and v["value"].null_count() == 2 and set(v["reason"]) == {"no_venue_file"}
+    assert not v["flagged"].any() and any("never built from crime location labels" in n for n in notes)
 
 
 def test_rurality_from_codes_or_labels(prep):
@@ -111,7 +160,9 @@ def test_rurality_from_codes_or_labels(prep):
 def test_without_indicators_or_boundaries_say_so(prep):
     notes: list[str] = []
     df = risk_factors(prep, None, "csp", notes=notes)
-    assert df.height == 2 and df["factor"].null_count() == 2  # one row per area, no factor to show
+    assert df["value"].null_count() == df.height  # every curated factor is "not known", with why
+    assert set(df["reason"]) >= {"not_in_indicators", "no_boundaries", "no_age_bands"}
+    assert not df["flagged"].any()
     assert any("No boundaries" in n for n in notes)
 
 
@@ -211,10 +262,10 @@ def test_real_west_mercia_deprivation(west_mercia_prep, west_mercia_study, real_
     areas = west_mercia_study.areas
     imd = read_indicators(real_dir / "indicators" / "imd2025_lsoa21_westmercia_warwickshire.csv", areas)
     df = risk_factors(west_mercia_prep, imd, "csp", areas=areas)
-    telford = _f(df, df.filter(pl.col("name") == "Telford and Wrekin")["code"][0], "IMD_score")
-    assert telford["ratio"] > 1.1  # Telford and Wrekin is the most deprived of the five
+    telford = _f(df, df.filter(pl.col("name") == "Telford and Wrekin")["code"][0], "imd_income")
+    assert telford["ratio"] > 1.1 and telford["flagged"]  # Telford and Wrekin is the most deprived of the five
     lsoa = risk_factors(west_mercia_prep, imd, "lsoa", areas=areas)
-    top = lsoa.filter((pl.col("factor") == "IMD_score") & (pl.col("top_pct") <= 0.05))
+    top = lsoa.filter((pl.col("factor") == "imd_income") & (pl.col("top_pct") <= 0.05))
     assert top.height > 0 and top["text"].str.contains(r"x the force average \(top [1-5]% of LSOAs\)").all()
 
 
