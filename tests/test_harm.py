@@ -19,7 +19,7 @@ from hotspot.harm import (
 )
 
 BASES = {"css_reported", "css_thirdparty", "css_unlabelled", "estimate", "none",
-         "volume_weighted_estimate", "not_a_crime"}
+         "volume_weighted_estimate", "not_a_crime", "successor_code"}
 
 
 def frame(rows: list[dict]) -> pl.DataFrame:
@@ -137,3 +137,20 @@ def test_calibrate_defaults_from_local_records():
     assert vso["shipped_weight"] == 240
     other = cal.filter(pl.col("crime_type") == "Other crime").row(0, named=True)
     assert other["weighted"] == 0 and other["harm_weight"] is None
+
+
+def test_checked_codes_are_resolved_as_recorded():
+    """Issue 12 must 9: 5E, 5B, 5C, 8H, 8J and 37/2 as hotspot/data/harm_checks.csv records them."""
+    from importlib import resources
+
+    with resources.files("hotspot").joinpath("data", "harm_checks.csv").open("rb") as fh:
+        checks = pl.read_csv(fh, schema_overrides={"weight_before": pl.Float64, "weight_after": pl.Float64})
+    t = offence_weights()
+    for r in checks.iter_rows(named=True):
+        row = t.filter(pl.col("offence_code") == r["offence_code"]).row(0, named=True)
+        assert row["harm_weight"] == r["weight_after"], r["offence_code"]
+        assert row["weight_basis"] == r["weight_basis_after"]
+    w = dict(zip(t["offence_code"], t["harm_weight"]))
+    # legacy classes carry their successor's weight; 37/2 no longer carries 37/1's 722
+    assert w["5B"] == w["5C"] == w["5E"] and w["8H"] == w["8J"] == w["8P"]
+    assert w["37/2"] is None
