@@ -63,6 +63,7 @@ def outcome_class(col: str = "outcome") -> pl.Expr:
         .when(v == "Investigation complete; no suspect identified").then(pl.lit("no_suspect"))
         .when(v == "Under investigation").then(pl.lit("under_investigation"))
         .otherwise(pl.lit("other"))
+        .alias("outcome_class")
     )
 
 
