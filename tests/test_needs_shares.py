@@ -92,3 +92,30 @@ def test_the_125_percent_lsoa_is_an_overlap_share(wm):
         whole_loc = float(inc.filter(pl.col("locality_id") == r["locality_id"])["harm"].sum())
         if whole_loc > r["area_harm"]:
             assert r["share_of_locality_harm"] < 1 and r["share_of_area_harm"] <= 1
+
+
+def test_warwickshire_total_and_shares(real_dir):
+    """The second real force: its total is the raw files' proxy count, no share above 1."""
+    from geodata.study import load_study, spec_from_options
+    from hotspot.analysis import analyse, prepare
+    from hotspot.area_profiles import attach_unplaced
+
+    crimes = real_dir / "police-uk" / "warwickshire"
+    spec = spec_from_options(
+        crimes=[str(crimes)],
+        areas=str(real_dir / "boundaries" / "lsoa21_warwickshire_bsc.geojson"),
+        lookups=[str(real_dir / "lookups" / "lad24_csp24_pfa24_EW.csv"),
+                 str(real_dir / "lookups" / "lsoa11_lsoa21_lad22_westmercia_warwickshire.csv")],
+        indicators=[str(real_dir / "indicators" / "population_mid2019_lsoa11_agebands_westmercia_warwickshire.csv")],
+    )
+    study = load_study(spec)
+    prep = prepare(study)
+    attach_unplaced(prep, study.ledger)
+    raw = pl.concat([pl.read_csv(f, infer_schema_length=0) for f in sorted(crimes.glob("*.csv"))]).filter(
+        pl.col("Crime type").is_in(["Violence and sexual offences", "Robbery", "Possession of weapons"]))
+    force = area_profiles(prep, None, "force", indicators=study.indicators).row(0, named=True)
+    # one Crime ID appears twice in the files: counted once (the ledger quarantines the copy)
+    assert raw.height - raw.unique("Crime ID").height == 1
+    assert force["n"] == raw.unique("Crime ID").height
+    analysis = analyse(prep)
+    assert _sweep(prep, analysis, study.indicators) > 1000
