@@ -141,13 +141,27 @@ def measure_events(prep: Prepared, study_ae: pl.DataFrame | None, measure: str,
     if measure == "serious_violence":
         if prep.definition.applies_to == "police.uk":
             notes.append(f"counted with the '{prep.definition.name}' proxy, which over-counts serious violence")
-        return inc.filter(pl.col("serious")).select("month", "lsoa_code"), None, notes
+        ev = inc.filter(pl.col("serious")).select("month", "lsoa_code")
+        return _with_unplaced(prep, ev, codes, pl.col("serious")), None, notes
     if measure == "weapon_possession":
         if inc["crime_type"].is_not_null().sum() == 0:
             return None, "not available: the data has no crime types", notes
-        ev = inc.filter(pl.col("crime_type") == "Possession of weapons")
-        return ev.select("month", "lsoa_code"), None, notes
+        ev = inc.filter(pl.col("crime_type") == "Possession of weapons").select("month", "lsoa_code")
+        return _with_unplaced(prep, ev, codes, pl.col("crime_type") == "Possession of weapons"), None, notes
     raise ValueError(f"unknown measure {measure!r}; choose from {', '.join(m.id for m in MEASURES)}")
+
+
+def _with_unplaced(prep: Prepared, ev: pl.DataFrame, codes, keep: pl.Expr) -> pl.DataFrame:
+    """Add the rows without a place (`area_profiles.attach_unplaced`) that meet `keep`, with a
+    null LSOA: they count in the force total only (docs/needs.md). Not under an area filter."""
+    from hotspot.area_profiles import _UNPLACED_KEY
+
+    un = prep.cache.get(_UNPLACED_KEY)
+    if codes is not None or un is None or un.height == 0:
+        return ev
+    extra = un.filter(keep & pl.col("month").is_not_null()).select(
+        "month", pl.lit(None, dtype=pl.Utf8).alias("lsoa_code"))
+    return pl.concat([ev, extra])
 
 
 def duty_measures(prep: Prepared, study_ae: pl.DataFrame | None = None, filters=None, level: str = "csp", *,

@@ -137,6 +137,12 @@ def test_force_total_includes_rows_without_a_location(real_dir, west_mercia):
     csp = area_profiles(prep, None, "csp", indicators=study.indicators)
     assert int(csp["n"].sum()) + csp["unplaced_n"][0] == raw.height  # CSPs + unplaced = the whole
     assert csp["unplaced_share"][0] == pytest.approx(csp["unplaced_n"][0] / raw.height)
+    from hotspot.measures import duty_measures
+
+    m = duty_measures(prep, study.ae, None, "force", indicators=study.indicators)
+    assert m.filter(pl.col("measure") == "serious_violence")["n"][0] == raw.height
+    weapons = raw.filter(pl.col("Crime type") == "Possession of weapons").height
+    assert m.filter(pl.col("measure") == "weapon_possession")["n"][0] == weapons
     monthly = area_monthly(prep, None, "force")
     by_month = raw.group_by("Month").len().sort("Month")
     assert monthly.sort("month")["n"].to_list() == by_month["len"].to_list()
