@@ -548,7 +548,9 @@ def _share_frame(inc: pl.DataFrame) -> pl.DataFrame:
     its time is unknown; a share over those rows alone would read 0% for police.uk data.
     """
     inc = inc.with_columns(pl.when(pl.col("night").is_not_null()).then(pl.col("nte")).alias("nte"))
-    return profiles.flag_shares(inc, "code")
+    known = inc.group_by("code").agg([pl.col(f).is_not_null().sum().cast(pl.Int64).alias(f"{f}_known_n")
+                                      for f in SHARE_FLAGS])
+    return profiles.flag_shares(inc, "code").join(known, on="code", how="left")
 
 
 _UNPLACED_REASONS = ("no coordinates", "outside the study area")
@@ -770,8 +772,17 @@ def area_profiles(prep: Prepared, analysis_or_filters=None, level: str = "csp", 
 
     # shares
     shares = _share_frame(win)
-    keep = ["code"] + [c for f in SHARE_FLAGS for c in (f"{f}_share", f"{f}_known", f"{f}_n")]
+    keep = ["code"] + [c for f in SHARE_FLAGS for c in (f"{f}_share", f"{f}_known", f"{f}_n", f"{f}_known_n")]
     out = out.join(shares.select(keep), on="code", how="left")
+    # Wilson 95% intervals of each share, over the incidents where the flag is known
+    from hotspot.rates import wilson_ci
+
+    wil = []
+    for f in SHARE_FLAGS:
+        _, lo, hi = wilson_ci(out[f"{f}_n"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
+                              out[f"{f}_known_n"].cast(pl.Float64).fill_null(np.nan).to_numpy())
+        wil += [pl.Series(f"{f}_lower", lo).fill_nan(None), pl.Series(f"{f}_upper", hi).fill_nan(None)]
+    out = out.with_columns(wil)
     police_uk_only = prep.incidents.height > 0 and not (prep.incidents["source"] == "records").any()
     note_cols = []
     for f in SHARE_FLAGS:

@@ -211,6 +211,8 @@ def test_shares_over_known_incidents(trend_prep):
     # domestic abuse: 3 true of 9 known (2 not known) among 11
     assert north["domestic_abuse_share"] == pytest.approx(3 / 9)
     assert north["domestic_abuse_known"] == pytest.approx(9 / 11)
+    ci = binomtest(3, 9).proportion_ci(method="wilson")  # Wilson over the 9 known
+    assert (north["domestic_abuse_lower"], north["domestic_abuse_upper"]) == pytest.approx((ci.low, ci.high))
     assert north["knife_share"] == pytest.approx(2 / 11)
     # youth: the 3 Anchor incidents (16/17), the 16-year-old and the 19-year-old
     assert north["youth_share"] == pytest.approx(5 / 11)
