@@ -1,10 +1,12 @@
 """Risk factors per area and hotspot locality, and a risk terrain model over venue types.
 
-`risk_factors` compares each area (or locality) with the force on deprivation (IMD score,
-domains, deciles), the share of residents aged 10-24, rurality, licensed-venue density and every
-other indicator the study supplies: the value, the force average, their ratio, where it sits
-among the areas of its level, and the strongest risks in words ("IMD score 2.1x the force
-average (top 5% of LSOAs)").
+`risk_factors` compares each area (or locality) with the force on the curated default risk
+factors of hotspot/data/risk_factors.csv (IMD income, employment, education, health and
+living-environment domains, IDACI, the share of residents aged 10-24, rurality, licensed-venue
+density from a venue file) and, on request, every other indicator the study supplies (never
+crime-domain columns or counts): the value, the force average, their ratio, the standardised
+difference from the force, whether it stands out (STANDOUT_SD), and the strongest risks in
+words.
 
 `risk_terrain` is Caplan and Kennedy's risk terrain modelling on the engine grid: each venue
 type is coded per cell as proximity (a feature within d metres of the cell centre) and as
@@ -32,8 +34,6 @@ from hotspot.kde import kde_from_counts
 
 __all__ = [
     "Factor",
-    "FLAG_TOP",
-    "MIN_RATIO",
     "lsoa_factors",
     "risk_factors",
     "risk_summary",
@@ -46,10 +46,6 @@ __all__ = [
     "classify_indicator",
 ]
 
-#: A factor is flagged when the unit is among the riskiest FLAG_TOP of its reference units.
-FLAG_TOP = 0.25
-#: ... and, where the factor reads as a ratio, at least this many times the force average.
-MIN_RATIO = 1.1
 #: A unit "stands out" on a factor when it differs from the force by at least this many standard
 #: deviations of the force's LSOA values, on the risky side (a documented threshold, not a
 #: rank: with five CSPs one is always "the highest of 5"). Half a standard deviation is
