@@ -875,7 +875,8 @@ def area_monthly(prep: Prepared, filters=None, level: str = "csp", *, unplaced: 
     months, ws, we, _ = _window(prep, filters)
     if not months or we < ws:
         return pl.DataFrame(schema={"level": pl.Utf8, "code": pl.Utf8, "name": pl.Utf8, "month": pl.Date,
-                                    "n": pl.UInt32, "harm": pl.Float64})
+                                    "month_missing": pl.Boolean, "n": pl.UInt32, "harm": pl.Float64,
+                                    "unplaced_n": pl.Int64, "unplaced_share": pl.Float64})
     inc, _ = _trend_incidents(prep, filters, months)
     inc = attach_area(inc, prep, level).filter(pl.col("code").is_not_null() & (pl.col("month") >= months[ws]))
     win_months = months[ws:we + 1]
