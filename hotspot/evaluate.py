@@ -239,3 +239,42 @@ def evaluate(incidents: pl.DataFrame, place, before: tuple[date, date], after: t
 
 
 __all__ = ["wdd", "wdq", "evaluate", "zones", "windows_for", "DEFAULT_RING_M", "VERDICTS", "RING_CODES"]
+
+
+def place_csp(areas, geom) -> str | None:
+    """The CSP code of the LSOA holding the place's representative point (None if outside)."""
+    from geodata.areas import point_in_lsoa
+
+    pt = shapely.point_on_surface(geom)
+    i = int(point_in_lsoa(areas, np.array([shapely.get_x(pt)]), np.array([shapely.get_y(pt)]))[0])
+    if i < 0:
+        return None
+    code = str(areas.lsoa["lsoa_code"].iloc[i])
+    h = areas.hierarchy
+    if "csp_code" not in h.columns:
+        return None
+    hit = h.filter(pl.col("lsoa_code") == code)["csp_code"]
+    return hit[0] if hit.len() and hit[0] is not None else None
+
+
+def evaluate_in_study(prep, areas, place, start: date, end: date, ring_m: float = DEFAULT_RING_M,
+                      control=None, alpha: float = ALPHA) -> dict:
+    """Evaluate a place in a prepared study: the serious violence (Prepared.serious), windows
+    from `start`..`end` (after) and the same number of months before, the default control the
+    rest of the place's CSP (by LSOA) unless a control polygon is given."""
+    before, after = windows_for(start, end)
+    inc = prep.serious.filter(pl.col("easting").is_not_null())
+    mask = None
+    csp = None
+    if control is None:
+        csp = place_csp(areas, place) if areas is not None else None
+        if csp is not None:
+            codes = prep.hierarchy.filter(pl.col("csp_code") == csp)["lsoa_code"].to_list()
+            mask = inc["lsoa_code"].is_in(codes).fill_null(False).to_numpy()
+        else:
+            mask = np.ones(inc.height, dtype=bool)  # no CSP known: the whole study is the control
+    out = evaluate(inc, place, before, after, ring_m, control, mask, known_months=prep.months, alpha=alpha)
+    out["control_csp"] = csp
+    if control is None and csp is None:
+        out["control_kind"] = "study_rest"
+    return out
