@@ -110,7 +110,7 @@ def evaluation_words(ev: dict, what: str = CRIME, control_name: str | None = Non
         "ring_too_small": "too few offences around the place to tell whether any moved there",
     }[ev["ring_code"]]
     sig = "statistically significant at 5%" if ev["p"] < ALPHA else "not statistically significant at 5%"
-    out = f"{s}; {ring}; overall (WDD {ev['wdd']:+.1f}, z = {ev['z']:.2f}, p = {ev['p']:.3f}) {sig}."
+    out = f"{s}; {ring}; overall (WDD {ev['wdd']:+.1f}, z = {ev['z']:.2f}, {_p_text(ev['p'])}) {sig}."
     if _known(ev.get("wdq")):
         out += f" WDQ {ev['wdq']:.2f} ({'diffusion of benefit' if ev['wdq'] > 0 else 'displacement larger than the direct effect' if ev['wdq'] < -1 else 'some displacement' if ev['wdq'] < 0 else 'no displacement'})."
     out += f" Verdict: {VERDICT[v]}."
@@ -133,3 +133,7 @@ def action_error(exc) -> str:
     if exc.code == "no_such_action":
         return f"action {exc.value}: {what}"
     return f"{exc.field.replace('_', '-')} {exc.value!r}: {what}" if exc.value not in (None, "") else f"{exc.field.replace('_', '-')}: {what}"
+
+
+def _p_text(p) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
