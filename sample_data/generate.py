@@ -1549,7 +1549,7 @@ REVIEW_PLACES = {
 }
 # The actions the review group agreed (svtui seeds them into the sample's workspace), and how
 # each is planted: "worked" moves half the zone's violence in the action's months to ordinary
-# places elsewhere in the same CSP; "displaced" moves 70% of it onto the next street east of
+# places elsewhere in the same CSP (and as many of the CSP's earlier incidents into the zone); "displaced" moves 70% of it onto the next street east of
 # the zone (inside the 200 m ring); "too_small" plants nothing (the place has too few offences).
 PLANTED_ACTIONS = [
     {"place": "Worcester city centre night-time zone", "what": "Night-time economy patrols and licensing visits",
@@ -1602,6 +1602,17 @@ def plant_actions(seed: int, W: World, crimes: pl.DataFrame) -> pl.DataFrame:
             donors = rng.choice(np.flatnonzero(far), size=len(move), replace=False)
             new_x[move], new_y[move], new_lsoa[move] = x[donors], y[donors], lsoa[donors]
             ltype[move], desc[move] = ltype[donors], desc[donors]
+            # as many of the CSP's incidents move into the zone in months before the evaluation,
+            # so the zone's three-year total (and the hotspot ranking) stays as calibrated
+            s_y, s_m = int(act["start"][:4]), int(act["start"][5:7])
+            n_m = (int(act["review_by"][:4]) - s_y) * 12 + int(act["review_by"][5:7]) - s_m + 1
+            k0 = s_y * 12 + s_m - 1 - n_m
+            early = (month != "") & (month < f"{k0 // 12:04d}-{k0 % 12 + 1:02d}")
+            incomers = rng.choice(np.flatnonzero(early & far & ~moved), size=len(move), replace=False)
+            templates = rng.choice(np.flatnonzero(early & inside), size=len(move), replace=True)
+            new_x[incomers], new_y[incomers], new_lsoa[incomers] = x[templates], y[templates], lsoa[templates]
+            ltype[incomers], desc[incomers] = ltype[templates], desc[templates]
+            moved[incomers] = True
         else:
             street, near, far_m = DISPLACED_TO
             new_x[move] = np.round(x1 + rng.uniform(near, far_m, len(move)))
