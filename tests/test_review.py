@@ -173,3 +173,20 @@ def test_sample_review_json_and_minutes(ws, capsys, tmp_path):
     assert "# Hotspot review: March 2024" in text and "SYNTHETIC" in text
     assert "## Evaluations of completed actions" in text and "Verdict: it worked" in text
     assert "Licensing visits" in text  # the open action added above
+
+
+def test_review_prints_place_names_inert_and_writes_the_table(tmp_path, capsys):
+    evil = "=HYPERLINK(\"x\") \x1b[31mRed\x1b[0m [bold]Zone[/bold]"
+    g = gpd.GeoDataFrame({"name": [evil]}, geometry=[shapely.box(384800, 254450, 385250, 255400)], crs="EPSG:27700")
+    g.to_file(tmp_path / "evil.gpkg", driver="GPKG")
+    out_csv = tmp_path / "places.csv"
+    code, out, err = _run(capsys, "review", "--period", "2024-03", "--places", str(tmp_path / "evil.gpkg"),
+                          "--workspace", str(tmp_path / "ws"), "--out", str(out_csv))
+    assert code == 0, err
+    assert "\x1b" not in out and "[bold]Zone[/bold]" in out
+    table = pl.read_csv(out_csv)
+    assert table.height == 1 and table["name"][0].startswith("'")  # a spreadsheet shows it as text
+    assert table["n_now"][0] == table["n_prev_after"][0]
+    code, out, err = _run(capsys, "review", "--period", "2024-03", "--places", str(tmp_path / "evil.gpkg"),
+                          "--workspace", str(tmp_path / "ws"), "--out", str(out_csv))
+    assert code == 2 and "already exists" in err  # never overwritten without --force
