@@ -36,6 +36,7 @@ def test_review_screen_at_80x24(sample_study, sample_prep, tmp_path, monkeypatch
             text = screen_text(app)
             assert "significant fall" in text  # the place's changes in words
             assert "Dispersal order" in text  # its recorded action
+            assert "other crime: ASB not recorded" in text and "harm" in text
             # add an action with the keyboard only
             await pilot.press("a")
             await pilot.pause()
@@ -62,5 +63,9 @@ def test_review_screen_at_80x24(sample_study, sample_prep, tmp_path, monkeypatch
             # the status line and footer stay on the bottom rows at 80x24
             lines = screen_text(app).split("\n")
             assert len(lines) == 24 and "Filters:" in lines[22] and "Next place" in lines[23]
+            await pilot.press("m")  # the meeting's minutes, into the workspace
+            await pilot.pause()
+            minutes = (tmp_path / "minutes-2024-03.md").read_text()
+            assert "## Evaluations of completed actions" in minutes and "Street marshals" in minutes
 
     asyncio.run(go())

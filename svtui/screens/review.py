@@ -28,7 +28,7 @@ class ReviewScreen(WorkbenchScreen):
     ReviewScreen #rv-body { height: 1fr; }
     ReviewScreen #rv-head { height: 1; color: $text-muted; }
     ReviewScreen #rv-places { height: 1fr; min-height: 4; }
-    ReviewScreen #rv-detail { height: 5; padding: 0 1; }
+    ReviewScreen #rv-detail { height: 6; padding: 0 1; }
     ReviewScreen #rv-actions { height: 5; }
     """
     BINDINGS = [
@@ -37,6 +37,8 @@ class ReviewScreen(WorkbenchScreen):
         Binding("e", "edit_action", "Edit", tooltip="Edit the selected action"),
         Binding("d", "done_action", "Done", tooltip="Mark the selected action done"),
         Binding("v", "evaluate", "Evaluate", tooltip="Evaluate the selected action (WDD, WDQ)"),
+        Binding("m", "minutes", "Minutes", show=False, tooltip="Write the meeting's minutes (markdown, partner disclosure) to the workspace"),
+        Binding("c", "candidates", "Candidates", show=False, tooltip="New candidate places: hotspot localities not yet reviewed"),
         Binding("left_square_bracket", "shift(-1)", "Prev month", show=False, key_display="["),
         Binding("right_square_bracket", "shift(1)", "Next month", show=False, key_display="]"),
         Binding("Q", "toggle_quarter", "Month/quarter", show=False),
@@ -107,7 +109,7 @@ class ReviewScreen(WorkbenchScreen):
             head.update(Text("No places to review: adopt localities (svtui localities adopt) or add "
                              "[sources] places to study.toml.", style="yellow"))
             return
-        head.update(Text(f"Review {self._label()} · [ ] month · Q quarter · n next · a/e/d/v actions", style="bold"))
+        head.update(Text(f"Review {self._label()} · [ ] month · Q quarter · c candidates · m minutes", style="bold"))
         table.add_columns("place", "now", "prev", "year", "3m", "chart")
         t = self.result["table"]
         for row in t.iter_rows(named=True):
@@ -140,11 +142,17 @@ class ReviewScreen(WorkbenchScreen):
         if row is None:
             detail.update("")
             return
-        lines = [plain(row["name"], 76),
+        def num(v):
+            return "gap" if v is None else f"{v:,.0f}"
+
+        others = " · ".join(f"{lab} {'not recorded' if row[f'other_{k}_now'] is None else num(row[f'other_{k}_now'])}"
+                            for k, lab in (("asb", "ASB"), ("public_order", "public order"), ("drugs", "drugs")))
+        lines = [plain(row["name"], 44) + f" · harm {num(row['harm_now'])} (prev {num(row['harm_prev_before'])})",
                  "prev: " + change_words(row["n_prev_before"], row["n_prev_after"], row["p_prev"], "offences"),
                  "year: " + change_words(row["n_year_before"], row["n_year_after"], row["p_year"], "offences"),
                  "3m:   " + change_words(row["n_3m_before"], row["n_3m_after"], row["p_3m"], "offences"),
-                 chart_words(row["c_flag"], row["c_centre"], row["c_upper"])]
+                 chart_words(row["c_flag"], row["c_centre"], row["c_upper"]),
+                 "other crime: " + others]
         detail.update(Text("\n".join(lines)))
         acts = self.all_actions.filter(pl.col("place_id") == row["place_id"])
         for a in acts.iter_rows(named=True):
@@ -235,6 +243,25 @@ class ReviewScreen(WorkbenchScreen):
             return
         self.notify(f"Action {aid} saved (every change is kept).", markup=False)
         self.reload()
+
+    def action_candidates(self) -> None:
+        c = self.result["candidates"] if self.result else None
+        if c is None or c.height == 0:
+            self.notify("No new candidate places: every current hotspot locality is reviewed.", markup=False)
+            return
+        lines = [f"{plain(r['locality_id'], 12)} {plain(r['name'], 50)} ({r['n_incidents']})" for r in c.head(6).iter_rows(named=True)]
+        self.notify("\n".join(lines), title="New candidate places (adopt with svtui localities adopt)", timeout=12, markup=False)
+
+    def action_minutes(self) -> None:
+        if not self.result:
+            return
+        from geodata.atomic import write_text_atomic
+        from svtui.review_minutes import minutes
+
+        p0 = self.result["period"][0]
+        path = self.ws / f"minutes-{p0:%Y-%m}{'-quarter' if self.quarter else ''}.md"
+        write_text_atomic(minutes(self.wb.study, self.result, "partner"), path, force=True)
+        self.notify(f"Minutes written to {plain(path, None)}", title="Minutes", markup=False)
 
     def action_evaluate(self) -> None:
         aid = self._selected_action()
