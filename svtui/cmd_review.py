@@ -178,7 +178,7 @@ def build_review(study, prep, places, period: date, quarter: bool, log=None) -> 
     """Everything a review meeting reads, as plain data (also used by the Review screen)."""
     import polars as pl
 
-    from hotspot.analysis import Filters, analyse
+    from hotspot.analysis import Filters, Params, analyse
     from hotspot.evaluate import month_add
     from hotspot.review import candidates, period_months, review
 
@@ -187,7 +187,7 @@ def build_review(study, prep, places, period: date, quarter: bool, log=None) -> 
     cand = pl.DataFrame()
     if prep.months and p1 >= prep.months[0]:
         window = Filters(start=max(month_add(p1, -11), prep.months[0]), end=min(p1, prep.months[-1]))
-        cand = candidates(analyse(prep, window, prep_params(prep)).localities, places)
+        cand = candidates(analyse(prep, window, Params()).localities, places)
     acts = log.current() if log is not None else None
     evals = []
     if acts is not None and acts.height:
@@ -195,12 +195,6 @@ def build_review(study, prep, places, period: date, quarter: bool, log=None) -> 
             evals.append(evaluate_action(study, prep, places, a))
     return {"table": table, "candidates": cand, "actions": acts, "evaluations": evals,
             "period": (p0, p1), "quarter": quarter}
-
-
-def prep_params(prep):
-    from hotspot.analysis import Params
-
-    return Params()
 
 
 def evaluate_action(study, prep, places, a: dict, ring_m: float | None = None) -> dict:
@@ -471,7 +465,6 @@ def cmd_evaluate(args) -> int:
         else:
             if not (args.start and args.end):
                 raise _Usage("--place needs --start YYYY-MM and --end YYYY-MM")
-            _month(args.start, "--start"), _month(args.end, "--end")
             a = {"action_id": None, "place_id": args.place, "place_name": args.place, "what": "",
                  "status": "", "start": _month(args.start, "--start").isoformat(),
                  "review_by": _month(args.end, "--end").isoformat(), "control": args.control}
