@@ -1538,6 +1538,127 @@ def _set_values(df: pl.DataFrame, rows: np.ndarray, col: str, values: list) -> p
 
 
 # --------------------------------------------------------------------------------------------
+# Hotspot review: the partnership's places and three recorded actions, planted in the crimes
+# --------------------------------------------------------------------------------------------
+
+# name -> (x0, y0, x1, y1) in BNG metres: boxes, so the story is easy to check by hand.
+REVIEW_PLACES = {
+    "Worcester city centre night-time zone": (384800, 254450, 385250, 255400),
+    "Kidderminster town centre": (382700, 276350, 383500, 277050),
+    "Ledbury town centre PSPO area": (371000, 237500, 371400, 237900),
+}
+# The actions the review group agreed (svtui seeds them into the sample's workspace), and how
+# each is planted: "worked" moves half the zone's violence in the action's months to ordinary
+# places elsewhere in the same CSP (and as many of the CSP's earlier incidents into the zone); "displaced" moves 70% of it onto the next street east of
+# the zone (inside the 200 m ring); "too_small" plants nothing (the place has too few offences).
+PLANTED_ACTIONS = [
+    {"place": "Worcester city centre night-time zone", "what": "Night-time economy patrols and licensing visits",
+     "owner": "Police and Licensing", "start": "2023-04-01", "review_by": "2023-09-30", "status": "done",
+     "notes": "Saturday and Friday night patrols; door-staff checks at the Foregate Street venues",
+     "planted": "worked", "share": 0.5},
+    {"place": "Kidderminster town centre", "what": "Dispersal order and CCTV on Worcester Street",
+     "owner": "Police", "start": "2023-07-01", "review_by": "2024-03-31", "status": "done",
+     "notes": "Group gathering at the Bull Ring moved on after 21:00", "planted": "displaced", "share": 0.7},
+    {"place": "Ledbury town centre PSPO area", "what": "Alcohol PSPO and youth outreach",
+     "owner": "Community safety and Youth services", "start": "2023-10-01", "review_by": "2024-03-31",
+     "status": "done", "notes": "Complaints about drinking in the churchyard", "planted": "too_small", "share": 0.0},
+]
+DISPLACED_TO = ("Comberton Hill", 60.0, 160.0)  # street east of the Kidderminster zone; metres beyond its edge
+
+
+def _month_of(committed_from: pl.Series) -> pl.Series:
+    """YYYY-MM of the ISO-typed rows (other spellings left as null: they are not moved)."""
+    return committed_from.str.extract(r"^(\d{4}-\d{2})", 1)
+
+
+def plant_actions(seed: int, W: World, crimes: pl.DataFrame) -> pl.DataFrame:
+    """Move the planted actions' incidents (coordinates, LSOA, location text only): counts by
+    month, CSP, category and marker are unchanged, so the calibrated figures stay."""
+    rng = _rng(seed, 20)
+    x = crimes["easting"].cast(pl.Float64, strict=False).to_numpy()
+    y = crimes["northing"].cast(pl.Float64, strict=False).to_numpy()
+    month = _month_of(crimes["committed_from"]).fill_null("").to_numpy().astype(str)
+    lsoa = crimes["lsoa_code"].to_numpy().astype(object)
+    code_index = {c: i for i, c in enumerate(W.geo.lsoa_codes)}
+    row_csp = np.array([W.csp_of_lsoa[code_index[c]] if c in code_index else -1 for c in lsoa])
+    new_x, new_y = x.copy(), y.copy()
+    new_lsoa = lsoa.copy()
+    ltype = crimes["location_type"].to_numpy().astype(object)
+    desc = crimes["location_description"].to_numpy().astype(object)
+    moved = np.zeros(len(x), dtype=bool)
+    for act in PLANTED_ACTIONS:
+        if act["planted"] == "too_small":
+            continue
+        x0, y0, x1, y1 = REVIEW_PLACES[act["place"]]
+        after = (month >= act["start"][:7]) & (month <= act["review_by"][:7])
+        inside = np.isfinite(x) & (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+        rows = np.flatnonzero(inside & after)
+        move = np.sort(rng.choice(rows, size=int(round(act["share"] * len(rows))), replace=False))
+        moved[move] = True
+        if act["planted"] == "worked":
+            csp = np.bincount(row_csp[rows][row_csp[rows] >= 0]).argmax()
+            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+            far = np.isfinite(x) & (np.hypot(x - cx, y - cy) > 1500) & (row_csp == csp)
+            donors = rng.choice(np.flatnonzero(far), size=len(move), replace=False)
+            new_x[move], new_y[move], new_lsoa[move] = x[donors], y[donors], lsoa[donors]
+            ltype[move], desc[move] = ltype[donors], desc[donors]
+            # as many of the CSP's incidents move into the zone in months before the evaluation,
+            # so the zone's three-year total (and the hotspot ranking) stays as calibrated
+            s_y, s_m = int(act["start"][:4]), int(act["start"][5:7])
+            n_m = (int(act["review_by"][:4]) - s_y) * 12 + int(act["review_by"][5:7]) - s_m + 1
+            k0 = s_y * 12 + s_m - 1 - n_m
+            early = (month != "") & (month < f"{k0 // 12:04d}-{k0 % 12 + 1:02d}")
+            incomers = rng.choice(np.flatnonzero(early & far & ~moved), size=len(move), replace=False)
+            templates = rng.choice(np.flatnonzero(early & inside), size=len(move), replace=True)
+            new_x[incomers], new_y[incomers], new_lsoa[incomers] = x[templates], y[templates], lsoa[templates]
+            ltype[incomers], desc[incomers] = ltype[templates], desc[templates]
+            moved[incomers] = True
+        else:
+            street, near, far_m = DISPLACED_TO
+            new_x[move] = np.round(x1 + rng.uniform(near, far_m, len(move)))
+            new_y[move] = np.round(rng.uniform(y0 + 50, y1 - 50, len(move)))
+            li = locate(W.geo, new_x[move], new_y[move])
+            new_lsoa[move] = np.where(li >= 0, W.geo.lsoa_codes[np.maximum(li, 0)], "")
+            ltype[move] = "Street"
+            desc[move] = f"{street}, Kidderminster"
+    xs = np.where(moved, new_x, 0).astype(np.int64).astype(str)
+    ys = np.where(moved, new_y, 0).astype(np.int64).astype(str)
+    return crimes.with_columns(
+        pl.when(pl.Series(moved)).then(pl.Series(xs)).otherwise(pl.col("easting")).alias("easting"),
+        pl.when(pl.Series(moved)).then(pl.Series(ys)).otherwise(pl.col("northing")).alias("northing"),
+        pl.Series("lsoa_code", new_lsoa.astype(str)),
+        pl.Series("location_type", ltype.astype(str)),
+        pl.Series("location_description", desc.astype(str)),
+    )
+
+
+def places_geojson() -> str:
+    """The partnership's review places as GeoJSON (EPSG:4326, 6 decimals: about 0.1 m)."""
+    tr = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
+    feats = []
+    kinds = ["night-time economy zone", "town centre", "PSPO area"]
+    for (name, (x0, y0, x1, y1)), kind in zip(REVIEW_PLACES.items(), kinds):
+        ring = [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]
+        lon, lat = tr.transform([p[0] for p in ring], [p[1] for p in ring])
+        coords = [[round(a, 6), round(b, 6)] for a, b in zip(lon, lat)]
+        feats.append({"type": "Feature", "properties": {"Place_Name": name, "kind": kind},
+                      "geometry": {"type": "Polygon", "coordinates": [coords]}})
+    return json.dumps({"type": "FeatureCollection", "description": SYNTHETIC_NOTE, "features": feats}, indent=1) + "\n"
+
+
+def planted_actions_toml() -> str:
+    """The review group's recorded actions, for `svtui actions` to seed the sample workspace."""
+    out = ["# SYNTHETIC: the sample study's recorded actions (see sample_data/generate.py).",
+           "# svtui copies them into the sample's workspace action log the first time it opens it.", ""]
+    for a in PLANTED_ACTIONS:
+        out.append("[[action]]")
+        for k in ("place", "what", "owner", "start", "review_by", "status", "notes", "planted"):
+            out.append(f"{k} = {json.dumps(a[k])}")
+        out.append("")
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------------------------
 # A&E assault attendances (ISTV / Cardiff Model)
 # --------------------------------------------------------------------------------------------
 
@@ -1841,6 +1962,7 @@ areas = "areas.geojson"    # carries ward, district, CSP and force codes
 indicators = ["indicators.csv", "population.csv", "rurality.csv"]  # rurality: 2021 RUC per LSOA
 venues = "venues.csv"
 interventions = "interventions.toml"
+places = "places.geojson"  # the partnership's own places for hotspot review sessions
 
 [settings]
 definition = "west-mercia"
@@ -1871,6 +1993,7 @@ def write_study(out: Path, seed: int) -> dict:
     W = make_world(geo, lat, population, venues)
     crimes = build_crimes(seed, W)
     ae = build_ae(seed, W, crimes)
+    crimes = plant_actions(seed, W, crimes)  # after A&E, so the attendances are unchanged
 
     (out / "areas.geojson").write_text(areas_geojson(geo), encoding="utf-8")
     _csv(indicators, out / "indicators.csv")
@@ -1883,6 +2006,8 @@ def write_study(out: Path, seed: int) -> dict:
     _csv(ae, out / "ae.csv")
     (out / "interventions.toml").write_text(interventions_toml(), encoding="utf-8")
     (out / "study.toml").write_text(STUDY_TOML, encoding="utf-8")
+    (out / "places.geojson").write_text(places_geojson(), encoding="utf-8")
+    (out / "planted_actions.toml").write_text(planted_actions_toml(), encoding="utf-8")
     (out / "README.md").write_text(FOLDER_README, encoding="utf-8")
     return {"lsoas": len(geo.seeds), "wards": len(geo.ward_names), "venues": venues.height,
             "crimes": crimes.height, "ae": ae.height}

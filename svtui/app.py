@@ -96,6 +96,12 @@ def _data():
     return DataScreen()
 
 
+def _review():
+    from svtui.screens.review import ReviewScreen
+
+    return ReviewScreen()
+
+
 def _commands():
     from svtui.screens.palette import WorkbenchCommands
 
@@ -118,6 +124,7 @@ class SvtuiApp(App[int]):
         "gaps": _gaps,
         "briefing": _briefing,
         "data": _data,
+        "review": _review,
     }
     DEFAULT_MODE = "overview"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
@@ -130,6 +137,7 @@ class SvtuiApp(App[int]):
         Binding("4", "switch_mode('gaps')", "Gaps", show=False, tooltip="Coverage gaps: hotspots no intervention reaches; what each intervention reaches"),
         Binding("5", "switch_mode('briefing')", "Briefing", show=False, tooltip="Briefing text for an area or hotspot: preview, copy, export"),
         Binding("6", "switch_mode('data')", "Data", show=False, tooltip="Data: ledger, quarantined rows, the definition in use, harm weights"),
+        Binding("7", "switch_mode('review')", "Review", show=False, tooltip="Hotspot review: each place's changes, tested; the action log"),
         Binding("f", "filters", "Filters", tooltip="Filters: date window, categories, markers, night-time, minimum harm (re-runs the analysis)"),
         Binding("n", "toggle_night", "Night only", show=False, tooltip="Toggle the night-time filter (incidents starting 21:00–03:59)"),
         Binding("x", "reset_filters", "Clear filters", show=False, tooltip="Clear every filter"),

@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
         add_study_options(sp)
         if configure:
             configure(sp)
+    from svtui.cmd_review import add_parsers  # review, actions, evaluate (hotspot review sessions)
+
+    add_parsers(sub, add_study_options)
     return parser
 
 
@@ -114,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
                 from svtui.app import run_app
 
                 return run_app(spec_from_args(args), cache=args.cache)
-            _, fn, _ = COMMANDS[args.command]
+            fn = getattr(args, "_handler", None) or COMMANDS[args.command][1]
             return fn(args) or 0
         except SourceError as exc:
             _say(exc)

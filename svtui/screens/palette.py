@@ -20,6 +20,7 @@ ACTIONS = (
     ("Go to Coverage gaps", "4 · hotspots no intervention reaches", "app.switch_mode('gaps')"),
     ("Go to Briefing", "5 · preview, copy and export briefing text", "app.switch_mode('briefing')"),
     ("Go to Data", "6 · ledger, quarantine, definition, weights", "app.switch_mode('data')"),
+    ("Go to Review", "7 · hotspot review: changes, actions, evaluations", "app.switch_mode('review')"),
     ("Filters…", "f · date window, categories, markers, night-time, minimum harm", "app.filters"),
     ("Toggle night-time only", "n · incidents starting 21:00–03:59", "app.toggle_night"),
     ("Clear filters", "x · back to all serious violence", "app.reset_filters"),
