@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
         add_study_options(sp)
         if configure:
             configure(sp)
+    from svtui import cmd_pack
+
+    cmd_pack.add_parser(sub)
     return parser
 
 
