@@ -223,9 +223,9 @@ def _limits(series: np.ndarray):
     return c_chart(recent) if np.isfinite(recent).sum() >= 6 else None
 
 
-def _monthly_figure(months, series, rule, what: str) -> Figure:
+def _monthly_figure(months, series, rule, what: str, height_in: float = 1.45) -> Figure:
     lim = _limits(series)
-    png, facts = draw.monthly_chart(months, series, rule, limits=lim)
+    png, facts = draw.monthly_chart(months, series, rule, limits=lim, height_in=height_in)
     cap = f"Offences a month in {what}, {months[0]:%B %Y} to {months[-1]:%B %Y}"
     extra = []
     if lim is not None:
@@ -260,7 +260,8 @@ def _time_figure(inc: pl.DataFrame, rule, what: str) -> Figure | None:
     if t.height < MIN_TIMED:
         return None
     hours = np.bincount(t["hour"].cast(pl.Int64).to_numpy(), minlength=24)[:24]
-    days = np.bincount(t["weekday"].cast(pl.Int64).to_numpy(), minlength=7)[:7]
+    # hotspot.profiles: weekday is ISO (1 = Monday .. 7 = Sunday)
+    days = np.bincount(t["weekday"].cast(pl.Int64).to_numpy() - 1, minlength=7)[:7]
     png = draw.time_chart(hours, days, rule)
     shown = dc.count(t.height, rule).text
     return Figure("chart", png, f"When offences began in {what}: by hour of day and by day of week "
@@ -348,9 +349,10 @@ def build_document(study, prep, analysis, *, top: int = 10, subjects: list[str] 
 
     # --- text, once, with the pack's editing rules
     said: dict[str, None] = {}
-    force_txt = subject_text(prep, analysis, study, ("force", None), rule.level)
-    area_txt = [subject_text(prep, analysis, study, (lvl, code), rule.level) for lvl, code, _n in pl_.areas]
-    loc_txt = [subject_text(prep, analysis, study, ("locality", lid), rule.level) for lid in pl_.localities]
+    cache: dict = {}
+    force_txt = subject_text(prep, analysis, study, ("force", None), rule.level, cache)
+    area_txt = [subject_text(prep, analysis, study, (lvl, code), rule.level, cache) for lvl, code, _n in pl_.areas]
+    loc_txt = [subject_text(prep, analysis, study, ("locality", lid), rule.level, cache) for lid in pl_.localities]
     all_txt = [force_txt] + area_txt + loc_txt
     for st in all_txt:
         lift_caveats(st, said)
@@ -359,6 +361,8 @@ def build_document(study, prep, analysis, *, top: int = 10, subjects: list[str] 
     for st in area_txt:
         fit_budget(st, CSP_WORDS)
     for st in loc_txt:
+        # a locality page is about a place: who is involved is said at CSP level
+        st.sections = [x for x in st.sections if x[0] != "who"]
         fit_budget(st, LOCALITY_WORDS)
     timings["text"] = time.perf_counter() - t0
 
@@ -442,18 +446,17 @@ def build_document(study, prep, analysis, *, top: int = 10, subjects: list[str] 
         r = loc.filter(pl.col("locality_id") == lid).row(0, named=True)
         g = from_wkb(r["geometry_wkb"])
         sec = Section(plain(f"{r['name']} ({lid})", 160), "locality", lid, 2, page_break=True)
-        sec.blocks.append(Para(st.subtitle, "note"))
         sec.blocks.append(Figure("map", _locality_map(geo, g, r, inc, rule), _map_caption(r, rule),
-                                 f"Map of locality {lid}", 15.5))
+                                 f"Map of locality {lid}", 11.0))
         if months_all:
             sec.blocks.append(_monthly_figure(months_all, _series(months_all, lm.filter(pl.col("locality_id") == lid),
-                                                                  known), rule, "the locality"))
+                                                                  known), rule, "the locality", 1.1))
         for sid, title, body in _text_blocks(st):
             if sid != "headline":
                 sec.blocks.append(Para(title, "subhead"))
             sec.blocks += body
         doc.sections.append(sec)
-        doc.word_counts[lid] = st.words
+        doc.word_counts[lid] = sec.words()
     timings["localities"] = time.perf_counter() - t2
 
     # --- the data notes, once
@@ -495,7 +498,8 @@ def _map_caption(r: dict, rule) -> str:
 
 def _locality_map(geo: _Geo, g, r: dict, inc: pl.DataFrame, rule) -> bytes:
     b = g.bounds
-    pad = max(b[2] - b[0], b[3] - b[1]) * 0.6 + 250
+    pad = max(b[2] - b[0], b[3] - b[1]) * 0.3 + 150  # as draw.locality_map, widened below for aspect
+    pad *= 2
     view = (b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad)
     lsoas = list(geo.near(geo.areas.lsoa, view).geometry.values) if geo.areas is not None else []
     wards = []

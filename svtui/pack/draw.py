@@ -51,7 +51,8 @@ def shown(counts, level) -> np.ndarray:
 
 def _png(fig) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", facecolor="white")
+    # a fixed layout (no bbox_inches="tight"): one draw per figure instead of two
+    fig.savefig(buf, format="png", dpi=DPI, facecolor="white", pil_kwargs={"compress_level": 3})
     import matplotlib.pyplot as plt
 
     plt.close(fig)
@@ -71,7 +72,7 @@ def month_axis(start: date, end: date) -> list[date]:
 
 
 def monthly_chart(months: list[date], counts: np.ndarray, level, *, limits=None, width_in=6.3,
-                  height_in=1.9) -> tuple[bytes, dict]:
+                  height_in=1.45) -> tuple[bytes, dict]:
     """Monthly counts as a line with gaps. counts: float, NaN = no data that month.
 
     limits: (centre, lower, upper) of a c-chart (hotspot.rates.c_chart), drawn as dashed lines.
@@ -103,6 +104,7 @@ def monthly_chart(months: list[date], counts: np.ndarray, level, *, limits=None,
     ax.set_xticklabels([f"{months[i]:%b %y}" for i in ticks])
     ax.set_ylabel("offences")
     ax.grid(axis="y", color="#eeeeee", lw=0.6)
+    fig.subplots_adjust(left=0.08, right=0.99, bottom=0.17, top=0.96)
     return _png(fig), {"withheld": int(withheld.sum()), "nodata": int(nodata.sum()),
                        "limits": limits is not None and all(np.isfinite(limits))}
 
@@ -121,11 +123,12 @@ def category_chart(labels: list[str], counts: list[int], level, width_in=6.3) ->
     if v.size:
         ax.barh(np.arange(v.size), v[order], color="#31688e", height=0.65)
         ax.set_yticks(np.arange(v.size))
-        ax.set_yticklabels([_short(labs[i], 48) for i in order])
+        ax.set_yticklabels([_short(labs[i], 44) for i in order])
         for y, val in enumerate(v[order]):
             ax.text(val, y, f" {int(val):,}", va="center", fontsize=7, color=INK)
         ax.set_xlim(0, v.max() * 1.15)
     ax.set_xlabel("offences (an offence can count in more than one part)")
+    fig.subplots_adjust(left=0.47, right=0.97, bottom=0.42 / fig.get_figheight(), top=1 - 0.08 / fig.get_figheight())
     return _png(fig), hidden
 
 
@@ -142,11 +145,12 @@ def time_chart(hour_counts: np.ndarray, weekday_counts: np.ndarray, level, width
     a1.set_ylabel("offences")
     a2.bar(np.arange(7), np.nan_to_num(d, nan=0.0), color="#443983", width=0.7)
     a2.set_xticks(np.arange(7))
-    a2.set_xticklabels(WEEKDAYS)
+    a2.set_xticklabels([w[:2] for w in WEEKDAYS], fontsize=7)
+    a2.set_xlabel("day of week")
     for ax, vals in ((a1, h), (a2, d)):
         for i in np.flatnonzero(~np.isfinite(vals)):
             ax.text(i, 0, "<5", ha="center", va="bottom", fontsize=5.5, color=MUTED)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.08, right=0.99, bottom=0.24, top=0.96, wspace=0.22)
     return _png(fig)
 
 
@@ -205,11 +209,18 @@ def _plot_polys(ax, geoms, **kw) -> None:
         ax.add_collection(PolyCollection(rings, **kw))
 
 
-def _frame(ax, bounds, pad=0.06):
+def _frame(ax, bounds, pad=0.06, aspect: float | None = None):
+    """Set the view to bounds plus pad; with aspect (height / width), widen the short side so
+    the map fills its box at true scale."""
     xmin, ymin, xmax, ymax = bounds
     w, h = max(xmax - xmin, 200.0), max(ymax - ymin, 200.0)
     cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
     w, h = w * (1 + 2 * pad), h * (1 + 2 * pad)
+    if aspect:
+        if h / w > aspect:
+            w = h / aspect
+        else:
+            h = w * aspect
     ax.set_xlim(cx - w / 2, cx + w / 2)
     ax.set_ylim(cy - h / 2, cy + h / 2)
     ax.set_aspect("equal")
@@ -234,7 +245,7 @@ def partnership_map(units, localities, width_in=6.3) -> bytes:
     allg = unary_union([g for _n, g in units if g is not None]) if units else None
     bounds = allg.bounds if allg is not None and not allg.is_empty else (0, 0, 1000, 1000)
     w, h = bounds[2] - bounds[0], bounds[3] - bounds[1]
-    fig, ax = plt.subplots(figsize=(width_in, min(width_in * h / max(w, 1), 8.0)))
+    fig, ax = plt.subplots(figsize=(width_in, min(width_in * h / max(w, 1), 5.4)))
     _plot_polys(ax, [g for _n, g in units], facecolor="#f4f4f4", edgecolor="#555555", linewidths=0.8)
     for name, g in units:
         if g is None or g.is_empty:
@@ -264,6 +275,7 @@ def partnership_map(units, localities, width_in=6.3) -> bytes:
         cb = fig.colorbar(sm, ax=ax, fraction=0.03, pad=0.01)
         cb.set_label("harm (CSS-weighted offences)", fontsize=7)
         cb.ax.tick_params(labelsize=6)
+    fig.subplots_adjust(left=0.01, right=0.93, bottom=0.01, top=0.99)
     _furniture(ax, xmin, xmax, ymin, ymax)
     return _png(fig)
 
@@ -276,10 +288,10 @@ def locality_map(loc_geom, lsoas, wards, venues, repeats, lid: str, width_in=6.3
     repeats: list of (label, x, y, shown count text)."""
     plt = _plt()
     b = loc_geom.bounds
-    pad = max(b[2] - b[0], b[3] - b[1]) * 0.6 + 250
+    pad = max(b[2] - b[0], b[3] - b[1]) * 0.3 + 150
     bounds = (b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad)
-    fig, ax = plt.subplots(figsize=(width_in, width_in * 0.62))
-    xmin, xmax, ymin, ymax = _frame(ax, bounds, 0.0)
+    fig, ax = plt.subplots(figsize=(width_in, width_in * 0.52))
+    xmin, xmax, ymin, ymax = _frame(ax, bounds, 0.0, aspect=0.52 * 0.98 / 0.98)
     from shapely.geometry import box
 
     view = box(xmin, ymin, xmax, ymax)
@@ -312,5 +324,5 @@ def locality_map(loc_geom, lsoas, wards, venues, repeats, lid: str, width_in=6.3
     if venues:
         ax.legend(loc="upper left", fontsize=6.5, frameon=True, framealpha=0.85)
     _furniture(ax, xmin, xmax, ymin, ymax)
-    ax.set_title(lid, fontsize=8, loc="left")
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.99)
     return _png(fig)

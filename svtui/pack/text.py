@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from svtui.safe import plain
 
 CSP_WORDS = 550
-LOCALITY_WORDS = 400
+LOCALITY_WORDS = 225  # the issue allows about 400; 225 keeps a locality to one A4 page with its map and chart
 SUMMARY_WORDS = 550
 POINTER = "(see data notes)"
 
@@ -44,6 +44,7 @@ CAVEATS: tuple[tuple[str, str], ...] = (
      "Suggested focus follows rules from the figures and the public health approach (primary prevention for "
      "places and whole populations, secondary for people at risk, tertiary for people already involved). It "
      "is a starting point for the partnership, not a decision."),
+    (r"starting point for the partnership, not a decision", ""),  # said with the rule above
     (r"over-count",
      "The police.uk proxy counts all violence and sexual offences, robbery and weapon possession, so it "
      "over-counts serious violence."),
@@ -80,17 +81,36 @@ class SubjectText:
         return sum(len(t.split()) for _sid, _t, bl in self.sections for _k, t in bl)
 
 
-def subject_text(prep, analysis, study, subject: tuple[str, str], disclosure: str) -> SubjectText:
-    """THE adapter: the briefing for subject ("locality", id) | (level, code) | ("force", None)."""
-    from svtui.briefing import build_briefing
+def subject_text(prep, analysis, study, subject: tuple[str, str], disclosure: str,
+                 cache: dict | None = None) -> SubjectText:
+    """THE adapter: the briefing for subject ("locality", id) | (level, code) | ("force", None).
+
+    cache: a dict kept across the subjects of one pack, so the engine tables behind the text
+    (profiles, coverage, risk) are computed once per pack, not once per briefing. It holds the
+    briefing module's per-analysis engine; if that module changes shape, the plain public
+    build_briefing is used instead (same text, slower)."""
+    from svtui import briefing as bm
 
     kind, key = subject
-    if kind == "locality":
-        b = build_briefing(prep, analysis, study, hotspot=key, disclosure=disclosure)
+    b = None
+    if cache is not None and all(hasattr(bm, n) for n in ("_Engine", "_voice", "_area_briefing", "_locality_briefing",
+                                                           "resolve_area", "_force_code", "_force_name")):
+        from svtui import disclosure as dc
+
+        eng = cache.setdefault("engine", bm._Engine(prep, analysis, study))
+        rule, voice = dc.rule_for(disclosure), bm._voice(prep.definition)
+        if kind == "locality":
+            b = bm._locality_briefing(eng, rule, voice, str(key).strip())
+        else:
+            lvl, code, name = (("force", bm._force_code(prep), bm._force_name(prep)) if kind == "force"
+                               else bm.resolve_area(prep, key))
+            b = bm._area_briefing(eng, rule, voice, lvl, code, name)
+    elif kind == "locality":
+        b = bm.build_briefing(prep, analysis, study, hotspot=key, disclosure=disclosure)
     elif kind == "force":
-        b = build_briefing(prep, analysis, study, disclosure=disclosure)
+        b = bm.build_briefing(prep, analysis, study, disclosure=disclosure)
     else:
-        b = build_briefing(prep, analysis, study, area=key, disclosure=disclosure)
+        b = bm.build_briefing(prep, analysis, study, area=key, disclosure=disclosure)
     body, notes = [], []
     for s in b.sections:
         blocks = [(k, plain(t[2:] if k == "li" and t.startswith("- ") else t, None))
@@ -117,8 +137,9 @@ def lift_caveats(st: SubjectText, said: dict[str, None]) -> None:
             keep = []
             for s in sentences:
                 hit = next((note for pat, note in CAVEATS if re.search(pat, s)), None)
-                if hit:
-                    said.setdefault(hit, None)
+                if hit is not None:
+                    if hit:
+                        said.setdefault(hit, None)
                 else:
                     keep.append(s)
             if not keep:
@@ -132,15 +153,17 @@ def lift_caveats(st: SubjectText, said: dict[str, None]) -> None:
 
 
 def lift_common(texts: list[SubjectText], said: dict[str, None]) -> None:
-    """A paragraph found word for word in every briefing of a kind (3 or more of them) is said
-    once in the notes and left out of each briefing."""
+    """A running paragraph found word for word in every briefing of a kind (3 or more of them) is
+    said once in the notes and left out of each briefing."""
     by_kind: dict[str, list[SubjectText]] = {}
     for t in texts:
         by_kind.setdefault(t.kind, []).append(t)
     for group in by_kind.values():
         if len(group) < 3:
             continue
-        sets = [{txt for _s, _t, bl in t.sections for _k, txt in bl} for t in group]
+        # running paragraphs only: a list's lead-in ("Gaps, largest first:") and its items stay
+        sets = [{txt for _s, _t, bl in t.sections for k, txt in bl if k == "p" and not txt.endswith(":")}
+                for t in group]
         common = set.intersection(*sets)
         for txt in sorted(common):
             said.setdefault(txt, None)

@@ -36,7 +36,12 @@ def write_docx(doc: Document, path: str | Path, force: bool = False) -> Path:
     sec.top_margin = sec.bottom_margin = Cm(1.8)
     st = d.styles["Normal"]
     st.font.name = "Calibri"
-    st.font.size = Pt(10.5)
+    st.font.size = Pt(10)
+    st.paragraph_format.space_after = Pt(4)
+    for name, size in (("Heading 1", 15), ("Heading 2", 13), ("Heading 3", 10.5), ("Caption", 8.5)):
+        d.styles[name].font.size = Pt(size)
+        d.styles[name].paragraph_format.space_before = Pt(6 if name != "Caption" else 0)
+        d.styles[name].paragraph_format.space_after = Pt(2)
     d.core_properties.title = doc.title
     d.core_properties.comments = "Written by svtui" + (" from SYNTHETIC sample data" if doc.synthetic else "")
     d.add_heading(doc.title, 0)
