@@ -60,11 +60,12 @@ class Section:
     page_break: bool = False
     blocks: list[Block] = field(default_factory=list)
 
-    def words(self, text_only: bool = True) -> int:
-        """Words of running text (paragraphs and bullets; tables and captions excluded)."""
+    def words(self) -> int:
+        """Words of running text (paragraphs and bullets; headings, notes, tables and captions
+        excluded), as the word budget counts them."""
         n = 0
         for b in self.blocks:
-            if isinstance(b, Para) and b.style != "pointer":
+            if isinstance(b, Para) and b.style in ("body", "lead"):
                 n += len(b.text.split())
             elif isinstance(b, Bullets):
                 n += sum(len(i.split()) for i in b.items)

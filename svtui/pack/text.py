@@ -161,12 +161,14 @@ def lift_common(texts: list[SubjectText], said: dict[str, None]) -> None:
     for group in by_kind.values():
         if len(group) < 3:
             continue
-        # running paragraphs only: a list's lead-in ("Gaps, largest first:") and its items stay
-        sets = [{txt for _s, _t, bl in t.sections for k, txt in bl if k == "p" and not txt.endswith(":")}
-                for t in group]
+        # running paragraphs: said once in the notes. A list's lead-in found in every briefing
+        # ("Against the force average, the locality stands out on:") says nothing the section's
+        # heading does not: it is left out, and its items stand under the heading.
+        sets = [{txt for _s, _t, bl in t.sections for k, txt in bl if k == "p"} for t in group]
         common = set.intersection(*sets)
         for txt in sorted(common):
-            said.setdefault(txt, None)
+            if not txt.endswith(":"):
+                said.setdefault(txt, None)
         for t in group:
             t.sections = [(sid, title, [(k, x) for k, x in bl if x not in common]) for sid, title, bl in t.sections]
 
