@@ -298,17 +298,25 @@ def _fmt_int(n) -> str:
 
 
 def _csp_table(areas: pl.DataFrame, rule) -> Table:
+    """Each CSP's offences over the period, its share, and (with 24 months) the yearly change."""
     rows = []
+    total = sum(v or 0 for v in areas["n"].to_list()) if "n" in areas.columns else None
+    yearly = "latest_12m" in areas.columns and areas["latest_12m"].drop_nulls().len() > 0
     for r in areas.sort("name").iter_rows(named=True):
-        ch = dc.change(r.get("latest_12m"), r.get("previous_12m"), rule).text
         rate = r.get("rate_per_1000_year")
-        rows.append([plain(r["name"], 60), dc.count(r.get("latest_12m"), rule).text, ch,
-                     "not known" if rate is None or (isinstance(rate, float) and np.isnan(rate)) or
-                     dc.is_small(r.get("latest_12m"), rule) else f"{rate:.1f}",
-                     dc.share(r.get("n"), sum(areas["n"].to_list()), rule).text if "n" in r else ""])
-    return Table("Each CSP at a glance", ["CSP", "offences, latest 12 months", "change on the year before",
-                                           "per 1,000 residents a year", "share of all offences"], rows,
-                 "Counts under the disclosure rule; a change is withheld where either year is small.")
+        row = [plain(r["name"], 60), dc.count(r.get("n"), rule).text,
+               dc.share(r.get("n"), total, rule).text if total else "not known"]
+        if yearly:
+            row.append(dc.change(r.get("latest_12m"), r.get("previous_12m"), rule).text)
+        row.append("not known" if rate is None or (isinstance(rate, float) and np.isnan(rate)) or
+                   dc.is_small(r.get("n"), rule) else f"{rate:.1f}")
+        rows.append(row)
+    cols = ["CSP", "offences in the period", "share of all offences"] + \
+        (["change, latest 12 months on the 12 before"] if yearly else []) + ["per 1,000 residents a year"]
+    cap = "Counts under the disclosure rule."
+    if not yearly:
+        cap += " No yearly change: it needs 24 months of data."
+    return Table("Each CSP at a glance", cols, rows, cap)
 
 
 def _loc_table(loc: pl.DataFrame, ids: list[str], rule) -> Table:
@@ -321,7 +329,8 @@ def _loc_table(loc: pl.DataFrame, ids: list[str], rule) -> Table:
                      "" if sh is None else dc.pct_text(sh), plain(r.get("trend") or "", 20)])
     return Table("The localities in this pack, by harm", ["#", "id", "locality", "CSP", "offences",
                                                           "share of CSP harm", "trend"], rows,
-                 "Ranked by harm (offences weighted by the ONS Crime Severity Score).")
+                 "Ranked by harm (offences weighted by the ONS Crime Severity Score).",
+                 [0.8, 2.3, 5.4, 3.0, 1.7, 1.6, 2.2])
 
 
 # ------------------------------------------------------------------------------------- build

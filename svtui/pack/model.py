@@ -31,6 +31,7 @@ class Table:
     columns: list[str]
     rows: list[list[str]]
     caption: str = ""
+    widths_cm: list[float] | None = None  # column widths for print (None: the writer decides)
 
 
 @dataclass

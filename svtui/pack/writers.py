@@ -77,6 +77,13 @@ def write_docx(doc: Document, path: str | Path, force: bool = False) -> Path:
                     cells = t.add_row().cells
                     for cell, text in zip(cells, row):
                         cell.text = text
+                if b.widths_cm:
+                    t.autofit = False
+                    for col, w in zip(t.columns, b.widths_cm):
+                        col.width = Cm(w)
+                    for row in t.rows:
+                        for cell, w in zip(row.cells, b.widths_cm):
+                            cell.width = Cm(w)
                 for row in t.rows:
                     for cell in row.cells:
                         for para in cell.paragraphs:
