@@ -174,6 +174,21 @@ def lift_common(texts: list[SubjectText], said: dict[str, None]) -> None:
 
 
 def fit_budget(st: SubjectText, budget: int) -> None:
+    """Cut the briefing to `budget` words (see _select); the "and N more" lines count too, so a
+    cut that overshoots is redone with the overshoot taken off."""
+    import copy
+
+    want = budget
+    for _ in range(8):
+        trial = copy.deepcopy(st)
+        _select(trial, want)
+        if trial.words <= budget:
+            break
+        want -= trial.words - budget + 3
+    st.sections, st.dropped = trial.sections, st.dropped + trial.dropped
+
+
+def _select(st: SubjectText, budget: int) -> None:
     """Keep blocks round-robin across sections until the next would overrun the budget.
 
     A paragraph ending in ":" travels with its first bullet, and a bullet whose lead paragraph
@@ -212,6 +227,24 @@ def fit_budget(st: SubjectText, budget: int) -> None:
                 used += n
             else:
                 st.dropped.extend(t for _k, t in blocks)
-    st.sections = [(sid, title, [b for i, b in enumerate(bl) if (si, i) in keep])
-                   for si, (sid, title, bl) in enumerate(st.sections)]
-    st.sections = [s for s in st.sections if s[2]]
+    # a list cut short says so, so "Six interventions reach the locality:" never shows one silently
+    more: dict[tuple[int, int], int] = {}
+    for item, lead in head_of.items():
+        if item not in keep and lead in keep:
+            more[lead] = more.get(lead, 0) + 1
+    out = []
+    for si, (sid, title, bl) in enumerate(st.sections):
+        kept, last_lead = [], None
+        for i, b in enumerate(bl):
+            if (si, i) in keep:
+                kept.append(b)
+            if (si, i) in more and last_lead != (si, i):
+                last_lead = (si, i)
+            nxt = i + 1
+            ends_list = nxt >= len(bl) or bl[nxt][0] != "li"
+            lead = head_of.get((si, i), (si, i) if (si, i) in more else None)
+            if ends_list and lead in more:
+                n = more.pop(lead)
+                kept.append(("li", f"and {n} more ({'svtui brief lists it' if n == 1 else 'svtui brief lists them'})."))
+        out.append((sid, title, kept))
+    st.sections = [x for x in out if x[2]]
