@@ -243,3 +243,23 @@ def test_real_west_mercia_pack(west_mercia_study, west_mercia_prep, tmp_path):
     assert "police.uk gives the month of each offence only" in text
     assert not any(t.startswith("When offences began") for k, t in blocks if k == "p")
     assert sum(1 for k, _ in blocks if k == "img") >= 1 + 5 * 2 + 2 * n_loc
+
+
+def test_workbook_tables_follow_the_disclosure_rule():
+    """Counts of 1-4 blanked (lists too), public rounds to 5, a share on a small count is withheld;
+    checked against svtui.disclosure.count one value at a time."""
+    import polars as pl
+
+    from svtui import disclosure as dc
+    from svtui.pack.assemble import disclose_frame
+
+    df = pl.DataFrame({"top_venue_n": [[12, 3, 0], [7]], "n": [3, 12], "knife_n": [2, 40],
+                       "knife_known": [10, 50], "knife_share": [0.2, 0.8], "rank": [1, 2]})
+    for level in ("partner", "public"):
+        out = disclose_frame(df, dc.rule_for(level))
+        for col in ("n", "knife_n", "knife_known"):
+            assert out[col].to_list() == [dc.count(v, level).value for v in df[col].to_list()], (level, col)
+        assert out["top_venue_n"].to_list() == [[dc.count(v, level).value for v in row] for row in df["top_venue_n"].to_list()]
+        assert out["knife_share"].to_list() == [None, 0.8]
+        assert out["rank"].to_list() == [1, 2]  # not a count
+    assert disclose_frame(df, dc.rule_for("none")).equals(df)

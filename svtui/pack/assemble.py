@@ -97,6 +97,13 @@ def disclose_frame(df: pl.DataFrame, rule: dc.Rule) -> pl.DataFrame:
             val = pl.when(small).then(None).otherwise(
                 ((col.cast(pl.Float64) / rule.round_to + 0.5).floor() * rule.round_to).cast(pl.Int64))
         exprs.append(val.alias(c))
+    for c, t in df.schema.items():  # lists of counts (top_venue_n): the same rule per element
+        if isinstance(t, pl.List) and t.inner.is_integer() and _is_count(c):
+            e = pl.element().cast(pl.Int64)
+            small = (e > 0) & (e <= rule.small_max)
+            val = ((e.cast(pl.Float64) / rule.round_to + 0.5).floor() * rule.round_to).cast(pl.Int64) \
+                if rule.round_to > 1 else e
+            exprs.append(pl.col(c).list.eval(pl.when(small).then(None).otherwise(val)).alias(c))
     for c in df.columns:
         if c.endswith("_share") and f"{c[:-6]}_n" in df.columns and f"{c[:-6]}_known" in df.columns:
             n, k = pl.col(f"{c[:-6]}_n").cast(pl.Float64), pl.col(f"{c[:-6]}_known").cast(pl.Float64)
@@ -110,7 +117,8 @@ def _is_count(name: str) -> bool:
     n = name.lower()
     if any(w in n for w in ("rank", "decile", "month", "year", "cell", "population", "hour", "weekday", "percentile")):
         return False
-    return n == "n" or n.startswith("n_") or n.endswith("_n") or n.endswith("_12m") or "count" in n or \
+    return n == "n" or n.startswith("n_") or n.endswith("_n") or n.endswith("_known") or n.endswith("_12m") or \
+        "count" in n or \
         n in ("read", "accepted", "quarantined", "timed_n")
 
 
