@@ -291,6 +291,11 @@ def _text_blocks(st: SubjectText, skip: tuple[str, ...] = ()) -> list:
             if kind == "li":
                 items.append(text)
                 continue
+            if kind == "sep":  # a lead-in said in every briefing was left out: the list still ends here
+                if items:
+                    body.append(Bullets(items))
+                    items = []
+                continue
             if items:
                 body.append(Bullets(items))
                 items = []

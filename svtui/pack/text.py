@@ -170,7 +170,10 @@ def lift_common(texts: list[SubjectText], said: dict[str, None]) -> None:
             if not txt.endswith(":"):
                 said.setdefault(txt, None)
         for t in group:
-            t.sections = [(sid, title, [(k, x) for k, x in bl if x not in common]) for sid, title, bl in t.sections]
+            # a dropped lead-in leaves a "sep" mark, so its items never join the list before it
+            t.sections = [(sid, title, [("sep", "") if k == "p" and x in common and x.endswith(":") else (k, x)
+                                        for k, x in bl if not (k == "p" and x in common and not x.endswith(":"))])
+                          for sid, title, bl in t.sections]
 
 
 def fit_budget(st: SubjectText, budget: int) -> None:
@@ -206,8 +209,8 @@ def _select(st: SubjectText, budget: int) -> None:
     for si, (_sid, _t, bl) in enumerate(st.sections):
         lead = None
         for i, (kind, text) in enumerate(bl):
-            if kind == "p":
-                lead = i if text.endswith(":") else None
+            if kind in ("p", "sep"):
+                lead = i if kind == "p" and text.endswith(":") else None
             elif lead is not None:
                 head_of[(si, i)] = (si, lead)
     keep: set[tuple[int, int]] = set()
@@ -242,6 +245,8 @@ def _select(st: SubjectText, budget: int) -> None:
                 last_lead = (si, i)
             nxt = i + 1
             ends_list = nxt >= len(bl) or bl[nxt][0] != "li"
+            if b[0] == "sep":
+                continue
             lead = head_of.get((si, i), (si, i) if (si, i) in more else None)
             if ends_list and lead in more:
                 n = more.pop(lead)

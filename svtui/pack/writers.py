@@ -49,10 +49,10 @@ def write_docx(doc: Document, path: str | Path, force: bool = False) -> Path:
     p.runs[0].italic = True
     first = True
     for s in doc.sections:
-        if s.page_break and not first:
-            d.add_page_break()
+        h = d.add_heading(s.heading, s.level)
+        # page break before the heading, not a break paragraph after the last page (which can leave a blank page)
+        h.paragraph_format.page_break_before = bool(s.page_break and not first)
         first = False
-        d.add_heading(s.heading, s.level)
         for b in s.blocks:
             if isinstance(b, Para):
                 if b.style == "subhead":
