@@ -166,9 +166,10 @@ def lift_common(texts: list[SubjectText], said: dict[str, None]) -> None:
         # heading does not: it is left out, and its items stand under the heading.
         sets = [{txt for _s, _t, bl in t.sections for k, txt in bl if k == "p"} for t in group]
         common = set.intersection(*sets)
-        for txt in sorted(common):
-            if not txt.endswith(":"):
-                said.setdefault(txt, None)
+        where = {txt: title for _s, title, bl in group[0].sections for _k, txt in bl}
+        for txt in sorted(common, key=lambda x: list(where).index(x) if x in where else 0):
+            if not txt.endswith(":"):  # said with the heading it sat under, so "them" still reads
+                said.setdefault(f"{where.get(txt, 'In every briefing')}: {txt}", None)
         for t in group:
             # a dropped lead-in leaves a "sep" mark, so its items never join the list before it
             t.sections = [(sid, title, [("sep", "") if k == "p" and x in common and x.endswith(":") else (k, x)
