@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from svtui.widgets.map import MapScene, boundary_segments
+from svtui.widgets.map import MapScene, boundary_segments, place_labels
 
 
 def boundaries(app):
@@ -63,6 +63,7 @@ def hotspot_scene(app) -> MapScene:
         cell_size=float(a.grid.cell_size),
         incidents_xy=inc.select("easting", "northing").to_numpy() if inc.height else np.zeros((0, 2)),
         venues_xy=ven.select("easting", "northing").to_numpy() if ven.height else np.zeros((0, 2)),
+        places=place_labels(st.areas, "ward"),
     )
     if st.areas is not None and len(st.areas.lsoa):
         scene.bounds = tuple(float(v) for v in st.areas.lsoa.total_bounds)

@@ -35,6 +35,7 @@ BRAILLE_BASE = 0x2800
 
 # Foreground priorities (higher wins within a character cell).
 FG_NONE, FG_LSOA, FG_AREA, FG_INCIDENT, FG_VENUE, FG_HOTSPOT, FG_SELECTED, FG_LABEL = range(8)
+FG_PLACE = FG_AREA  # ward and town names: the boundary colour, so they read as base map, not as data
 FG_STYLES = {
     FG_NONE: Style(),
     FG_LSOA: Style(color="color(240)"),
@@ -159,6 +160,9 @@ class MapScene:
     venues_xy: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     bounds: tuple[float, float, float, float] | None = None
     caption: str = ""
+    # Ward or town names: (name, x, y, width_m) at a representative point inside the area;
+    # drawn only when the area is at least as wide on screen as its name (see rasterise).
+    places: list = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._hotspot_segments: dict = {}
@@ -398,7 +402,52 @@ def rasterise(
                     label[r, ci + k] = ord(ch)
                     fg[r, ci + k] = FG_SELECTED if i == selected else FG_LABEL
                 break
+        _place_labels(scene.places, label, fg, left, top, s, cols, rows)
     return Canvas(bits, fg, bg, label)
+
+
+def _place_labels(places, label: np.ndarray, fg: np.ndarray, left: float, top: float, s: float,
+                  cols: int, rows: int) -> None:
+    """Ward or town names where they fit: the area is at least as wide on screen as its name plus
+    a space either side, the name lies wholly in the view, and it touches no other label
+    (hotspot labels are drawn first and win). Widest areas are named first, so zoomed out the
+    big wards or towns are named and zooming in adds the small ones."""
+    if not places:
+        return
+    cell_m = 2 * s  # metres per character column
+    for name, x, y, width_m in sorted(places, key=lambda p: -p[3]):
+        text = "".join(ch for ch in str(name) if ch.isprintable())[:40]
+        if not text or width_m / cell_m < len(text) + 2:
+            continue
+        ci = int((x - left) // cell_m) - len(text) // 2
+        ri = int((top - y) // (4 * s))
+        if not (0 <= ri < rows and 0 <= ci and ci + len(text) <= cols):
+            continue
+        a, b = max(ci - 1, 0), min(ci + len(text) + 1, cols)
+        if (label[max(ri - 1, 0):min(ri + 2, rows), a:b] != 0).any():
+            continue
+        label[ri, ci:ci + len(text)] = [ord(ch) for ch in text]
+        fg[ri, ci:ci + len(text)] = FG_PLACE
+
+
+def place_labels(areas, level: str = "ward") -> list:
+    """(name, x, y, width_m) for each area of `level` (ward by default; geodata.areas.level_polygons),
+    at a point inside it, for MapScene.places. Empty when the study has no such level."""
+    if areas is None:
+        return []
+    try:
+        from geodata.areas import level_polygons
+
+        g = level_polygons(areas, level)
+    except Exception:  # noqa: BLE001 - no codes at this level: no names
+        return []
+    if len(g) == 0:
+        return []
+    pts = g.geometry.representative_point()
+    b = g.geometry.bounds
+    names = g[f"{level}_name"].fillna("").astype(str).tolist()
+    return [(n, float(px), float(py), float(w)) for n, px, py, w in
+            zip(names, pts.x.values, pts.y.values, (b["maxx"] - b["minx"]).values) if n]
 
 
 def _style_for(fg: int, bg: int, no_color: bool) -> Style:

@@ -1,0 +1,63 @@
+"""`svtui pack --out DIR`: the meeting pack (Word, one-file HTML, workbook) from one analysed study.
+
+Registered by svtui.cli.build_parser with one call, ``cmd_pack.add_parser(subparsers)``.
+"""
+from __future__ import annotations
+
+import sys
+
+from svtui.safe import plain
+
+NAME = "pack"
+HELP = ("Write the meeting pack into DIR: pack.docx, pack.html (one file, prints on A4) and tables.xlsx: a "
+        "summary page, one section per CSP, one page per top locality with its map and chart, data notes.")
+
+
+def configure(p) -> None:
+    from svtui.cmd_engine import add_window_options
+
+    p.add_argument("--out", metavar="DIR", required=True, help="folder for pack.docx, pack.html and tables.xlsx")
+    p.add_argument("--top", type=int, default=10, metavar="N", help="localities with most harm to give a page (default 10)")
+    p.add_argument("--subjects", nargs="+", metavar="NAME|CODE|ID",
+                   help="only these CSPs or areas (name or ONS code) and/or localities (id); areas bring their own "
+                        "top localities")
+    p.add_argument("--disclosure", choices=("none", "partner", "public"), default="partner",
+                   help="partner (default): counts of 1-4 as 'fewer than 5' and not drawn; public: also rounded to 5 "
+                        "and small localities left out; none: internal use only")
+    add_window_options(p)
+    p.add_argument("--force", action="store_true", help="replace the files if DIR already holds them")
+
+
+def run(args) -> int:
+    from svtui.cmd_engine import run_engine
+    from svtui.pack import build_pack
+
+    if args.top < 0:
+        raise SystemExit("svtui: --top must be 0 or more")
+    study, prep, analysis = run_engine(args)
+    try:
+        res = build_pack(study, prep, analysis, args.out, top=args.top, subjects=args.subjects,
+                         disclosure=args.disclosure, force=args.force)
+    except ValueError as exc:
+        print(f"svtui: {plain(exc, 400)}", file=sys.stderr)
+        return 2
+    doc = res.document
+    n_loc = sum(1 for s in doc.sections if s.kind == "locality")
+    n_area = sum(1 for s in doc.sections if s.kind in ("csp", "area"))
+    print(f"Pack for {plain(study.name, 120)}: {n_area} {'area' if n_area == 1 else 'areas'}, {n_loc} "
+          f"{'locality' if n_loc == 1 else 'localities'}, {res.seconds:.1f} s")
+    for p in res.paths:
+        print(f"  {plain(str(p), 300)}")
+    return 0
+
+
+def add_parser(subparsers) -> None:
+    """Add `svtui pack` to the CLI (idempotent: the dispatcher finds it in svtui.cli.COMMANDS)."""
+    from svtui.cli import COMMANDS, add_study_options
+
+    COMMANDS.setdefault(NAME, (HELP, run, configure))
+    if NAME in getattr(subparsers, "choices", {}):
+        return
+    sp = subparsers.add_parser(NAME, help=HELP, description=HELP)
+    add_study_options(sp)
+    configure(sp)
