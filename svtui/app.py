@@ -24,6 +24,8 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.worker import get_current_worker
 
+from svtui.safe import InertOutput
+
 
 
 # Results of engine calls (profiles, measures, coverage, map scenes), per Prepared object and
@@ -102,7 +104,7 @@ def _commands():
     return WorkbenchCommands
 
 
-class SvtuiApp(App[int]):
+class SvtuiApp(InertOutput, App[int]):  # InertOutput: notices and copies through safe.plain
     """The serious-violence hotspot workbench."""
 
     TITLE = "svtui"
