@@ -212,7 +212,7 @@ def _choose_layer(path: Path, layer: str | None, level_hint: str | None) -> tupl
     shown = ", ".join(names[:12]) + (" ..." if len(names) > 12 else "")
     if layer is not None:
         if layer not in names:
-            raise SourceError(str(path), f"has no layer {layer!r} (layers: {shown})",
+            raise SourceError(f"{path}:{layer}", f"{path.name} has no layer {layer!r} (layers: {shown})",
                               f"name one of its layers, e.g. {path.name}:{names[0]}" if names
                               else "give a file with area polygons")
         return layer, None

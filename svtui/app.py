@@ -492,6 +492,9 @@ class SvtuiApp(InertOutput, App[int]):  # InertOutput: notices and copies throug
 
 
 def run_app(spec, cache=None) -> int:
+    from svtui.errors import check_terminal
+
+    check_terminal()  # TERM=dumb: one line pointing at the commands, not a screen of escapes
     app = SvtuiApp(spec)
     app.source_cache = cache
     app.run()

@@ -114,7 +114,16 @@ def _is_definition_error(exc: BaseException) -> bool:
 
 
 # --------------------------------------------------------------------------------------------
-# The process: streams, signals
+# The process: terminal, streams, signals
+
+
+def check_terminal() -> None:
+    """The workbench needs a terminal that understands cursor movement. TERM=dumb (Emacs shell
+    buffers, some CI logs, `ssh -T`) does not: refuse with the commands that work there."""
+    if os.environ.get("TERM", "").strip().lower() == "dumb":
+        raise UsageError("TERM=dumb: this terminal cannot show the workbench (fix: use the commands, "
+                         "which print plain text there, e.g. `svtui check` or `svtui hotspots`; "
+                         "or set TERM=xterm-256color in a real terminal)")
 
 
 def guard_streams() -> None:

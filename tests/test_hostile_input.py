@@ -7,7 +7,7 @@ points far outside the study, eastings given as longitudes, duplicate ids across
 out of range, 2011 codes against 2021 boundaries, invalid and self-intersecting polygons, a
 GeoJSON without a CRS, unreadable zips and a file ten times the usual size.
 
-Each must give either one line naming the file and the fix (exit code 2 from `svtui check`), or
+Each must give either one line naming the file and the fix (exit code 3 from `svtui check`), or
 a ledger entry that quarantines the bad rows with their reason (exit code 0). Ledger totals
 always balance: hypothesis writes messy police.uk and records CSVs and checks
 `read == accepted + sum(quarantined)` through `load_study` with a boundary file.
@@ -139,9 +139,9 @@ def test_svtui_check_one_line_or_ledger(world, case_id, capsys):
     rc = main(["check", *_argv(tiny, case)])
     out, err = capsys.readouterr()
     assert "Traceback" not in err and "Traceback" not in out
-    assert rc in (0, 2), (rc, err)
+    assert rc in (0, 3), (rc, err)
     if case.expect == "error":
-        assert rc == 2, (out, err)
+        assert rc == 3, (out, err)  # 3: a source cannot be read (svtui/errors.py, README)
         lines = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith("svtui: warning:")]
         assert len(lines) == 1, err
         line = lines[0]
@@ -177,7 +177,7 @@ def test_check_as_a_process(world, tmp_path):
     bad = cases["rec-stray-quote-mid-file"]
     p = subprocess.run([sys.executable, "-m", "svtui", "check", *_argv(tiny, bad)],
                        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
-    assert p.returncode == 2, p.stderr
+    assert p.returncode == 3, p.stderr
     assert "Traceback" not in p.stderr
     assert len(p.stderr.strip().splitlines()) == 1
     assert "stray.csv" in p.stderr and "line 4" in p.stderr and "(fix: " in p.stderr
