@@ -60,6 +60,15 @@ def _as_write_error(exc: BaseException, path: Path) -> WriteError | None:
     return WriteError(path, reason, err)  # the file asked for, never our temporary name
 
 
+def raise_write_error(exc: BaseException, path: str | Path) -> None:
+    """Raise a WriteError naming `path` if `exc` is an I/O failure while writing it (for
+    writers that manage their own temporary files, such as the workspace cache)."""
+    if isinstance(exc, Exception):
+        wrapped = _as_write_error(exc, Path(path))
+        if wrapped is not None:
+            raise wrapped from exc
+
+
 def _umask() -> int:
     """The process umask, read without changing it where Linux allows (no race with threads)."""
     try:
