@@ -558,7 +558,7 @@ def _definition_text(title: str = "My definition") -> str:
     text = resources.files("hotspot").joinpath("definitions/police-uk-proxy.toml").read_text(encoding="utf-8")
     import re as _re
 
-    return _re.sub(r'(?m)^title = .*$', "title = " + json.dumps(title), text, count=1)
+    return _re.sub(r'(?m)^title = .*$', lambda m: "title = " + json.dumps(title), text, count=1)
 
 
 def test_definition_path_is_relative_to_the_study_file(world, tmp_path, monkeypatch, capsys):
