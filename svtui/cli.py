@@ -130,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
             code, line = explain(exc)
             if line:
                 _say(line)
+            if isinstance(exc, SystemExit) and line:  # a command's own exit: keep it an exit, status 2
+                from svtui.errors import UsageExit
+
+                raise UsageExit(str(exc.code)) from None
             return code
         finally:
             from svtui.errors import quiet_after_command

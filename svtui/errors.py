@@ -39,6 +39,18 @@ class UsageError(Exception):
     """A wrong option or environment: the message names it and says what to do instead."""
 
 
+class UsageExit(SystemExit):
+    """A command's own `SystemExit("svtui: ...")`, after its line was printed: exit status 2
+    (usage), while str() is still the message (callers and tests that match on it keep working)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(EXIT_USAGE)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where the program is, so `finally` blocks remove temporary files."""
 
@@ -64,6 +76,9 @@ def explain(exc: BaseException) -> tuple[int, str]:
         return EXIT_USAGE, text[len("svtui: "):] if text.startswith("svtui: ") else text
     if isinstance(exc, UsageError):
         return EXIT_USAGE, str(exc)
+    export = sys.modules.get("svtui.export")
+    if export is not None and isinstance(exc, getattr(export, "UnknownFormat", ())):
+        return EXIT_USAGE, str(exc)  # an --out name, not a source
     if isinstance(exc, SourceError):
         return EXIT_SOURCE, str(exc)
     if _is_definition_error(exc):
