@@ -111,8 +111,13 @@ def write_atomic(path: str | Path, writer: Callable[[Path], None], force: bool =
     check_target(path)
     if path.exists() and not force:
         raise WouldOverwrite(f"{path}: already exists (fix: choose another name or pass --force)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except (FileExistsError, NotADirectoryError) as exc:  # a part of the folder path is a file
+        raise WriteError(path, "a part of its folder path is a file, not a folder", errno.ENOTDIR) from exc
+    except OSError as exc:  # a read-only or forbidden folder, a full disk
+        raise WriteError(path, exc.strerror or str(exc), exc.errno) from exc
     tmp_path = Path(tmp)
     try:
         try:

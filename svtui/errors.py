@@ -119,7 +119,10 @@ def _write_line(where, reason: str, err: int | None) -> str:
     fix = {errno.ENOSPC: "free some space on that disk, or write to another folder",
            errno.EDQUOT: "free some of your quota, or write to another folder",
            errno.EROFS: "write to a folder that is not read-only",
-           errno.EFBIG: "write to another disk, or a smaller export"}.get(err, "write to another folder")
+           errno.EFBIG: "write to another disk, or a smaller export",
+           errno.EACCES: "write to a folder you may write to, or change its permissions",
+           errno.ENOTDIR: "choose another path"}.get(
+               err, "write to another folder")
     return f"{where}: could not be written: {reason} (fix: {fix})"
 
 

@@ -223,7 +223,7 @@ def test_error_naming_a_hostile_file_is_inert(tmp_path, capsys):
     bad = tmp_path / f"{FILE_PAYLOAD}.csv"
     bad.write_bytes(b"")
     rc, out, err = run_cli(["check", "--crimes", str(bad)], capsys)
-    assert rc == 2
+    assert rc == 3  # a source cannot be read
     assert not unsafe(err), err
     assert len(err.strip().splitlines()) == 1
     assert "[bold]F[red]" in err

@@ -337,3 +337,13 @@ def test_exports_follow_the_umask(tmp_path, umask, mode):
         os.umask(old)
     assert stat.S_IMODE(p.stat().st_mode) == mode
     assert stat.S_IMODE(q.stat().st_mode) == mode
+
+
+def test_an_export_under_a_file_is_one_line_exit_4(tiny, tmp_path, capsys):
+    blocker = tmp_path / "reports"
+    blocker.write_text("a file where a folder was expected")
+    rc = main(["hotspots", *tiny.args(extras=False), "--out", str(blocker / "h.csv")])
+    err = capsys.readouterr().err
+    assert rc == 4, err
+    assert len(err.strip().splitlines()) == 1 and "h.csv" in err and "not a folder" in err, err
+    assert blocker.read_text() == "a file where a folder was expected"
