@@ -65,9 +65,9 @@ def explain(exc: BaseException) -> tuple[int, str]:
     from geodata.errors import SourceError
 
     if isinstance(exc, Terminated):
-        return EXIT_TERMINATED, "stopped (SIGTERM); no partial output was left behind"
+        return EXIT_TERMINATED, "stopped (SIGTERM); temporary files were removed"
     if isinstance(exc, KeyboardInterrupt):
-        return EXIT_INTERRUPTED, "interrupted; no partial output was left behind"
+        return EXIT_INTERRUPTED, "interrupted (ctrl-C); temporary files were removed"
     if isinstance(exc, SystemExit):  # a command's own one-line exit, or argparse's
         code = exc.code
         if code is None or isinstance(code, int):

@@ -695,3 +695,33 @@ def test_ctrl_c_as_a_command_finishes_is_one_line_exit_130(world, tmp_path):
     assert "Traceback" not in p.stderr
     assert p.stderr.strip() == "svtui: interrupted"
     assert "accepted" in p.stdout  # what the command printed is all there (flushed)
+
+
+def test_every_failure_maps_to_a_documented_exit_code_and_one_line():
+    """svtui/errors.py: the mapping the README documents (2 usage, 3 source, 4 write, 130/143)."""
+    import errno as _errno
+
+    from geodata.atomic import NotAFile, WouldOverwrite, WriteError
+    from hotspot.definition import DefinitionError
+    from svtui.errors import Terminated, UsageError, explain
+
+    cases = [
+        (SourceError("a.csv", "is empty", "export it again"), 3, "a.csv"),
+        (DefinitionError("d.toml: not valid TOML: x"), 3, "d.toml"),
+        (WriteError(Path("out.gpkg"), "No space left on device", _errno.ENOSPC), 4, "out.gpkg"),
+        (OSError(_errno.ENOSPC, "No space left on device", "c.parquet"), 4, "c.parquet"),
+        (OSError(_errno.ENOENT, "No such file", "x.csv"), 3, "x.csv"),
+        (WouldOverwrite("h.csv: already exists (fix: choose another name or pass --force)"), 2, "--force"),
+        (NotAFile("/dev/null: is a device, not a file, and is never replaced (fix: x)"), 2, "/dev/null"),
+        (UsageError("TERM=dumb: no (fix: y)"), 2, "TERM=dumb"),
+        (SystemExit("svtui: --from 'x': give YYYY-MM"), 2, "YYYY-MM"),
+        (KeyboardInterrupt(), 130, "interrupted"),
+        (Terminated(), 143, "SIGTERM"),
+        (RuntimeError("boom\nsecond line"), 1, "a bug in svtui"),
+    ]
+    for exc, code, has in cases:
+        got, line = explain(exc)
+        assert got == code, (exc, got, line)
+        assert has in line and "\n" not in line and "internal error" not in line, line
+        if code not in (130, 143) and not isinstance(exc, SystemExit):  # a command's own words say the fix
+            assert "(fix: " in line, line
