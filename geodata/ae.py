@@ -9,6 +9,7 @@ is in docs/formats.md; an example is sample_data/examples/ae_example.csv.
 """
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -148,6 +149,16 @@ def match_venue_names(
     return matched, {"matched": int(matched.is_not_null().sum()), "ambiguous": n_ambig}
 
 
+EARLIEST_ARRIVAL = datetime(1990, 1, 1)
+
+
+def _arrival_out_of_range() -> pl.Expr:
+    """An arrival before 1990 or after tomorrow is a typo (2099, 1901, a two-digit year), not an
+    attendance: quarantined, as police months out of range are (geodata.study)."""
+    latest = datetime.combine(date.today() + timedelta(days=1), datetime.min.time())
+    return (pl.col("arrival_dt") < EARLIEST_ARRIVAL) | (pl.col("arrival_dt") >= latest)
+
+
 def read_ae(path: str | Path, venues: pl.DataFrame | None = None,
             ledger: Ledger | None = None) -> pl.DataFrame:
     """Read an A&E assault extract into AE_SCHEMA.
@@ -229,6 +240,7 @@ def read_ae(path: str | Path, venues: pl.DataFrame | None = None,
         pl.when(pl.col("_malformed")).then(pl.lit("malformed row"))
         .when(missing).then(pl.lit("missing required value"))
         .when(pl.col("arrival_dt").is_null()).then(pl.lit("unparseable date"))
+        .when(_arrival_out_of_range()).then(pl.lit("date out of range"))
         .otherwise(pl.lit(None, dtype=pl.Utf8)).alias("_reason")
     )
     df = _dedupe(df, "attendance_id")

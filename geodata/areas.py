@@ -169,6 +169,67 @@ def _repair(geoms: np.ndarray) -> np.ndarray:
     return np.asarray(out, dtype=object)
 
 
+def split_layer(path) -> tuple[Path, str | None]:
+    """`areas.gpkg:lsoa21` names a layer of a multi-layer file; a plain path names none.
+    A path that exists as written is never split (a file name may hold a colon)."""
+    p = Path(path)
+    if p.exists() or ":" not in p.name:
+        return p, None
+    name, _, layer = p.name.rpartition(":")
+    base = p.with_name(name)
+    return (base, layer) if base.exists() and layer else (p, None)
+
+
+def _layer_levels(path: Path, layer: str) -> str | None:
+    """The lowest area level a layer holds codes for (from its first rows), or None."""
+    import pyogrio
+
+    try:
+        head = pyogrio.read_dataframe(path, layer=layer, max_features=50, read_geometry=False)
+    except Exception:  # noqa: BLE001 (an unreadable layer cannot be the boundary layer)
+        return None
+    cols = [str(c) for c in head.columns]
+    return _lowest_level(_find_columns(cols, lambda c: pl.Series(c, head[c].to_numpy(), strict=False)))
+
+
+def _choose_layer(path: Path, layer: str | None, level_hint: str | None) -> tuple[str | None, str | None]:
+    """The layer to read from a file that may hold several (a GeoPackage), and a note.
+
+    A named layer must exist. With none named and several layers, the one polygon layer with
+    codes for `level_hint` (LSOAs) is read and named in a note; when there are several such
+    layers, or none, the user is asked to name one. Reading the first layer silently gave
+    misleading errors about the wrong table.
+    """
+    import pyogrio
+
+    if path.is_dir() or path.suffix.lower() not in (".gpkg", ".sqlite", ".gdb", ".zip"):
+        return layer, None
+    try:
+        layers = [(str(n), str(t)) for n, t in pyogrio.list_layers(path)]
+    except Exception:  # noqa: BLE001 (read_file below says what is wrong with the file)
+        return layer, None
+    names = [n for n, _ in layers]
+    shown = ", ".join(names[:12]) + (" ..." if len(names) > 12 else "")
+    if layer is not None:
+        if layer not in names:
+            raise SourceError(f"{path}:{layer}", f"{path.name} has no layer {layer!r} (layers: {shown})",
+                              f"name one of its layers, e.g. {path.name}:{names[0]}" if names
+                              else "give a file with area polygons")
+        return layer, None
+    if len(layers) <= 1:
+        return None, None
+    polys = [n for n, t in layers if "polygon" in t.lower() or t.lower() in ("unknown", "none", "")]
+    want = level_hint or "lsoa"
+    hits = [n for n in polys if _layer_levels(path, n) == want]
+    if len(hits) == 1:
+        return hits[0], (f"{path.name} holds {len(layers)} layers ({shown}); read layer {hits[0]!r}, "
+                         f"the one with {want.upper()} codes")
+    what = f"{len(hits)} layers with {want.upper()} codes ({', '.join(hits)})" if hits else \
+        f"{len(layers)} layers ({shown}) and none has {want.upper()} codes"
+    raise SourceError(str(path), f"holds {what}",
+                      f"name the layer to read as {path.name}:LAYER, e.g. {path.name}:{(hits or names)[0]}")
+
+
 def read_boundaries(path, level_hint: str | None = None) -> gpd.GeoDataFrame:
     """Read area polygons into EPSG:27700 with hierarchy column names.
 
@@ -176,16 +237,19 @@ def read_boundaries(path, level_hint: str | None = None) -> gpd.GeoDataFrame:
     `lsoa_name`, `csp_code`, ...) and `geometry`. `gdf.attrs` holds `level` (the lowest level with
     a code column), `lsoa_year` (11 or 21 when the file says) and `notes`.
     """
-    path = Path(path)
+    path, layer = split_layer(path)
     if not path.exists():
         raise SourceError(str(path), "does not exist", "check the areas path in study.toml")
     if path.is_file() and path.stat().st_size == 0:
         raise SourceError(str(path), "is empty", "download or export the boundary file again")
     notes: list[str] = []
+    layer, note = _choose_layer(path, layer, level_hint)
+    if note:
+        notes.append(note)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            gdf = gpd.read_file(path)
+            gdf = gpd.read_file(path, layer=layer) if layer is not None else gpd.read_file(path)
     except Exception as exc:  # pyogrio/GDAL raise many types; the user needs one message
         raise SourceError(str(path), f"cannot be read as a boundary file ({exc})",
                           "give a GeoJSON, GeoPackage or Shapefile of area polygons") from exc
@@ -473,7 +537,7 @@ def build_areas(boundary_path, lookup_paths=()) -> Areas:
         lk = read_lookup(lp)
         name = Path(lp).name
         if "lsoa11_code" in lk.columns and "lsoa21_code" in lk.columns:
-            l1121 = pl.concat([l1121, _lsoa11_to_21(lk)]).unique(
+            l1121 = pl.concat([l1121, _lsoa11_to_21(lk, lp)]).unique(
                 subset=["lsoa11_code", "lsoa21_code"], keep="first", maintain_order=True)
             notes.append(f"{name}: 2011 -> 2021 LSOA lookup, {l1121.height} pairs")
             if h["lsoa_name"].null_count() and "lsoa21_name" in lk.columns:
@@ -487,7 +551,7 @@ def build_areas(boundary_path, lookup_paths=()) -> Areas:
     return Areas(lsoa=lsoa, hierarchy=h, lsoa11_to_21=l1121, notes=notes)
 
 
-def _lsoa11_to_21(lk: pl.DataFrame) -> pl.DataFrame:
+def _lsoa11_to_21(lk: pl.DataFrame, path="lookup") -> pl.DataFrame:
     cols = [pl.col("lsoa11_code"), pl.col("lsoa21_code")]
     cols.append(pl.col("change_code").str.to_uppercase() if "change_code" in lk.columns
                 else pl.lit(None, dtype=pl.Utf8).alias("change_code"))
@@ -498,7 +562,40 @@ def _lsoa11_to_21(lk: pl.DataFrame) -> pl.DataFrame:
          .unique(subset=["lsoa11_code", "lsoa21_code"], keep="first", maintain_order=True))
     # Equal shares of a 2011 area among its 2021 parts unless the lookup gives weights.
     share = 1.0 / pl.len().over("lsoa11_code")
-    return m.with_columns(pl.coalesce(pl.col("weight"), share).alias("weight"))
+    m = m.with_columns(pl.coalesce(pl.col("weight").fill_nan(None), share).alias("weight"))
+    return _checked_weights(m, path)
+
+
+WEIGHT_SUM_TOLERANCE = 0.01  # ONS weights are rounded; a 2011 area's parts may sum to 0.99-1.01
+
+
+def _checked_weights(m: pl.DataFrame, path) -> pl.DataFrame:
+    """Apportioning weights are shares: each in [0, 1], a 2011 area's parts summing to 1.
+
+    Anything else makes populations inflate (weights of 2.5) or go negative (weights of -3), and
+    every rate built on them silently wrong, so such a lookup is refused with the first bad
+    2011 code. Sums within WEIGHT_SUM_TOLERANCE of 1 (rounding) are rescaled to exactly 1, so
+    apportioned totals are preserved.
+    """
+    if m.height == 0:
+        return m
+    sums = m.group_by("lsoa11_code").agg(pl.col("weight").sum().alias("_sum"),
+                                         pl.col("weight").min().alias("_min"),
+                                         pl.col("weight").max().alias("_max"))
+    bad_range = sums.filter((pl.col("_min") < 0) | (pl.col("_max") > 1)).sort("lsoa11_code")
+    bad_sum = sums.filter((pl.col("_sum") - 1).abs() > WEIGHT_SUM_TOLERANCE).sort("lsoa11_code")
+    fix = ("correct the weights (shares between 0 and 1 that sum to 1 for each 2011 LSOA), "
+           "or remove the weight column to split areas equally")
+    if bad_range.height:
+        r = bad_range.row(0, named=True)
+        v = r["_min"] if r["_min"] < 0 else r["_max"]
+        raise SourceError(str(path), f"lookup weights must be between 0 and 1: {bad_range.height} 2011 "
+                          f"LSOA(s) have one outside, e.g. {r['lsoa11_code']} has {v:g}", fix)
+    if bad_sum.height:
+        r = bad_sum.row(0, named=True)
+        raise SourceError(str(path), f"lookup weights of each 2011 LSOA must sum to 1: {bad_sum.height} "
+                          f"do not, e.g. {r['lsoa11_code']} sums to {r['_sum']:g}", fix)
+    return m.with_columns(pl.col("weight") / pl.col("weight").sum().over("lsoa11_code"))
 
 
 _LEVEL_CACHE = "level:"

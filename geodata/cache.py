@@ -55,6 +55,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from geodata import fastscan, policeuk
+from geodata.atomic import raise_write_error
 from geodata.crs import lonlat_to_bng
 from geodata.errors import SourceError
 from geodata.ledger import Ledger, SourceLedger
@@ -220,8 +221,9 @@ def _write_parquet(df: pl.DataFrame, path: Path) -> dict:
     try:
         df.write_parquet(tmp, compression="lz4", statistics=True)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        raise_write_error(exc, path)  # a full disk names the cache file (geodata.atomic)
         raise
     return _content_check(path)
 
@@ -231,8 +233,9 @@ def _write_json(obj, path: Path) -> None:
     try:
         tmp.write_text(json.dumps(obj, indent=1, sort_keys=True), encoding="utf-8")
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        raise_write_error(exc, path)
         raise
 
 
@@ -848,15 +851,19 @@ def _build(sources, prints, areas, root, rdir, key_info, ledger, lazy, fast, say
         writer.close()
         writer = None
         os.replace(tmp, inc_path)
-    except BaseException:
+    except BaseException as exc:
         if pending is not None:
             try:
                 writer = pending.result()
             except BaseException:  # noqa: BLE001 - the first error is the one to raise
                 pass
         if writer is not None:
-            writer.close()
+            try:
+                writer.close()
+            except Exception:  # noqa: BLE001 - closing on a full disk fails too; the first error counts
+                pass
         tmp.unlink(missing_ok=True)
+        raise_write_error(exc, inc_path)
         raise
     finally:
         wpool.shutdown(wait=True)
@@ -918,8 +925,9 @@ def _build_exact(paths, prints, areas, rdir, key_info, ledger, lazy, say, report
         writer = _write_row_groups(frame, tmp, None)
         writer.close()
         os.replace(tmp, inc_path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        raise_write_error(exc, inc_path)
         raise
     _save(rdir, inc_path, frame.height, entries, key_info, prints)
     for entry in entries:

@@ -4,10 +4,22 @@ Transformers are cached because building one costs milliseconds and readers call
 """
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
-import numpy as np
-from pyproj import Transformer
+# svtui works offline and sends nothing anywhere: PROJ must never reach for its content
+# delivery network, whatever PROJ_NETWORK says. With PROJ_NETWORK=ON and no network, PROJ picks
+# a grid-based operation (ETRS89 -> OSGB36 via OSTN15), fails to download the grid and returns
+# inf, so a valid EPSG:4258 or EPSG:3035 boundary file was rejected. The variable covers GDAL's
+# own PROJ context (geodata/__init__.py sets it before any import); the call covers a pyproj
+# that was imported before svtui.
+os.environ["PROJ_NETWORK"] = "OFF"
+
+import numpy as np  # noqa: E402
+import pyproj  # noqa: E402
+from pyproj import Transformer  # noqa: E402
+
+pyproj.network.set_network_enabled(False)
 
 # Plausible bounds. Great Britain's BNG extent, plus the lon/lat box around it (with the Isles
 # of Scilly, Shetland, and Northern Ireland excluded from BNG use).

@@ -69,10 +69,21 @@ def load_spec(path: str | Path) -> StudySpec:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SourceError(path, f"not valid TOML: {exc}", "fix the line named above") from None
+    _check_keys(data, path)
     base = path.parent.resolve()
     study = data.get("study", {})
     src = data.get("sources", {})
     settings = data.get("settings", {})
+    synthetic = study.get("synthetic", False)
+    if not isinstance(synthetic, bool):
+        raise SourceError(path, f"[study] synthetic must be true or false (no quotes), not {synthetic!r}",
+                          f"write synthetic = {'true' if str(synthetic).strip().lower() in ('true', 'yes', '1') else 'false'}")
+    definition = settings.get("definition")
+    if definition is not None and not isinstance(definition, str):
+        raise SourceError(path, f"[settings] definition must be a name or a path in quotes, not {definition!r}",
+                          'write e.g. definition = "west-mercia"')
+    if definition and (definition.endswith(".toml") or "/" in definition or "\\" in definition):
+        definition = str((base / Path(definition).expanduser()).resolve())
 
     def rel(p):
         return (base / str(p)).resolve()
@@ -80,7 +91,7 @@ def load_spec(path: str | Path) -> StudySpec:
     one = lambda key: rel(src[key]) if src.get(key) else None  # noqa: E731
     return StudySpec(
         name=str(study.get("name", path.stem)),
-        synthetic=bool(study.get("synthetic", False)),
+        synthetic=synthetic,
         crimes=[rel(p) for p in _as_list(src.get("crimes"))],
         ae=[rel(p) for p in _as_list(src.get("ae"))],
         areas=one("areas"),
@@ -88,7 +99,7 @@ def load_spec(path: str | Path) -> StudySpec:
         indicators=[rel(p) for p in _as_list(src.get("indicators"))],
         venues=one("venues"),
         interventions=one("interventions"),
-        definition=settings.get("definition"),
+        definition=definition,  # a path is relative to the study file, like every other path
         area_share=_opt_number(settings, "area_share", path),
         max_localities=_opt_int(settings, "max_localities", path),
         cell_size=_opt_number(settings, "cell_size", path),
@@ -96,6 +107,39 @@ def load_spec(path: str | Path) -> StudySpec:
         places=one("places"),
         origin=str(path.resolve()),
     )
+
+
+# Every table and key a study.toml may hold. A key not listed is a typo ("interventons",
+# "[setings]"): it is refused with the closest valid name, never silently ignored.
+STUDY_KEYS: dict[str, set[str]] = {
+    "study": {"name", "synthetic", "description"},
+    "sources": {"crimes", "ae", "areas", "lookups", "indicators", "venues", "interventions", "places"},
+    "settings": {"definition", "area_share", "max_localities", "cell_size", "workspace"},
+}
+
+
+def _closest(word: str, choices) -> str:
+    import difflib
+
+    near = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.5)
+    return f"did you mean {near[0]}?" if near else f"valid: {', '.join(sorted(choices))}"
+
+
+def _check_keys(data: dict, path: Path) -> None:
+    """One clear error for the first unknown table or key, naming the closest valid one."""
+    for table, value in data.items():
+        if table not in STUDY_KEYS:
+            hint = _closest(table, STUDY_KEYS)
+            raise SourceError(path, f"unknown table [{table}] ({hint.replace('did you mean ', 'did you mean [').replace('?', ']?')})",
+                              "correct the table name; svtui reads [study], [sources] and [settings]")
+        if not isinstance(value, dict):
+            raise SourceError(path, f"{table} must be a table ([{table}]), not a value",
+                              f"write [{table}] on its own line and the keys under it")
+        for key in value:
+            if key not in STUDY_KEYS[table]:
+                hint = _closest(key, STUDY_KEYS[table])
+                raise SourceError(path, f"unknown key {key!r} in [{table}] ({hint})",
+                                  f"correct the key; [{table}] takes {', '.join(sorted(STUDY_KEYS[table]))}")
 
 
 def _opt_number(settings: dict, key: str, path: Path) -> float | None:

@@ -298,19 +298,31 @@ def load_definition(name_or_path: str | Path | Definition) -> Definition:
     s = str(name_or_path)
     if as_path or s.endswith(".toml") or "/" in s or "\\" in s:
         p = Path(name_or_path)
+        shipped = ", ".join(available_definitions())
         if not p.is_file():
             raise DefinitionError(
-                f"no definition file at {p}; shipped definitions: "
-                f"{', '.join(available_definitions())}"
+                f"{p}: no definition file there (fix: check the path, or give a shipped "
+                f"definition: {shipped})"
             )
-        text = p.read_text(encoding="utf-8")
+        try:
+            raw = p.read_bytes()
+            if b"\x00" in raw[:4096]:
+                raise UnicodeDecodeError("utf-8", raw[:1], 0, 1, "binary")
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise DefinitionError(
+                f"{p}: not a definition file (not UTF-8 TOML text) (fix: give a .toml definition "
+                f"file saved as UTF-8, or a shipped definition: {shipped})") from None
+        except OSError as exc:
+            raise DefinitionError(
+                f"{p}: cannot be read ({exc.strerror or exc}) (fix: check the file's permissions)") from None
         origin = str(p)
     else:
         res = _definitions_root().joinpath(f"{s}.toml")
         if not s or not res.is_file():
             raise DefinitionError(
-                f"unknown definition {s!r}: available definitions are "
-                f"{', '.join(available_definitions())}, or give the path of a .toml file"
+                f"unknown definition {s!r} (fix: give one of "
+                f"{', '.join(available_definitions())}, or the path of a .toml file)"
             )
         text = res.read_text(encoding="utf-8")
         origin = f"hotspot/definitions/{s}.toml"

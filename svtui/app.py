@@ -24,6 +24,8 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.worker import get_current_worker
 
+from svtui.safe import InertOutput
+
 
 
 # Results of engine calls (profiles, measures, coverage, map scenes), per Prepared object and
@@ -108,7 +110,7 @@ def _commands():
     return WorkbenchCommands
 
 
-class SvtuiApp(App[int]):
+class SvtuiApp(InertOutput, App[int]):  # InertOutput: notices and copies through safe.plain
     """The serious-violence hotspot workbench."""
 
     TITLE = "svtui"
@@ -498,6 +500,9 @@ class SvtuiApp(App[int]):
 
 
 def run_app(spec, cache=None) -> int:
+    from svtui.errors import check_terminal
+
+    check_terminal()  # TERM=dumb: one line pointing at the commands, not a screen of escapes
     app = SvtuiApp(spec)
     app.source_cache = cache
     app.run()

@@ -111,6 +111,9 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
+    from svtui.errors import prepare_process
+
+    prepare_process()  # streams that cannot fail on an ASCII terminal; SIGTERM cleans up like ctrl-C
     parser = build_parser()
     args = parser.parse_args(argv)
     with warnings.catch_warnings():
@@ -122,27 +125,33 @@ def main(argv: list[str] | None = None) -> int:
                 return run_app(spec_from_args(args), cache=args.cache)
             fn = getattr(args, "_handler", None) or COMMANDS[args.command][1]
             return fn(args) or 0
-        except SourceError as exc:
-            _say(exc)
-            return EXIT_SOURCE
-        except FileExistsError as exc:
-            _say(exc)
-            return EXIT_SOURCE
-        except KeyboardInterrupt:
-            return 130
-        except BrokenPipeError:
+        except BrokenPipeError:  # the reader went away (| head): nothing more to say
+            _silence_stdout()
             return 0
-        except OSError as exc:  # a path that is a folder, unreadable, or a full disk: the user's to fix
-            if os.environ.get("SVTUI_DEBUG"):
+        except BaseException as exc:  # one line naming the file and the fix; codes in svtui/errors.py
+            from svtui.errors import explain
+
+            if os.environ.get("SVTUI_DEBUG") and not isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
-            where = exc.filename if exc.filename is not None else "file"
-            _say(f"{where}: {exc.strerror or exc} (fix: check the path, its permissions and free space)")
-            return EXIT_SOURCE
-        except Exception as exc:  # last resort: one line, not a traceback
-            if os.environ.get("SVTUI_DEBUG"):
-                raise
-            _say(f"internal error: {type(exc).__name__}: {exc} (set SVTUI_DEBUG=1 for details)")
-            return EXIT_INTERNAL
+            code, line = explain(exc)
+            if line:
+                _say(line)
+            if isinstance(exc, SystemExit) and line:  # a command's own exit: keep it an exit, status 2
+                from svtui.errors import UsageExit
+
+                raise UsageExit(str(exc.code)) from None
+            return code
+        finally:
+            from svtui.errors import quiet_after_command
+
+            quiet_after_command()
+
+
+def _silence_stdout() -> None:
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def print_json(obj) -> None:

@@ -58,7 +58,7 @@ def check(args) -> int:
         for note in s.notes:
             print(f"{'':<13}   note: {plain(note, 200)}")
     print()
-    print(f"Definition: {definition.title}")
+    print(f"Definition: {plain(definition.title, 300)}")
     for line in sees:
         print(f"  - {plain(line, 300)}")
     for note in study.notes:

@@ -38,22 +38,57 @@ _ESCAPES = re.compile(
 )
 _LINE_BREAKS = re.compile(r"\r\n|[\r\n\t\u2028\u2029\x0b\x0c\x85]")
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_LINE_BREAKS_KEPT = re.compile(r"\r\n|[\r\n\u2028\u2029\x0b\x0c\x85]")
+_CONTROLS_BUT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
 _RICH_PLAIN_BRACKET = re.compile(r"(\\+)\[(?![a-z#/@][^\[]*?\])")
 
 
-def plain(text: object, max_len: int | None = 200) -> str:
-    """Strip escape sequences, control and bidi-override characters; one line; truncate."""
+def plain(text: object, max_len: int | None = 200, lines: bool = False) -> str:
+    """Strip escape sequences, control and bidi-override characters; one line; truncate.
+
+    This is THE sanitiser: every place that prints data (tables, notifications, clipboard
+    text, CLI output, error lines) goes through it, directly or through the helpers below.
+    lines=True keeps new lines and tabs (a briefing or a table copied to the clipboard, a
+    notification of several lines); a carriage return still becomes a new line, so no line can
+    overwrite another.
+    """
     s = "" if text is None else str(text)
     s = _SURROGATES.sub("\ufffd", s)
     s = _ESCAPES.sub("", s)
-    s = _LINE_BREAKS.sub(" ", s)
-    s = _CONTROLS.sub("", s)
+    if lines:
+        s = _LINE_BREAKS_KEPT.sub("\n", s)
+        s = _CONTROLS_BUT_LINES.sub("", s)
+    else:
+        s = _LINE_BREAKS.sub(" ", s)
+        s = _CONTROLS.sub("", s)
     s = _BIDI.sub("", s)
     if max_len is not None and len(s) > max_len:
         s = s[: max_len - 1] + "…" if max_len >= 1 else ""
     return s
+
+
+def block(text: object) -> str:
+    """plain() for text of several lines (clipboard text, a notification): lines and tabs kept."""
+    return plain(text, None, lines=True)
+
+
+class InertOutput:
+    """Mixin for the Textual app: notifications and clipboard text always go through plain().
+
+    Screens phrase notices with data in them ("Copied the briefing for <name>", a header line
+    quoted in "Could not re-read the sources"); catching them here, where every notice and
+    every copy passes, means no call site can forget. (Markup: call sites that quote data pass
+    markup=False, or escape it with textual_markup_safe.)
+    """
+
+    def notify(self, message, *, title="", severity="information", timeout=None, markup=True):
+        return super().notify(block(message), title=plain(title, 200), severity=severity,
+                              timeout=timeout, markup=markup)
+
+    def copy_to_clipboard(self, text: str) -> None:
+        return super().copy_to_clipboard(block(text))
 
 
 def markup_safe(text: object, max_len: int | None = 200) -> str:

@@ -457,4 +457,61 @@ def corpus(folder: Path) -> list[Case]:
     add(Case("study-bad-toml", S, _w(d, "s/bad.toml", "[study\n"), "error", ("TOML",)))
     (d / "s" / "folder.toml").mkdir(parents=True, exist_ok=True)
     add(Case("study-is-a-folder", S, d / "s" / "folder.toml", "error", ("folder.toml",)))
+    cases.extend(round_two(d))
+    return cases
+
+
+def write_gpkg_layers(path: Path, layers: dict[str, str]) -> Path:
+    """A GeoPackage whose layers are the four squares with the code column named as given
+    (e.g. {"wards": "WD24CD", "lsoa21": "LSOA21CD"}); ward layers get ward codes."""
+    import geopandas as gpd
+    import pyogrio
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    src = write_areas(path.with_suffix(".src.geojson"))
+    base = gpd.read_file(src).to_crs(27700)
+    for name, col in layers.items():
+        g = base.rename(columns={"LSOA21CD": col, "LSOA21NM": col.replace("CD", "NM")}).copy()
+        if col.startswith("WD"):
+            g[col] = ["E05000001", "E05000001", "E05000002", "E05000002"]
+        pyogrio.write_dataframe(g, path, layer=name, driver="GPKG")
+    return path
+
+
+def round_two(d: Path) -> list[Case]:
+    """Issue 17: inputs trusted that should not be (study.toml typos, a string for a boolean,
+    lookup weights, A&E dates, system files, multi-layer GeoPackages)."""
+    cases: list[Case] = []
+    add = cases.append
+    S, L, A, P, B = "--study", "--lookup", "--ae", "--crimes", "--areas"
+    add(Case("study-typo-key", S, _w(d, "s2/key.toml", '[study]\nname = "x"\n[sources]\ninterventons = "iv.toml"\n'),
+             "error", ("interventons", "did you mean interventions")))
+    add(Case("study-typo-table", S, _w(d, "s2/table.toml", '[study]\nname = "x"\n[setings]\ndefinition = "west-mercia"\n'),
+             "error", ("[setings]", "[settings]")))
+    add(Case("study-synthetic-string", S, _w(d, "s2/synth.toml", '[study]\nname = "x"\nsynthetic = "false"\n'),
+             "error", ("synthetic", "true or false", "synthetic = false")))
+    header = "LSOA11CD,LSOA21CD,CHGIND,weight\n"
+    add(Case("lookup-weights-out-of-range", L, _w(d, "l2/w.csv", header + "E01099991,E01000002,S,2.5\n"
+                                                 "E01099991,E01000003,S,-3\nE01099992,E01000004,U,1\n"),
+             "error", ("between 0 and 1", "E01099991")))
+    add(Case("lookup-weights-not-summing", L, _w(d, "l2/sum.csv", header + "E01099991,E01000002,S,0.7\n"
+                                                 "E01099991,E01000003,S,0.7\nE01099992,E01000004,U,1\n"),
+             "error", ("sum to 1", "E01099991", "1.4")))
+    add(Case("lookup-weights-rounded", L, _w(d, "l2/round.csv", header + "E01099991,E01000002,S,0.333\n"
+                                             "E01099991,E01000003,S,0.333\nE01099991,E01000004,S,0.333\n"), {}))
+    rows = ae_csv(4).splitlines()
+    rows.append("ED9001,RWP01,2099-01-02 23:10,2099-01-02 22:50,Broken bottle,Public house,x,20")
+    rows.append("ED9002,RWP01,1901-01-02 23:10,,Broken bottle,Public house,x,20")
+    add(Case("ae-arrival-future-and-1901", A, _w(d, "ae2/dates.csv", "\n".join(rows) + "\n"),
+             {"date out of range": 2}, read=6))
+    passwd = "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
+    add(Case("crimes-system-file", P, _w(d, "sys/passwd", passwd), "error", ("does not look like a CSV",)))
+    add(Case("ae-system-file", A, _w(d, "sys/shadow.csv", passwd), "error", ("does not look like a CSV",)))
+    add(Case("areas-gpkg-two-layers", B, write_gpkg_layers(d / "a2" / "two.gpkg", {"wards": "WD24CD", "lsoa21": "LSOA21CD"}),
+             {}, note_has="read layer 'lsoa21'"))
+    add(Case("areas-gpkg-ambiguous-layers", B, write_gpkg_layers(d / "a2" / "amb.gpkg", {"a": "LSOA21CD", "b": "LSOA21CD"}),
+             "error", ("2 layers with LSOA codes", "amb.gpkg:a")))
+    add(Case("areas-gpkg-no-such-layer", B, Path(str(write_gpkg_layers(d / "a2" / "one.gpkg", {"x": "LSOA21CD", "y": "WD24CD"})) + ":nope"),
+             "error", ("no layer 'nope'",)))
+    add(Case("areas-gpkg-named-layer", B, Path(str(d / "a2" / "amb.gpkg") + ":b"), {}))
     return cases

@@ -38,7 +38,7 @@ def test_unreadable_source_is_one_line_naming_the_file(tmp_path):
     missing = tmp_path / "nope.csv"
     r = subprocess.run([sys.executable, "-m", "svtui", "check", "--crimes", str(missing)],
                        capture_output=True, text=True)
-    assert r.returncode == 2
+    assert r.returncode == 3  # 3: a source cannot be read (svtui/errors.py)
     assert "Traceback" not in r.stderr
     assert str(missing) in r.stderr and len(r.stderr.strip().splitlines()) == 1
 

@@ -223,7 +223,7 @@ def test_error_naming_a_hostile_file_is_inert(tmp_path, capsys):
     bad = tmp_path / f"{FILE_PAYLOAD}.csv"
     bad.write_bytes(b"")
     rc, out, err = run_cli(["check", "--crimes", str(bad)], capsys)
-    assert rc == 2
+    assert rc == 3  # a source cannot be read
     assert not unsafe(err), err
     assert len(err.strip().splitlines()) == 1
     assert "[bold]F[red]" in err
@@ -366,3 +366,255 @@ def test_every_screen_shows_payloads_inert_and_literal(evil, tmp_path, monkeypat
     assert "[bold]B[/bold]" in seen["hotspots"], "markup in data must show as typed"
     assert "[bold]B[/bold]" in seen["briefing/picker"]
     assert any("[bold]" in seen[m] for m in ("areas", "overview"))
+
+
+# ==================================================================== issue 17: bytes, not text
+#
+# The tests above read the text Textual rendered. These read the BYTES a terminal receives: the
+# workbench runs under a pseudo-terminal (`python -m svtui`, TERM=xterm-256color) and every CLI
+# command runs in one too, on a study whose data carries payloads with recognisable bytes. The
+# app's own escapes (SGR colours, cursor moves, mode switches, OSC 22 pointer shapes, OSC 52
+# clipboard writes whose base64 is decoded and checked) are told apart from data's: a data
+# escape carries a marker no part of svtui ever writes.
+
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+ATTACK = "attacker.example"
+MARK_CSI = "\x1b[5;66;166m"  # an SGR no style of svtui's makes
+MARK_OSC52 = "\x1b]52;c;QVRUQUNL\x07"  # base64("ATTACK"): would overwrite the clipboard
+MARK_OSC8 = f"\x1b]8;;https://{ATTACK}/\x07"
+MARK_DCS = "\x1bP1$tDCSMARK\x1b\\"
+MARK_C1 = "\x9b66;166m\x9d52;c;QVRUQUNL\x9c"
+MARK_BEL = "\x07"
+MARK_BIDI = "\u202eBIDIMARK\u202c"
+BYTES_PAYLOAD = f"CSIMARK{MARK_CSI}x{MARK_OSC52}{MARK_OSC8}link{MARK_DCS}{MARK_C1}{MARK_BEL}{MARK_BIDI}"
+# What survives plain(): shows that the data DID reach the screen (the test can fail).
+VISIBLE = "CSIMARK"
+
+_APP_OSC = re.compile(rb"\x1b\](?:52;c;([A-Za-z0-9+/=]*)|22;[a-z-]+)\x07")
+
+
+def data_escapes(raw: bytes) -> list[str]:
+    """Every trace of a data escape in terminal output bytes; [] when the bytes are clean.
+
+    The app's OSC 52 clipboard writes are decoded and their text checked as clipboard text."""
+    import base64
+
+    problems = []
+    for m in _APP_OSC.finditer(raw):
+        if m.group(1) is not None:
+            clip = base64.b64decode(m.group(1)).decode("utf-8", "replace")
+            problems += [f"clipboard: {u}" for u in unsafe(clip.replace("\t", " "))]
+            if "ATTACK" in clip or "52;c;QVRUQUNL" in clip:  # the planted OSC 52 itself, or inside a copy
+                problems.append("OSC 52 payload")
+    rest = _APP_OSC.sub(b"", raw)
+    text = rest.decode("utf-8", "replace")
+    for name, needle in (("CSI marker", MARK_CSI), ("OSC 52 payload", "\x1b]52;c;QVRUQUNL"), ("OSC 8 link", "\x1b]8;;"),
+                         ("DCS", "\x1bP"), ("APC/PM/SOS", "\x1b_"), ("OSC", "\x1b]"), ("BEL", "\x07")):
+        if needle in text:
+            problems.append(name)
+    problems += [f"C1 {hex(ord(c))}" for c in set(re.findall(r"[\x80-\x9f]", text))]
+    problems += [f"bidi {hex(ord(c))}" for c in set(re.findall(r"[\u202a-\u202e\u2066-\u2069]", text))]
+    return sorted(set(problems))
+
+
+def test_the_bytes_check_finds_every_planted_payload():
+    """The harness's own check, on raw payload bytes: each kind is found (so a pass means clean)."""
+    raw = ("\x1b[0m" + BYTES_PAYLOAD).encode("utf-8")
+    found = data_escapes(raw)
+    for kind in ("CSI marker", "OSC 52 payload", "OSC", "DCS", "BEL"):
+        assert kind in found, found
+    assert any(f.startswith("C1") for f in found) and any(f.startswith("bidi") for f in found)
+    import base64
+
+    app_copy = b"\x1b]52;c;" + base64.b64encode(("x" + MARK_CSI).encode()) + b"\x07"
+    assert data_escapes(app_copy) == ["clipboard: '\\x1b'"]
+    assert data_escapes(b"\x1b[38;2;1;2;3mok\x1b]22;default\x07\x1b]52;c;b2s=\x07") == []
+    assert data_escapes(("On or near " + safe.plain(BYTES_PAYLOAD)).encode()) == []
+
+
+@pytest.fixture(scope="module")
+def byte_study(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bytes")
+    st_ = tiny_study(
+        root, location="On or near " + BYTES_PAYLOAD, venue_names=(BYTES_PAYLOAD + " Arms", "Velvet Lounge"),
+        intervention_names=(BYTES_PAYLOAD + " scheme",), area_name=BYTES_PAYLOAD,
+        crimes_name="2024-01-x\x1b]52;c;QVRUQUNL\x07\u202e-street.csv",
+    )
+    far_lon, far_lat = lonlat(325000, 673000)
+    with open(st_.crimes, "a", encoding="utf-8") as fh:
+        fh.write(police_row(99_999, lon=f"{far_lon:.5f}", lat=f"{far_lat:.5f}", lsoa="S01008000",
+                            location="On or near " + BYTES_PAYLOAD) + "\n")
+    definition = root / "def.toml"
+    from importlib import resources
+
+    text = resources.files("hotspot").joinpath("definitions/police-uk-proxy.toml").read_text(encoding="utf-8")
+    definition.write_text(re.sub(r"(?m)^title = .*$", lambda m: "title = " + json.dumps("Def " + BYTES_PAYLOAD), text, count=1),
+                          encoding="utf-8")
+    st_.definition = definition
+    return st_
+
+
+def _pty_run(argv, cwd, keys=(), size=(50, 160), first=None, timeout=120.0) -> tuple[int, bytes]:
+    """Run `python -m svtui argv` on a pseudo-terminal; send `keys` (bytes, seconds to wait
+    after, or a callable run then); return (exit status, every byte the terminal received)."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TERM": "xterm-256color", "COLUMNS": str(size[1]),
+           "LINES": str(size[0])}
+    for k in ("NO_COLOR", "SVTUI_DEBUG", "SVTUI_CACHE", "TEXTUAL"):
+        env.pop(k, None)
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: become svtui
+        try:
+            os.chdir(cwd)
+            os.execvpe(sys.executable, [sys.executable, "-m", "svtui", *argv], env)
+        finally:
+            os._exit(127)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", size[0], size[1], 0, 0))
+    buf = bytearray()
+
+    def pump(seconds: float, until: bytes | None = None) -> bool:
+        end = time.time() + seconds
+        while time.time() < end:
+            r, _, _ = select.select([fd], [], [], 0.05)
+            if r:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:
+                    return False
+                if not chunk:
+                    return False
+                buf.extend(chunk)
+                if until is not None and until in buf:
+                    return True
+        return until is None
+
+    try:
+        if first is not None:
+            assert pump(timeout, first), f"never saw {first!r}: {bytes(buf[-2000:])!r}"
+        for key, wait in keys:
+            if callable(key):
+                key()
+            else:
+                os.write(fd, key)
+            if isinstance(wait, bytes):
+                assert pump(timeout, wait), f"never saw {wait!r} after {key!r}"
+            else:
+                pump(wait)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                pump(0.2)
+                return os.waitstatus_to_exitcode(status), bytes(buf)
+            pump(0.2)
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        raise AssertionError(f"svtui {argv} did not finish: {bytes(buf[-1000:])!r}")
+    finally:
+        os.close(fd)
+
+
+def test_workbench_bytes_hold_no_escape_from_data(byte_study, tmp_path):
+    """The whole journey through the real terminal driver: every screen, the quarantine, copying
+    the hotspot table and a briefing (notification + OSC 52 clipboard text), help, filters, the
+    palette, and ctrl+r after the crimes file's header was replaced by one full of escapes (the
+    'Could not re-read the sources' notice)."""
+    crimes = Path(byte_study.crimes)
+    original = crimes.read_text(encoding="utf-8")
+
+    def poison_header():
+        crimes.write_text("Crime ID," + BYTES_PAYLOAD + ",Month\n1,2,3\n", encoding="utf-8")
+
+    keys = [
+        (b"3", 3.0), (b"c", b"Copied"), (b"4", 2.0), (b"2", 2.0), (b"1", 2.0),
+        (b"5", 3.0), (b"c", b"Copied the briefing"), (b"s", 2.0), (b"\x1b", 1.0),
+        (b"6", 2.0), (b"u", 2.0), (b"?", 2.0), (b"\x1b", 1.0), (b"f", 2.0), (b"\x1b", 1.0),
+        (b"\x10", 1.0), (b"Tiny", 2.0), (b"\x1b", 1.0),
+        (poison_header, 0.1), (b"\x12", b"Could not re-read"), (b"q", 1.0),
+    ]
+    try:
+        code, raw = _pty_run([*byte_study.args(), "--definition", str(byte_study.definition)], tmp_path,
+                             keys=[(b"", 2.0), *keys], first=VISIBLE.encode(), timeout=90)
+    finally:
+        crimes.write_text(original, encoding="utf-8")
+    assert code == 0, raw[-2000:]
+    assert b"\x1b]52;c;" in raw, "the copies never reached the terminal"
+    assert VISIBLE.encode() in raw, "the payload data never reached the screen: the test would prove nothing"
+    assert data_escapes(raw) == []
+
+
+_CLI_COMMANDS = [
+    ["check"], ["check", "--json"], ["hotspots"], ["brief"], ["brief", "--format", "txt"], ["trends"],
+    ["trends", "--level", "lsoa"], ["gaps"], ["gaps", "--reach"],
+    ["backtest", "--train", "2024-01:2024-02", "--test", "2024-03:2024-04"],
+]
+
+
+@pytest.mark.parametrize("command", _CLI_COMMANDS, ids=lambda c: " ".join(c))
+def test_cli_bytes_hold_no_escape_from_data(byte_study, tmp_path, command):
+    """Every command on a terminal (stdout and stderr are the pty, so styles are on)."""
+    from svtui.cli import COMMANDS, build_parser
+
+    build_parser()
+    if command[0] not in COMMANDS:
+        pytest.xfail(f"svtui {command[0]} is not written yet")
+    code, raw = _pty_run([*command, *byte_study.args(), "--definition", str(byte_study.definition)], tmp_path)
+    assert code == 0, raw[-2000:]
+    assert b"Traceback" not in raw
+    assert data_escapes(raw) == []
+    if command == ["check"]:
+        assert b"Def CSIMARK" in raw  # the definition's title, shown inert
+
+
+@pytest.mark.parametrize("bad", ["header", "study"])
+def test_cli_error_lines_hold_no_escape_from_data(byte_study, tmp_path, bad):
+    """Error lines quote file names, header names and study keys: inert bytes too."""
+    if bad == "header":
+        f = tmp_path / ("\x1b]52;c;QVRUQUNL\x07\u202e.csv")
+        f.write_text("Crime ID," + BYTES_PAYLOAD + ",Month\n1,2,3\n", encoding="utf-8")
+        argv = ["check", "--crimes", str(f)]
+    else:
+        f = tmp_path / "study.toml"
+        f.write_text("[study]\n" + json.dumps(BYTES_PAYLOAD) + ' = "x"\n', encoding="utf-8")
+        argv = ["check", "--study", str(f)]
+    code, raw = _pty_run(argv, tmp_path)
+    assert code == 3, raw
+    assert data_escapes(raw) == []
+    assert len(raw.strip().splitlines()) == 1, raw
+
+
+def test_notifications_and_clipboard_are_inert_in_the_app(byte_study, tmp_path, monkeypatch):
+    """Pilot: the copy notification names the subject, the clipboard holds the briefing; both
+    through svtui.safe (InertOutput), whatever the screen passed."""
+    from hotspot.analysis import Params
+    from svtui.app import SvtuiApp
+
+    monkeypatch.chdir(tmp_path)
+    app = SvtuiApp(byte_study.spec(), params=Params(permutations=0), animations=False)
+
+    async def go():
+        async with app.run_test(size=(160, 50)) as pilot:
+            await settle(pilot, rounds=400)
+            await app.switch_mode("briefing")
+            await settle(pilot)
+            await pilot.press("c")
+            await settle(pilot)
+            app.notify("Raw " + BYTES_PAYLOAD, title="T " + BYTES_PAYLOAD)  # any caller, any text
+            await pilot.pause()
+
+    asyncio.run(go())
+    notes = [(str(n.title), str(n.message)) for n in app._notifications]
+    assert any("Copied the briefing" in m for _, m in notes), notes
+    for title, message in notes:
+        assert not unsafe(title) and not unsafe(message.replace("\n", " ")), (title, message)
+    assert app.clipboard and not unsafe(app.clipboard.replace("\n", " ").replace("\t", " "))

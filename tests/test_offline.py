@@ -164,3 +164,45 @@ def test_no_package_module_imports_a_network_library():
             for m in NETWORK_MODULES.finditer(f.read_text(encoding="utf-8")):
                 found.append(f"{f.relative_to(REPO)}: {m.group(0).strip()}")
     assert found == []
+
+
+# ------------------------------------------------------------------ issue 17: PROJ_NETWORK=ON
+
+
+_PROJ_SCRIPT = r"""
+import sys
+sys.path[:0] = [{repo!r}, {tests!r}]
+from pathlib import Path
+import geopandas as gpd
+from hostile_corpus import tiny_study
+from geodata.study import load_study, spec_from_options
+
+root = Path({root!r})
+tiny = tiny_study(root / "tiny", n=6, months=("2024-01",))
+base = gpd.read_file(tiny.areas)
+for epsg in (4258, 3035):
+    out = root / f"areas_{{epsg}}.gpkg"
+    base.to_crs(epsg).to_file(out, driver="GPKG")
+    study = load_study(spec_from_options(crimes=[str(tiny.crimes)], areas=str(out)))
+    print(epsg, len(study.areas.lsoa), study.incidents.height)
+import pyproj
+print("network", pyproj.network.is_network_enabled())
+"""
+
+
+def test_proj_network_on_in_the_environment_changes_nothing(tmp_path):
+    """PROJ_NETWORK=ON with no network made PROJ choose a grid it then failed to download
+    (inf coordinates), so valid ETRS89 (EPSG:4258) and LAEA Europe (EPSG:3035) boundaries
+    were rejected. svtui switches PROJ networking off itself."""
+    import os
+    import subprocess
+    import sys
+
+    script = _PROJ_SCRIPT.format(repo=str(REPO), tests=str(REPO / "tests"), root=str(tmp_path))
+    env = {**os.environ, "PROJ_NETWORK": "ON"}
+    p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                       cwd=tmp_path, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    lines = p.stdout.split("\n")
+    assert "4258 4 6" in lines and "3035 4 6" in lines, p.stdout
+    assert "network False" in lines
