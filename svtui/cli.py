@@ -35,6 +35,53 @@ def add_study_options(p: argparse.ArgumentParser) -> None:
                         "$SVTUI_CACHE or ~/.cache/svtui) so reopening takes seconds")
 
 
+MONTH_HELP = "give a month as YYYY-MM (e.g. 2024-03)"
+
+
+def parse_month(text: str | None, flag: str = "month"):
+    """'2024-03' -> date(2024, 3, 1); None stays None. The one month parser of every command.
+
+    Strict: exactly four digits, a hyphen, two digits, month 01..12 (surrounding spaces allowed).
+    Raises ValueError with one line naming the flag, the text and the fix.
+    """
+    from datetime import date
+
+    if text is None:
+        return None
+    t = str(text).strip()
+    if len(t) == 7 and t[4] == "-" and t[:4].isdigit() and t[5:].isdigit() and 1 <= int(t[5:]) <= 12:
+        return date(int(t[:4]), int(t[5:]), 1)
+    raise ValueError(f"{flag} {plain(text, 40)!r}: {MONTH_HELP}")
+
+
+def add_window_options(p: argparse.ArgumentParser) -> None:
+    """--from/--to (inclusive months), the window every command takes; --start/--end are hidden
+    aliases kept for old scripts. main() checks both with parse_month before any command runs."""
+    if "--from" not in p._option_string_actions:  # (a command module may have added them itself)
+        p.add_argument("--from", dest="start", metavar="YYYY-MM", help="first month (default: the study's first)")
+        p.add_argument("--to", dest="end", metavar="YYYY-MM", help="last month (default: the study's last)")
+    if "--start" not in p._option_string_actions:
+        p.add_argument("--start", dest="start", help=argparse.SUPPRESS)
+        p.add_argument("--end", dest="end", help=argparse.SUPPRESS)
+
+
+def window_from_args(args):
+    """(first, last) months from --from/--to as dates (None = the study's own); raises ValueError
+    when the window is back to front."""
+    start = parse_month(getattr(args, "start", None), "--from")
+    end = parse_month(getattr(args, "end", None), "--to")
+    if start and end and end < start:
+        raise ValueError(f"--to {end:%Y-%m} is before --from {start:%Y-%m} (fix: swap them)")
+    return start, end
+
+
+def add_out_options(p: argparse.ArgumentParser, what: str = "the table", formats: str = ".csv, .parquet or .json") -> None:
+    """--out/--force, the same on every command: written atomically with its provenance, never
+    replacing a file without --force."""
+    p.add_argument("--out", metavar="FILE", help=f"write {what} to FILE ({formats}) with its provenance")
+    p.add_argument("--force", action="store_true", help="replace FILE if it exists")
+
+
 def spec_from_args(args):
     from geodata.study import spec_from_options
 
@@ -91,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_study_options(sp)
         if configure:
             configure(sp)
+        add_window_options(sp)
     return parser
 
 
@@ -107,6 +155,10 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        window_from_args(args)
+    except ValueError as exc:
+        parser.exit(2, f"svtui: {plain(exc, 300)}\n")
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         try:
