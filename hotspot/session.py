@@ -63,9 +63,9 @@ class ParameterError(ValueError):
     InvalidParameterError does the same).
     """
 
-    def __init__(self, name: str, value: Any, accepts: str) -> None:
+    def __init__(self, name: str, value: Any, accepts: str, message: str | None = None) -> None:
         self.name, self.value, self.accepts = name, value, accepts
-        super().__init__(f"{name}={value!r} is not accepted: {name} must be {accepts}")
+        super().__init__(message or f"{name}={value!r} is not accepted: {name} must be {accepts}")
 
 
 class NotFound(LookupError):
@@ -112,7 +112,9 @@ def check_params(params: Params | dict | None) -> Params:
     if isinstance(params, dict):
         names = [f.name for f in dataclasses.fields(Params)]
         for k in params:
-            _check(k in names, k, params[k], "left out: it is not a parameter (Params takes " + ", ".join(names) + ")")
+            if k not in names:
+                raise ParameterError(k, params[k], "one of " + ", ".join(names),
+                                     f"unknown parameter {k!r}: the parameters are " + ", ".join(names))
         try:
             params = Params(**params)
         except ParameterError:
