@@ -111,6 +111,61 @@ def load_from_args(args, quiet: bool = False):
     return study
 
 
+def session_from_args(args):
+    """The hotspot.session.Session for the study options (one load; reused when the caller
+    handed one in: main(argv, session=...), as the tests and batch commands do)."""
+    given = getattr(args, "session", None)
+    if given is not None:
+        return given
+    from hotspot.session import Session
+
+    args.session = Session(load_from_args(args, quiet=getattr(args, "json", False)))
+    return args.session
+
+
+def results_from_args(args):
+    """Results for the window in --from/--to (hotspot.session.Results)."""
+    from hotspot.analysis import Filters
+    from hotspot.session import ParameterError
+
+    start, end = window_from_args(args)
+    try:
+        return session_from_args(args).results(Filters(start=start, end=end))
+    except ParameterError as exc:  # e.g. a window the data never reaches: one line, exit 2
+        _say(exc)
+        raise SystemExit(EXIT_SOURCE) from None
+
+
+def fail(message: object) -> int:
+    """One inert line on stderr for a usage problem (unknown area, bad --out, ...): exit 2."""
+    _say(message)
+    return EXIT_SOURCE
+
+
+def frame_json(df, **meta) -> dict:
+    """A table as one JSON object: meta (title, notes, ...) and its rows (binary columns dropped;
+    NaN and infinities as null, dates as ISO text)."""
+    import math
+
+    import polars as pl
+
+    keep = [c for c, t in df.schema.items() if t != pl.Binary]
+    rows = df.select(keep).to_dicts()
+
+    def clean(v):
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, list):
+            return [clean(x) for x in v]
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if hasattr(v, "isoformat"):
+            return v.isoformat()
+        return v
+
+    return {**meta, "columns": keep, "rows": [{k: clean(v) for k, v in r.items()} for r in rows]}
+
+
 COMMANDS: dict[str, tuple[str, Callable, Callable | None]] = {}
 
 
@@ -152,9 +207,12 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     _say(f"warning: {category.__name__}: {message}")
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, session=None) -> int:
+    """Run one command. session: a hotspot.session.Session to use instead of loading the study
+    options again (tests and batch callers share one load)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.session = session
     try:
         window_from_args(args)
     except ValueError as exc:
