@@ -29,7 +29,10 @@ from typing import Any, Iterable
 
 import polars as pl
 
+from hotspot.session import AGE_BANDS  # the engine's age bands: the 'who' counts are Results.ages
+from hotspot.subjects import focus_flags
 from svtui import disclosure as dc
+from svtui import fmt
 from svtui.safe import plain
 
 __all__ = [
@@ -40,9 +43,6 @@ __all__ = [
     "build_briefing",
     "render",
     "briefing",
-    "resolve_area",
-    "area_incidents",
-    "age_table",
     "SECTION_IDS",
 ]
 
@@ -76,7 +76,7 @@ NEED_WORDS = {
     "sexual_violence": "sexual violence",
 }
 MIN_TIMED = 20  # fewer offences with a time than this: no busiest day or hour
-AGE_BANDS = (("under 18", 0, 17), ("18 to 24", 18, 24), ("25 to 34", 25, 34), ("35 to 49", 35, 49), ("50 and over", 50, 200))
+
 
 # Data strings are wrapped in private-use delimiters while a paragraph is built, so that the
 # renderer can escape exactly them (and tests can tell data from prose).
@@ -428,11 +428,19 @@ class _W:
         text = dc.pct_text(frac)
         return self.fig(text, frac, "percent", ref, per)
 
-    def change(self, now, before, ref_now: Ref, ref_before: Ref) -> tuple[str, int | None]:
-        """('13%', -13) for a fall; ('withheld', None); ('not known', None)."""
+    def change(self, now, before, ref_now: Ref, ref_before: Ref, p=None) -> tuple[str, int | None]:
+        """('13%', -13) for a fall; ('withheld', None); ('not known', None); ('small base', None)
+        below hotspot.rates.SMALL_BASE (say the counts); ('no significant change', None) when the
+        exact test's p >= 0.05 (the rules of svtui.fmt.change)."""
+        from hotspot.rates import SMALL_BASE
+
         shown = dc.change(now, before, self.rule)
         if shown.value is None:
             return shown.text, None
+        if before < SMALL_BASE:
+            return "small base", None
+        if not _is_null(p) and p >= fmt.SIGNIFICANCE:
+            return "no significant change", None
         self.fig(shown.text, (now - before) / before, "change", ref_now, ref_before)
         return shown.text, shown.value
 
@@ -496,207 +504,70 @@ def _key(**kw) -> tuple[tuple[str, Any], ...]:
 
 
 # --------------------------------------------------------------------------------------------
-# Subjects
+# The engine behind the briefing: one hotspot.session.Results (its session holds the only cache)
 # --------------------------------------------------------------------------------------------
 
 
-def _norm_name(s: str) -> str:
-    s = s.lower().replace("&", " and ")
-    s = re.sub(r",?\s*county of$", "", s)
-    return re.sub(r"[^a-z0-9]+", " ", s).strip()
+class _Source:
+    """The Results a briefing is written from, recording which engine table each figure's
+    source name stands for (Briefing.sources). It computes and caches nothing itself."""
 
-
-def resolve_area(prep, area: str) -> tuple[str, str, str]:
-    """(level, code, name) for an ONS code or a name at any level (CSP preferred for shared names).
-
-    Raises ValueError naming the study's CSPs when nothing matches, and listing the codes when a
-    name is held by several areas of one level (ward names repeat across districts).
-    """
-    h = prep.hierarchy
-    want = str(area).strip()
-    if not want:
-        raise ValueError("give an area name or code")
-    by_name: list[tuple[str, str, str]] = []
-    target = _norm_name(want)
-    for level in LEVEL_PREFERENCE:
-        code_c, name_c = f"{level}_code", f"{level}_name"
-        if code_c not in h.columns:
-            continue
-        cols = [code_c] + ([name_c] if name_c in h.columns else [])
-        sub = h.select(cols).drop_nulls(code_c).unique(code_c).sort(code_c)
-        hit = sub.filter(pl.col(code_c).str.to_uppercase() == want.upper())
-        if hit.height:
-            row = hit.row(0, named=True)
-            return level, row[code_c], row.get(name_c) or row[code_c]
-        if name_c in sub.columns and not by_name:
-            rows = [r for r in sub.iter_rows(named=True) if r[name_c] is not None and _norm_name(r[name_c]) == target]
-            if len(rows) > 1:
-                parent = next((p for p in ("district", "csp") if f"{p}_name" in h.columns and p != level), None)
-                where = []
-                for r in rows:
-                    pn = None
-                    if parent:
-                        pn = h.filter(pl.col(code_c) == r[code_c])[f"{parent}_name"].drop_nulls()
-                        pn = pn[0] if len(pn) else None
-                    where.append(f"{r[code_c]}" + (f" ({pn})" if pn else ""))
-                raise ValueError(f"{want!r} names {len(rows)} {LEVEL_SHORT[level]}s: {', '.join(where)}; give the code")
-            by_name = [(level, r[code_c], r[name_c]) for r in rows]
-    if by_name:
-        return by_name[0]
-    if want.lower() in ("study", "all", "force") or target == _norm_name(prep.study_name):
-        return "force", _force_code(prep), _force_name(prep)
-    csps = []
-    if "csp_name" in h.columns:
-        csps = sorted(set(h["csp_name"].drop_nulls().to_list()))
-    hint = f" CSPs in this study: {', '.join(csps)}." if csps else ""
-    raise ValueError(f"unknown area {area!r}: give an ONS code or a name from the study's boundaries.{hint}")
-
-
-def _force_code(prep) -> str:
-    h = prep.hierarchy
-    if "force_code" in h.columns and h["force_code"].drop_nulls().len():
-        vals = h["force_code"].drop_nulls().unique()
-        if vals.len() == 1:
-            return vals[0]
-    return "study"
-
-
-def _force_name(prep) -> str:
-    h = prep.hierarchy
-    if "force_name" in h.columns and h["force_name"].drop_nulls().len():
-        vals = h["force_name"].drop_nulls().unique()
-        if vals.len() == 1:
-            return vals[0]
-    return prep.study_name
-
-
-def area_incidents(prep, analysis, level: str, code: str) -> pl.DataFrame:
-    """The analysis's serious incidents in one area (by their LSOA), window as the analysis."""
-    inc = analysis.incidents
-    if level == "force":
-        return inc
-    col = f"{level}_code"
-    h = prep.hierarchy
-    if col not in h.columns:
-        return inc.head(0)
-    lsoas = h.filter(pl.col(col) == code)["lsoa_code"].drop_nulls().unique().to_list()
-    return inc.filter(pl.col("lsoa_code").is_in(lsoas))
-
-
-def age_table(inc: pl.DataFrame) -> dict[str, int]:
-    """Counts for the 'who' section: offences with a known victim/suspect age and in each band.
-
-    Keys: victim_known, suspect_known, either_known, victim_<band>, suspect_<band> (bands in
-    AGE_BANDS, keyed by their label with spaces as underscores), either_under_18, either_18_to_24.
-    (A plain count over the analysis's incidents; see the report: the engine could own it.)
-    """
-    out: dict[str, int] = {}
-    va, sa = pl.col("victim_age"), pl.col("suspect_age")
-    exprs = [
-        va.is_not_null().sum().alias("victim_known"),
-        sa.is_not_null().sum().alias("suspect_known"),
-        (va.is_not_null() | sa.is_not_null()).sum().alias("either_known"),
-        ((va < 18) | (sa < 18)).fill_null(False).sum().alias("either_under_18"),
-        (va.is_between(18, 24) | sa.is_between(18, 24)).fill_null(False).sum().alias("either_18_to_24"),
-    ]
-    for label, lo, hi in AGE_BANDS:
-        k = label.replace(" ", "_")
-        exprs.append(va.is_between(lo, hi).fill_null(False).sum().alias(f"victim_{k}"))
-        exprs.append(sa.is_between(lo, hi).fill_null(False).sum().alias(f"suspect_{k}"))
-    if inc.height == 0 or "victim_age" not in inc.columns:
-        return {e: 0 for e in ["victim_known", "suspect_known", "either_known"]}
-    row = inc.select(exprs).row(0, named=True)
-    out.update({k: int(v or 0) for k, v in row.items()})
-    return out
-
-
-# --------------------------------------------------------------------------------------------
-# The engine behind the briefing (one place that calls it; cached per analysis)
-# --------------------------------------------------------------------------------------------
-
-
-class _Engine:
-    """Calls the engine's issue-4 modules once per briefing and hands out their frames."""
-
-    def __init__(self, prep, analysis, study) -> None:
-        self.prep, self.analysis, self.study = prep, analysis, study
-        self.indicators = getattr(study, "indicators", None)
-        self.areas = getattr(study, "areas", None)
-        self.notes: list[str] = []
-        self._cache: dict = {}
+    def __init__(self, results) -> None:
+        self.res = results
         self.sources: dict[str, str] = {}
 
-    def _get(self, key, fn):
-        if key not in self._cache:
-            self._cache[key] = fn()
-        return self._cache[key]
+    @property
+    def prep(self):
+        return self.res.prep
+
+    @property
+    def analysis(self):
+        return self.res.analysis
+
+    @property
+    def study(self):
+        return self.res.study
+
+    @property
+    def notes(self) -> list[str]:
+        return list(dict.fromkeys(self.res.profile_notes("force")))
 
     def profiles(self, level: str) -> pl.DataFrame:
-        from hotspot.area_profiles import area_profiles
-
-        self.sources[f"area_profiles:{level}"] = f"hotspot.area_profiles.area_profiles(prep, analysis, {level!r}, indicators=study.indicators)"
-        return self._get(("profiles", level), lambda: area_profiles(
-            self.prep, self.analysis, level, indicators=self.indicators, notes=self.notes))
+        self.sources[f"area_profiles:{level}"] = f"Results.profiles({level!r}) (hotspot.area_profiles.area_profiles)"
+        return self.res.profiles(level)
 
     def monthly(self, level: str) -> pl.DataFrame:
-        from hotspot.area_profiles import area_monthly
+        self.sources[f"area_monthly:{level}"] = f"Results.monthly({level!r}) (hotspot.area_profiles.area_monthly)"
+        return self.res.monthly(level)
 
-        self.sources[f"area_monthly:{level}"] = f"hotspot.area_profiles.area_monthly(prep, analysis.filters, {level!r})"
-        return self._get(("monthly", level), lambda: area_monthly(self.prep, self.analysis.filters, level))
+    def measures(self, level: str) -> pl.DataFrame:
+        self.sources[f"duty_measures:{level}"] = f"Results.measures({level!r}) (hotspot.measures.duty_measures)"
+        return self.res.measures(level)
 
-    def measures(self, level: str) -> pl.DataFrame | None:
-        self.sources[f"duty_measures:{level}"] = f"hotspot.measures.duty_measures(prep, study.ae, analysis, {level!r})"
+    def risk(self, level_or_locality: str) -> pl.DataFrame:
+        self.sources[f"risk_factors:{level_or_locality}"] = (f"Results.risk({level_or_locality!r}) "
+                                                            "(hotspot.risk.risk_factors)")
+        return self.res.risk(level_or_locality)
 
-        def run():
-            try:
-                from hotspot.measures import duty_measures
-            except ImportError:
-                return None
-            return duty_measures(self.prep, getattr(self.study, "ae", None), self.analysis, level,
-                                 indicators=self.indicators)
-        return self._get(("measures", level), run)
+    def coverage(self, level: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+        self.sources[f"coverage.reach:{level}"] = f"Results.coverage({level!r}, all_needs=True).reach"
+        self.sources[f"coverage.gaps:{level}"] = f"Results.coverage({level!r}, all_needs=True).gaps"
+        cov = self.res.coverage(level, all_needs=True)
+        return cov.reach, cov.gaps
 
-    def risk(self, level_or_localities: str) -> pl.DataFrame | None:
-        name = "locality" if level_or_localities == "locality" else level_or_localities
-        self.sources[f"risk_factors:{name}"] = "hotspot.risk.risk_factors(prep, study.indicators, " + (
-            "analysis" if name == "locality" else repr(name)) + ", areas=study.areas)"
+    def peak(self, kind: str, code: str) -> dict:
+        self.sources["peak_times"] = "Results.peak(kind, code) (hotspot.profiles.peak_times)"
+        return self.res.peak(kind, code)
 
-        def run():
-            try:
-                from hotspot.risk import risk_factors
-            except ImportError:
-                return None
-            target = self.analysis if name == "locality" else name
-            return risk_factors(self.prep, self.indicators, target, areas=self.areas, notes=[])
-        return self._get(("risk", name), run)
+    def ages(self, kind: str, code: str) -> dict:
+        self.sources["ages"] = "Results.ages(kind, code)"
+        return self.res.ages(kind, code)
 
-    def coverage(self, level: str) -> tuple[pl.DataFrame, pl.DataFrame] | None:
-        self.sources[f"coverage.reach:{level}"] = f"hotspot.coverage.coverage(prep, analysis, study.interventions, {level!r})[0]"
-        self.sources[f"coverage.gaps:{level}"] = f"hotspot.coverage.coverage(prep, analysis, study.interventions, {level!r}, all_needs=True)[1]"
+    def locality_changes(self) -> pl.DataFrame:
+        from hotspot.subjects import locality_changes
 
-        def run():
-            try:
-                from hotspot.coverage import coverage
-            except ImportError:
-                return None
-            return coverage(self.prep, self.analysis, getattr(self.study, "interventions", []) or [], level,
-                            all_needs=True, notes=[])
-        return self._get(("coverage", level), run)
-
-    def peak(self, level: str, code: str) -> dict:
-        from hotspot import profiles
-
-        self.sources["peak_times"] = "hotspot.profiles.peak_times(area_incidents(prep, analysis, level, code), by=code)"
-
-        def run():
-            inc = area_incidents(self.prep, self.analysis, level, code).with_columns(pl.lit(code).alias("_code"))
-            out = profiles.peak_times(inc, "_code")
-            return out.row(0, named=True) if out.height else {}
-        return self._get(("peak", level, code), run)
-
-    def ages(self, level: str, code: str) -> dict:
-        self.sources["ages"] = "svtui.briefing.age_table(area_incidents(prep, analysis, level, code))"
-        return self._get(("ages", level, code), lambda: age_table(area_incidents(self.prep, self.analysis, level, code)))
+        self.sources["locality_changes"] = "hotspot.subjects.locality_changes(results)"
+        return locality_changes(self.res)
 
 
 def _row(frame: pl.DataFrame | None, **key) -> dict | None:
@@ -745,42 +616,68 @@ def _harm_words() -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def build_briefing(prep, analysis, study=None, area: str | None = None, hotspot: str | None = None,
+def build_briefing(results, area: str | None = None, hotspot: str | None = None,
                    disclosure: str = dc.DEFAULT_LEVEL) -> Briefing:
-    """Write the briefing for an area (name or ONS code at any level), a hotspot locality (its id,
-    e.g. ``L-SO850550``), or, with neither, the whole study area.
+    """Write the briefing for an area (name or ONS code at any level), a hotspot locality (its id
+    or name, e.g. ``L-SO850550``), or, with neither, the whole study area.
 
-    prep, analysis: ``hotspot.analysis.prepare`` / ``analyse`` results; study: the loaded
-    ``geodata.study.Study`` (interventions, indicators, A&E, ledger; may be None, and those
-    sections then say what is missing). disclosure: none | partner | public (svtui.disclosure).
-    Raises ValueError for an unknown area or hotspot, or a hotspot the disclosure rule forbids.
+    results: a ``hotspot.session.Results`` (the window and filters are its own); every figure
+    comes from it. disclosure: none | partner | public (svtui.disclosure). Raises ValueError for
+    an unknown area or hotspot, or a hotspot the disclosure rule forbids.
     """
     if area and hotspot:
         raise ValueError("brief on an area or a hotspot, not both")
     rule = dc.rule_for(disclosure)
-    eng = _Engine(prep, analysis, study)
-    voice = _voice(prep.definition)
+    src = _Source(results)
+    voice = _voice(results.prep.definition)
     if hotspot:
-        return _locality_briefing(eng, rule, voice, str(hotspot).strip())
-    if area:
-        level, code, name = resolve_area(prep, area)
-    else:
-        level, code, name = "force", _force_code(prep), _force_name(prep)
-    return _area_briefing(eng, rule, voice, level, code, name)
+        return _locality_briefing(src, rule, voice, _find_locality(results, hotspot))
+    a = _find_area(results, area) if area else results.session.force()
+    return _area_briefing(src, rule, voice, a.level, a.code, a.name)
 
 
-def briefing(study=None, prep=None, analysis=None, subject=None, disclosure: str = dc.DEFAULT_LEVEL,
-             fmt: str = "md") -> str:
-    """Rendered briefing text for the workbench: subject is ("locality", id) or (level, code)."""
-    if prep is None or analysis is None:
-        raise ValueError("the briefing needs the prepared study and its analysis")
+def _find_area(results, text: str):
+    """Session.find_area, its NotFound said for a briefing's reader (the study's CSPs listed)."""
+    from hotspot.session import NotFound
+
+    try:
+        return results.session.find_area(text)
+    except NotFound as exc:
+        if exc.ambiguous:
+            raise ValueError(f"{plain(text, 80)!r} names {len(exc.ambiguous)} areas: "
+                             f"{', '.join(exc.ambiguous)}; give the code") from None
+        csps = sorted(set(results.session.areas("csp")["name"].drop_nulls().to_list()))
+        near = f" Closest: {', '.join(plain(c, 80) for c in exc.close)}." if exc.close else ""
+        hint = f" CSPs in this study: {', '.join(csps)}." if csps else ""
+        raise ValueError(f"unknown area {plain(text, 80)!r}: give an ONS code or a name from the study's "
+                         f"boundaries.{near}{hint}") from None
+
+
+def _find_locality(results, text: str) -> str:
+    """The locality id for an id or a name (Results.find_locality), said for a briefing's reader."""
+    from hotspot.session import NotFound
+
+    try:
+        return results.find_locality(str(text).strip()).locality_id
+    except NotFound as exc:
+        if exc.ambiguous:
+            raise ValueError(f"{plain(text, 80)!r} names {len(exc.ambiguous)} hotspots: "
+                             f"{', '.join(exc.ambiguous)}; give the id") from None
+        ids = results.localities["locality_id"].head(5).to_list() if results.localities.height else []
+        hint = f" Hotspots in this analysis include {', '.join(ids)}." if ids else " This analysis found no hotspots."
+        raise ValueError(f"unknown hotspot {plain(text, 80)!r}: give a locality id from svtui hotspots.{hint}") from None
+
+
+def briefing(results, subject=None, disclosure: str = dc.DEFAULT_LEVEL, fmt: str = "md") -> str:
+    """Rendered briefing text for the workbench: subject is ("locality", id), (level, code) or
+    None (the whole study)."""
     kind, key = subject if subject else ("force", None)
     if kind == "locality":
-        b = build_briefing(prep, analysis, study, hotspot=key, disclosure=disclosure)
+        b = build_briefing(results, hotspot=key, disclosure=disclosure)
     elif kind == "force" and key in (None, "study"):
-        b = build_briefing(prep, analysis, study, disclosure=disclosure)
+        b = build_briefing(results, disclosure=disclosure)
     else:
-        b = build_briefing(prep, analysis, study, area=key, disclosure=disclosure)
+        b = build_briefing(results, area=key, disclosure=disclosure)
     return render(b, fmt)
 
 
@@ -830,7 +727,7 @@ def _count_words(n: int, ref: Ref | None, w: "_W") -> str:
 
 @dataclass
 class _Ctx:
-    eng: _Engine
+    eng: _Source
     rule: dc.Rule
     voice: _Voice
     kind: str  # "area" | "locality"
@@ -873,14 +770,7 @@ class _Ctx:
 
     # -- who
     def ages(self) -> dict:
-        if self.kind == "area":
-            return self.eng.ages(self.level, self.code)
-        self.eng.sources["ages"] = "svtui.briefing.age_table(incidents of the area or locality)"
-        inc = self.eng.analysis.incidents
-        if "locality_id" not in inc.columns:
-            return age_table(inc.head(0))
-        return self.eng._get(("ages", "locality", self.code),
-                             lambda: age_table(inc.filter(pl.col("locality_id") == self.code)))
+        return self.eng.ages(self.level if self.kind == "area" else "locality", self.code)
 
     def age_key(self):
         return self.key
@@ -905,7 +795,7 @@ class _Ctx:
         return m.filter(pl.col("locality_id") == self.code), "locality_monthly", (("locality_id", self.code),)
 
 
-def _area_ctx(eng: _Engine, rule, voice, level: str, code: str, name: str) -> _Ctx:
+def _area_ctx(eng: _Source, rule, voice, level: str, code: str, name: str) -> _Ctx:
     prof = eng.profiles(level)
     row = _row(prof, code=code)
     if row is None:
@@ -928,7 +818,7 @@ def _area_localities(ctx: _Ctx) -> pl.DataFrame:
 # ----------------------------------------------------------------------------- area briefing
 
 
-def _area_briefing(eng: _Engine, rule: dc.Rule, voice: _Voice, level: str, code: str, name: str) -> Briefing:
+def _area_briefing(eng: _Source, rule: dc.Rule, voice: _Voice, level: str, code: str, name: str) -> Briefing:
     prep = eng.prep
     ctx = _area_ctx(eng, rule, voice, level, code, name)
     start, end = ctx.row.get("period_start"), ctx.row.get("period_end")
@@ -964,6 +854,23 @@ def _area_briefing(eng: _Engine, rule: dc.Rule, voice: _Voice, level: str, code:
     )
 
 
+def _change_p(r: dict, key: str):
+    """The exact test's p-value for a change the engine reports (p column, or a significance flag)."""
+    for col in (f"change_{key}_p", f"change_{key}_p_value"):
+        if not _is_null(r.get(col)):
+            return r[col]
+    sig = r.get(f"change_{key}_significant")
+    return None if sig is None else (0.0 if sig else 1.0)
+
+
+def _why(ch: str) -> str:
+    """Why a change is not given as a percentage (w.change's codes)."""
+    return {
+        "withheld": "the counts are too small to show a change under the disclosure rule",
+        "small base": "the earlier count is too small for a percentage change to mean anything",
+    }.get(ch, "there is nothing to compare with")
+
+
 def _area_headline(ctx: _Ctx) -> Section:
     w = _W("headline", "Headline", ctx.rule)
     r, v = ctx.row, ctx.voice
@@ -978,13 +885,14 @@ def _area_headline(ctx: _Ctx) -> Section:
     span = _between(w, start, end, ctx.ref("period_start"), ctx.ref("period_end"))
     if not _is_null(latest) and not _is_null(prev):
         end_txt = w.date_end(end, ctx.ref("period_end"))
-        ch, chv = w.change(latest, prev, ctx.ref("latest_12m"), ctx.ref("previous_12m"))
+        ch, chv = w.change(latest, prev, ctx.ref("latest_12m"), ctx.ref("previous_12m"), p=_change_p(r, "12m"))
         now_txt = w.count(latest, ctx.ref("latest_12m"), v.noun)
         before_txt = w.count(prev, ctx.ref("previous_12m"))
-        if chv is None:
-            why = ("the counts are too small to show a change under the disclosure rule" if ch == "withheld"
-                   else "there is nothing to compare with")
-            s = f"{v.subject} in {area}: {now_txt} in the year to {end_txt}, against {before_txt} the year before; {why}"
+        if ch == "no significant change":
+            s = (f"{v.subject} in {area} showed no significant change in the year to {end_txt} ({now_txt}, against "
+                 f"{before_txt} the year before)")
+        elif chv is None:
+            s = f"{v.subject} in {area}: {now_txt} in the year to {end_txt}, against {before_txt} the year before; {_why(ch)}"
         elif chv == 0:
             same = "the same as the year before" if latest == prev else f"against {before_txt} the year before"
             s = (f"{v.subject} in {area} was {'unchanged' if latest == prev else 'almost unchanged'} in the year to "
@@ -993,11 +901,13 @@ def _area_headline(ctx: _Ctx) -> Section:
             s = (f"{v.subject} in {area} {'increased' if chv > 0 else 'decreased'} by {ch} in the year to {end_txt} "
                  f"({now_txt}, {'up' if chv > 0 else 'down'} from {before_txt})")
         if not _is_null(base3):
-            ch3, ch3v = w.change(latest, base3, ctx.ref("latest_12m"), ctx.ref("base_3y_12m"))
+            ch3, ch3v = w.change(latest, base3, ctx.ref("latest_12m"), ctx.ref("base_3y_12m"), p=_change_p(r, "3y"))
             b3 = w.count(base3, ctx.ref("base_3y_12m"))
             b3_end = w.fig(month_end_text(date(end.year - 2, end.month, 1)), date(end.year - 2, end.month, 1), "date",
                            Ref(ctx.src, "period_end", ctx.key, agg="minus_24_months"))
-            if ch3v is None:
+            if ch3 == "no significant change":
+                s += f", with no significant change over three years (from {b3} in the year to {b3_end})"
+            elif ch3v is None:
                 s += f" ({b3} in the year to {b3_end})"
             elif ch3v == 0:
                 s += f", and is unchanged over three years ({b3} in the year to {b3_end})"
@@ -1540,8 +1450,6 @@ def _risk(ctx: _Ctx) -> Section:
             "not for the force area as a whole.")
         return w.done("")
     frame = ctx.eng.risk("locality" if ctx.kind == "locality" else ctx.level)
-    if frame is None:
-        return w.done("Risk factors are not available in this version of svtui.")
     rows = frame.filter(pl.col("code") == ctx.code) if frame.height and "code" in frame.columns else frame.head(0)
     if rows.height == 0 or "value" not in rows.columns or rows["value"].drop_nulls().len() == 0:
         w.p(f"None found: the study holds no deprivation, population or venue indicators for {name}, so it cannot "
@@ -1612,12 +1520,9 @@ def _risk_line(w: _W, ctx: _Ctx, fr: dict, src: str, units: str, frame: pl.DataF
 
 
 def _coverage(ctx: _Ctx):
-    """(reach rows, gap rows, source level) for the subject, or None when not available."""
+    """(reach rows, gap rows, source level, unit) for the subject."""
     level = ctx.level if ctx.kind == "area" else "csp"
-    cov = ctx.eng.coverage(level)
-    if cov is None:
-        return None
-    reach, gaps = cov
+    reach, gaps = ctx.eng.coverage(level)
     unit = "locality" if ctx.kind == "locality" else ctx.level
     keep = lambda f: f.filter((pl.col("unit") == unit) & (pl.col("code") == ctx.code)) if f.height else f  # noqa: E731
     return keep(reach), keep(gaps), level, unit
@@ -1752,7 +1657,9 @@ def _focus(ctx: _Ctx) -> Section:
     def is_gap(need: str) -> bool:
         return need in status and status[need]["status"] in ("gap", "partly met")
 
-    fr = ctx.force_row
+    youth_max = max((iv.ages[1] for iv in ivs if iv.name in ivs_for("youth") and iv.ages), default=None)
+    flags = focus_flags(r, ctx.force_row, ctx.ages(), is_locality=ctx.kind == "locality",
+                        youth_offer_max_age=youth_max)
     items: list[str] = []
     # primary prevention: places
     if ctx.kind == "area":
@@ -1770,30 +1677,23 @@ def _focus(ctx: _Ctx) -> Section:
         items.append(f"{_b('Primary prevention: this place.')} Put the locality on the tasking agenda with a problem "
                      f"profile: licensing and environmental changes, and patrols{peak}, reviewed each month against "
                      "its count.")
-    nte_share = r.get("nte_share")
     if is_gap("night_time_economy"):
         elsewhere = ivs_for("night_time_economy", reaching_only=False)
         s = (f"{_b('Primary prevention: the night-time economy.')} No night-time scheme reaches most of the "
              "night-time harm here. Work with licensees, door staff and taxi marshals on the busiest nights")
         s += f"; the model of {names(elsewhere[:2])} elsewhere in the study could be extended here." if elsewhere else "."
         items.append(s)
-    elif not _is_null(nte_share) and nte_share >= 0.25 and ivs_for("night_time_economy"):
+    elif flags["nte_high"] and ivs_for("night_time_economy"):
         items.append(f"{_b('Primary prevention: the night-time economy.')} Keep {names(ivs_for('night_time_economy'))} "
                      "running on the peak nights, and check its hours against the peak times above.")
     # secondary prevention: people at risk
-    yshare = r.get("youth_share")
-    youth_high = (not _is_null(yshare) and fr is not None and not _is_null(fr.get("youth_share"))
-                  and yshare >= fr["youth_share"])
-    if is_gap("youth") or youth_high:
+    if is_gap("youth") or flags["youth_high"]:
         youth_ivs = ivs_for("youth")
         s = f"{_b('Secondary prevention: young people at risk.')} "
         if youth_ivs:
             s += f"Make sure young people involved in violence here are referred to {names(youth_ivs)}"
-            oldest = max((iv.ages[1] for iv in ivs if iv.name in youth_ivs and iv.ages), default=None)
-            ages = ctx.ages()
-            a1824, ek = ages.get("either_18_to_24", 0), ages.get("either_known", 0)
-            if oldest is not None and oldest < 18 and ek and a1824 >= max(ctx.rule.share_min, 5) and a1824 / ek >= 0.10:
-                s += (f". The youth offer here stops at {w.const(str(oldest), 'oldest age of the youth interventions')}, "
+            if flags["young_adults"] and ctx.ages().get("either_18_to_24", 0) >= ctx.rule.share_min:
+                s += (f". The youth offer here stops at {w.const(str(youth_max), 'oldest age of the youth interventions')}, "
                       f"yet young adults aged {w.const('18', 'age band')} to {w.const('24', 'age band')} are involved "
                       "in many offences: consider provision for that age through colleges, probation and employment "
                       "support")
@@ -1817,9 +1717,7 @@ def _focus(ctx: _Ctx) -> Section:
                      + (f" (as {names(other[:2])} provide elsewhere)." if other else "."))
     # tertiary prevention: people already involved
     knife_ivs = ivs_for("knife")
-    kshare = r.get("knife_share")
-    knife_high = (not _is_null(kshare) and fr is not None and not _is_null(fr.get("knife_share"))
-                  and kshare >= fr["knife_share"] and (r.get("knife_n") or 0) >= max(ctx.rule.share_min, 5))
+    knife_high = flags["knife_high"] and (r.get("knife_n") or 0) >= ctx.rule.share_min  # disclosure
     if is_gap("knife") or (knife_ivs and knife_high):
         if knife_ivs:
             items.append(f"{_b('Tertiary prevention: knife crime.')} Use {names(knife_ivs)} for people already "
@@ -1828,11 +1726,10 @@ def _focus(ctx: _Ctx) -> Section:
             items.append(f"{_b('Tertiary prevention: knife crime.')} No knife-crime programme reaches this area: agree a "
                          "referral route for people found carrying or using a knife.")
     # priority from the trend
-    ch = r.get("change_12m") if ctx.kind == "area" else None
-    if not _is_null(ch) and ch >= 0.10:
+    if flags["rising"]:
         items.append(f"{_b('Priority.')} Violence here rose over the latest year: take this area to the next "
                      "strategic group and set a date to review it.")
-    if ctx.kind == "locality" and r.get("trend") == "rising":
+    if flags["locality_rising"]:
         items.append(f"{_b('Priority.')} The monthly count here is rising: review it at the next tasking meeting.")
     # data
     if ctx.voice.proxy:
@@ -1938,7 +1835,7 @@ def _notes(ctx: _Ctx) -> Section:
 # ----------------------------------------------------------------------------- locality briefing
 
 
-def _locality_ctx(eng: _Engine, rule, voice, lid: str) -> _Ctx:
+def _locality_ctx(eng: _Source, rule, voice, lid: str) -> _Ctx:
     loc = eng.analysis.localities
     row = _row(loc, locality_id=lid) if loc.height else None
     if row is None:
@@ -1953,7 +1850,7 @@ def _locality_ctx(eng: _Engine, rule, voice, lid: str) -> _Ctx:
     return _Ctx(eng, rule, voice, "locality", "locality", lid, row["name"], row, force_row, "localities")
 
 
-def _locality_briefing(eng: _Engine, rule: dc.Rule, voice: _Voice, lid: str) -> Briefing:
+def _locality_briefing(eng: _Source, rule: dc.Rule, voice: _Voice, lid: str) -> Briefing:
     prep, analysis = eng.prep, eng.analysis
     ctx = _locality_ctx(eng, rule, voice, lid)
     win = analysis.window
@@ -2012,29 +1909,32 @@ def _loc_headline(ctx: _Ctx) -> Section:
             s += f", {sh} of the {_harm_words()} in {w.label(r['csp_name'])}"
     km2 = w.fig(f"{r['area_m2'] / 1e6:.2f}", r["area_m2"], "km2", ctx.ref("area_m2"))
     w.p(s + f", in an area of {km2} km².")
-    # the year against the year before, from the locality's monthly series
-    m = analysis.locality_monthly
-    m = m.filter(pl.col("locality_id") == ctx.code).sort("month") if m.height else m
-    if m.height >= 24:
-        last = m.tail(12)
-        prev = m.slice(m.height - 24, 12)
-        now_n, prev_n = int(last["n"].sum()), int(prev["n"].sum())
-        ref_now = Ref("locality_monthly", "n", _key(locality_id=ctx.code, month=tuple(last["month"].to_list())), agg="sum")
-        ref_prev = Ref("locality_monthly", "n", _key(locality_id=ctx.code, month=tuple(prev["month"].to_list())), agg="sum")
-        end_txt = w.date_end(last["month"][-1], Ref("locality_monthly", "month", _key(locality_id=ctx.code), agg="max"))
-        ch, chv = w.change(now_n, prev_n, ref_now, ref_prev)
+    # the year against the year before (hotspot.subjects.year_change over the locality's months)
+    ch_frame = ctx.eng.locality_changes()
+    cr = _row(ch_frame, locality_id=ctx.code)
+    if cr is not None and not _is_null(cr.get("latest_12m")):
+        ref_now, ref_prev = Ref("locality_changes", "latest_12m", ctx.key), Ref("locality_changes", "previous_12m", ctx.key)
+        end_txt = w.date_end(cr["period_end"], Ref("locality_changes", "period_end", ctx.key))
+        now_n, prev_n = cr["latest_12m"], cr["previous_12m"]
+        ch, chv = w.change(now_n, prev_n, ref_now, ref_prev, p=cr.get("change_12m_p"))
         now_txt = w.count(now_n, ref_now, v.noun)
         prev_txt = w.count(prev_n, ref_prev)
-        if chv is None:
+        if ch == "no significant change":
+            w.p(f"In the year to {end_txt} it recorded {now_txt}, against {prev_txt} the year before: no significant "
+                "change.")
+        elif chv is None:
             w.p(f"In the year to {end_txt} it recorded {now_txt}, against {prev_txt} the year before.")
         elif chv == 0:
             w.p(f"In the year to {end_txt} it recorded {now_txt}, the same as the year before.")
         else:
             w.p(f"In the year to {end_txt} it recorded {now_txt}, {'up' if chv > 0 else 'down'} {ch} on the year "
                 f"before ({prev_txt}).")
-    elif m.height:
+    elif cr is not None and cr.get("change_12m_reason") == "months_missing":
+        w.p("A change over the year cannot be given: some months in the last two years have no data (svtui check "
+            "lists them).")
+    elif cr is not None and cr.get("months"):
         w.p(f"A change over the year needs {w.const('24', 'months for a 12-month change')} months of data; this "
-            f"analysis has {w.number(m.height, Ref('locality_monthly', 'month', _key(locality_id=ctx.code), agg='count'))}.")
+            f"analysis has {w.number(cr['months'], Ref('locality_changes', 'months', ctx.key))}.")
     bits = []
     pattern = r.get("pattern")
     if pattern in PATTERN_WORDS:
@@ -2076,18 +1976,6 @@ def _loc_where(ctx: _Ctx) -> Section:
 
 
 def _version() -> str:
-    """svtui's version (installed metadata, else pyproject.toml beside the package)."""
-    try:
-        from importlib.metadata import version
+    from hotspot.session import svtui_version
 
-        return version("svtui")
-    except Exception:  # noqa: BLE001 - not installed: read the source tree
-        pass
-    try:
-        import tomllib
-        from pathlib import Path
-
-        pp = Path(__file__).resolve().parents[1] / "pyproject.toml"
-        return tomllib.loads(pp.read_text(encoding="utf-8"))["project"]["version"]
-    except Exception:  # noqa: BLE001
-        return "unknown"
+    return svtui_version()
