@@ -214,9 +214,10 @@ def main(argv: list[str] | None = None, session=None) -> int:
     args = parser.parse_args(argv)
     args.session = session
     try:
-        window_from_args(args)
+        window_from_args(args)  # one strict month parser for every command, before any work
     except ValueError as exc:
-        parser.exit(2, f"svtui: {plain(exc, 300)}\n")
+        _say(exc)
+        return EXIT_SOURCE
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         try:
