@@ -342,15 +342,20 @@ class Session:
     """
 
     def __init__(self, study, definition: str | Path | Definition | None = None,
-                 params: Params | dict | None = None, *, cache_entries: int = CACHE_ENTRIES) -> None:
+                 params: Params | dict | None = None, *, cache_entries: int = CACHE_ENTRIES,
+                 prep: Prepared | None = None) -> None:
         _check(study is not None and hasattr(study, "incidents"), "study", type(study).__name__,
                "a loaded geodata.study.Study")
         _check(_is_int(cache_entries) and cache_entries >= 1, "cache_entries", cache_entries, "a whole number, at least 1")
+        _check(prep is None or isinstance(prep, Prepared), "prep", type(prep).__name__,
+               "a hotspot.analysis.Prepared of this study, or None")
         self.study = study
         self.params = check_params(params)
+        if definition is None and prep is not None:
+            definition = prep.definition
         self.definition = self._definition(study, definition)
         self._cache = _LRU(cache_entries)
-        self._prep: Prepared | None = None
+        self._prep: Prepared | None = prep  # an already prepared study (tests and benches share one)
         self._prep_lock = threading.Lock()
         self._hash: dict | None = None
 
@@ -380,6 +385,11 @@ class Session:
                 if self._prep is None:
                     self._prep = prepare(self.study, self.definition, self.params)
         return self._prep
+
+    @property
+    def prepared(self) -> bool:
+        """Whether `prep` is ready (a face can then ask for it without waiting)."""
+        return self._prep is not None
 
     @property
     def name(self) -> str:
@@ -435,6 +445,41 @@ class Session:
         from hotspot.area_profiles import area_table
 
         return self.cached(("areas", level), lambda: area_table(self.prep, level).select("code", "name"))
+
+    def levels(self) -> tuple[str, ...]:
+        """The area levels this study has codes for, highest first ("force" always: the study)."""
+        def compute():
+            h = self.prep.hierarchy
+            have = [lv for lv in LEVELS if f"{lv}_code" in h.columns and h.height and h[f"{lv}_code"].null_count() < h.height]
+            return tuple(lv for lv in reversed(LEVELS) if lv in have or lv == "force")
+        return self.cached(("levels",), compute)
+
+    def interventions_for(self, level: str, code: str) -> list[tuple[Any, str]]:
+        """(intervention, how) for the interventions that list this area or one above it
+        ("area"), work everywhere ("everywhere"), or have their own points or polygons ("local",
+        their reach is in coverage())."""
+        _check(level in LEVELS, "level", level, "one of " + ", ".join(LEVELS))
+        from geodata.interventions import area_key
+
+        h = self.prep.hierarchy
+        keys = {area_key(code)}
+        col = f"{level}_code"
+        if col in h.columns:
+            rows = h.filter(pl.col(col) == code)
+            for lv in LEVELS[LEVELS.index(level):]:
+                for k in ("code", "name"):
+                    c = f"{lv}_{k}"
+                    if c in rows.columns:
+                        keys |= {area_key(v) for v in rows[c].drop_nulls().unique().to_list()}
+        out = []
+        for iv in self.study.interventions or []:
+            if iv.everywhere:
+                out.append((iv, "everywhere"))
+            elif {area_key(a) for a in iv.areas} & keys:
+                out.append((iv, "area"))
+            elif iv.points or iv.polygons:
+                out.append((iv, "local"))
+        return out
 
     def force(self) -> Area:
         """The study as a whole: the force when the boundaries name exactly one, else the study."""
@@ -501,6 +546,18 @@ class Session:
                         out.extend(sorted(set(h[c].drop_nulls().to_list())))
             return list(dict.fromkeys(out))
         return self.cached(("area_names",), compute)
+
+    def definition_sees(self) -> list[str]:
+        """hotspot.definition.what_definition_sees for this definition and the study's incidents."""
+        from hotspot.definition import what_definition_sees
+
+        return self.cached(("definition_sees",), lambda: what_definition_sees(self.definition, self.study.incidents))
+
+    def harm_weights(self) -> pl.DataFrame:
+        """hotspot.harm.weights_table: every harm weight, its basis, source and year."""
+        from hotspot.harm import weights_table
+
+        return self.cached(("harm_weights",), weights_table)
 
     def find_locality(self, text: str, filters: Filters | None = None) -> Locality:
         """The hotspot locality with this id (any case) or name, in the results for `filters`."""
