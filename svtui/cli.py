@@ -38,6 +38,18 @@ def add_study_options(p: argparse.ArgumentParser) -> None:
 MONTH_HELP = "give a month as YYYY-MM (e.g. 2024-03)"
 
 
+class UsageExit(SystemExit):
+    """Exit status 2 after the one line already printed (as argparse exits on a bad option);
+    str() is that line's message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(EXIT_SOURCE)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
 def parse_month(text: str | None, flag: str = "month"):
     """'2024-03' -> date(2024, 3, 1); None stays None. The one month parser of every command.
 
@@ -133,7 +145,7 @@ def results_from_args(args):
         return session_from_args(args).results(Filters(start=start, end=end))
     except ParameterError as exc:  # e.g. a window the data never reaches: one line, exit 2
         _say(exc)
-        raise SystemExit(EXIT_SOURCE) from None
+        raise UsageExit(str(exc)) from None
 
 
 def fail(message: object) -> int:
@@ -215,9 +227,9 @@ def main(argv: list[str] | None = None, session=None) -> int:
     args.session = session
     try:
         window_from_args(args)  # one strict month parser for every command, before any work
-    except ValueError as exc:
+    except ValueError as exc:  # exits as argparse does on a bad option: one line, status 2
         _say(exc)
-        return EXIT_SOURCE
+        raise UsageExit(str(exc)) from None
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         try:

@@ -24,7 +24,10 @@ def session(request, sample_study):
 
 
 def run(argv, session, capsys):
-    code = main(argv, session=session)
+    try:
+        code = main(argv, session=session)
+    except SystemExit as exc:  # a usage error exits as argparse does
+        code = exc.code
     out = capsys.readouterr()
     return code, out.out, out.err
 
