@@ -128,6 +128,17 @@ def change_text(r: dict, key: str = "12m") -> str:
     return fmt.change(now, before, p)
 
 
+PROFILE_HEADERS = ["area", "serious violence", "per month", "per 1,000 residents", "latest 12 months", "trend",
+                   "domestic abuse", "youth", "knife", "night-time economy"]
+
+
+def profile_rows(df) -> list[list[str]]:
+    """The printed rows of `trends` (profiles), every number through svtui.fmt."""
+    return [[r["name"], fmt.count(r["n"]), fmt.num(r["per_month"], 1), rate_text(r), change_text(r),
+             r["trend"] or fmt.NOT_KNOWN, fmt.pct(r["domestic_abuse_share"]), fmt.pct(r["youth_share"]),
+             fmt.pct(r["knife_share"]), fmt.pct(r["nte_share"])] for r in df.iter_rows(named=True)]
+
+
 @command("trends", "Area profiles: serious violence, change, shares, the Duty's measures and risk factors per area.",
          _trends_opts)
 def trends(args) -> int:
@@ -140,11 +151,8 @@ def trends(args) -> int:
     if args.table == "profiles":
         df = res.profiles(level)
         notes = res.profile_notes(level)
-        headers = ["area", "serious violence", "per month", "per 1,000 residents", "latest 12 months", "trend",
-                   "domestic abuse", "youth", "knife", "night-time economy"]
-        rows = [[r["name"], fmt.count(r["n"]), fmt.num(r["per_month"], 1), rate_text(r), change_text(r),
-                 r["trend"] or fmt.NOT_KNOWN, fmt.pct(r["domestic_abuse_share"]), fmt.pct(r["youth_share"]),
-                 fmt.pct(r["knife_share"]), fmt.pct(r["nte_share"])] for r in df.iter_rows(named=True)]
+        headers = PROFILE_HEADERS
+        rows = profile_rows(df)
         return _emit(args, res, df, "trends", f"Serious violence by {level}: {label}", headers, rows, notes, extra)
     if args.table == "monthly":
         df = res.monthly(level)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from datetime import date
 
+from svtui import fmt
 from svtui.cli import command, load_from_args
 from svtui.safe import plain
 
@@ -74,7 +75,7 @@ def hotspots_table(analysis, width: int = 120) -> list[str]:
     lines = [head, "-" * min(width, len(head) + 14)]
     for i, r in enumerate(loc.iter_rows(named=True), start=1):
         share = r.get("share_of_area_harm")
-        share_txt = "" if share is None else f"{share * 100:.0f}%"
+        share_txt = fmt.pct(share)  # svtui.fmt: one way to print a share
         lines.append(
             f"{i:>3}  {plain(r['locality_id'], 14):<12} {plain(r['name'], 60):<{nw}} {r['n_incidents']:>9,} "
             f"{share_txt:>9} {r['area_m2'] / 1e6:>6.2f}  {plain(r.get('trend') or '', 15):<15} "

@@ -4,8 +4,8 @@ Rules (docs/needs.md; issue 12):
 
 * rounding is half away from zero on the number as written (0.125 -> "13%", 2.5 -> "3"), never
   Python's round-half-to-even, and never the binary float's accident (0.145 -> "15%");
-* a share between 0 and 1% reads "<1%", one between 99% and 100% reads ">99%": a rounded 0% or
-  100% would claim something the data does not say;
+* a share above 0 and under 1% reads "<1%" (0.005 too: "1%" would double it, "0%" deny it), one
+  above 99% and under 100% reads ">99%";
 * a missing value is "not known", never 0 and never "nan";
 * a rate carries its 95% interval: "4.2 per 1,000 (3.9-4.6)";
 * a change below a base of ``hotspot.rates.SMALL_BASE`` is given in counts ("from 4 to 7"),
@@ -83,14 +83,13 @@ def pct(v, digits: int = 0, missing: str = NOT_KNOWN) -> str:
     """A share in 0..1 as a percentage: 0.125 -> '13%', 0.005 -> '<1%', 0.998 -> '>99%'."""
     if is_missing(v):
         return missing
-    p = 100.0 * float(v)
-    r = round_half_up(p, digits)
+    p = float(Decimal(repr(float(v))) * 100)  # 0.145 -> 14.5 exactly, as written (not 14.4999...)
     step = 10.0 ** -digits
-    if r == 0 and p > 0:
+    if 0 < p < step:  # 0.5% is not "1%" (twice the truth) nor "0%" (none): under one unit
         return f"<{step:g}%"
-    if r >= 100 and p < 100:
+    if 100 - step < p < 100:
         return f">{100 - step:g}%"
-    if r == 0 and p < 0:
+    if -step < p < 0:
         return f">-{step:g}%"
     return f"{_fixed(p, digits)}%"
 
