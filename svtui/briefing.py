@@ -385,7 +385,7 @@ class _W:
 
     # -- data strings
     def label(self, value: object, max_len: int | None = 160) -> str:
-        out = _d(value, max_len)
+        out = _d(spoken_name(value) if isinstance(value, str) else value, max_len)
         self.s.labels.append(_strip_marks(out))
         return out
 
@@ -633,7 +633,12 @@ def build_briefing(results, area: str | None = None, hotspot: str | None = None,
     if hotspot:
         return _locality_briefing(src, rule, voice, _find_locality(results, hotspot))
     a = _find_area(results, area) if area else results.session.force()
-    return _area_briefing(src, rule, voice, a.level, a.code, a.name)
+    return _area_briefing(src, rule, voice, a.level, a.code, spoken_name(a.name))
+
+
+def spoken_name(name: str) -> str:
+    """An ONS name as a reader says it: "Herefordshire, County of" -> "Herefordshire"."""
+    return re.sub(r",\s*County of$", "", str(name)) or str(name)
 
 
 def _find_area(results, text: str):
@@ -836,7 +841,7 @@ def _area_briefing(eng: _Source, rule: dc.Rule, voice: _Voice, level: str, code:
     title_noun = "Violence briefing (police.uk proxy)" if voice.proxy else "Serious violence briefing"
     level_word = LEVEL_WORDS[level] + ("" if level == "force" or code == "study" else f" {code}")
     if level in ("ward", "lsoa") and ctx.row.get("district_name"):
-        level_word += f" in {re.sub(r', County of$', '', ctx.row['district_name'])}"
+        level_word += f" in {spoken_name(ctx.row['district_name'])}"
     return Briefing(
         title=f"{title_noun}: {plain(name, 120)}",
         subtitle=_subtitle([level_word, _window_text(start, end), prep.study_name], rule),
@@ -1957,7 +1962,7 @@ def _loc_where(ctx: _Ctx) -> Section:
     if r.get("ward_name"):
         area.append(f"{w.label(r['ward_name'])} ward")
     if r.get("district_name"):
-        area.append(w.label(re.sub(r", County of$", "", r["district_name"])))
+        area.append(w.label(spoken_name(r["district_name"])))
     if r.get("lsoa_code"):
         w.p(f"The locality lies mainly in LSOA {w.label(r['lsoa_code'])}" + (f" ({', '.join(area)})" if area else "") + ".")
     venues = r.get("top_venues") or []
