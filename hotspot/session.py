@@ -28,7 +28,8 @@ from typing import Any, Callable, Iterable
 
 import polars as pl
 
-from hotspot.analysis import Analysis, Filters, MARKER_FILTERS, Params, Prepared, analyse, prepare
+from hotspot import analysis as engine  # looked up at call time: one place to patch or replace
+from hotspot.analysis import Analysis, Filters, MARKER_FILTERS, Params, Prepared
 from hotspot.definition import Definition, load_definition
 
 __all__ = [
@@ -383,7 +384,7 @@ class Session:
         if self._prep is None:
             with self._prep_lock:
                 if self._prep is None:
-                    self._prep = prepare(self.study, self.definition, self.params)
+                    self._prep = engine.prepare(self.study, self.definition, self.params)
         return self._prep
 
     @property
@@ -616,7 +617,7 @@ class Results:
     # -- hotspots --------------------------------------------------------------------------
     def run(self, progress=None) -> Analysis:
         """hotspot.analysis.analyse for these filters (progress(message, fraction) while it runs)."""
-        return self._get("analysis", compute=lambda: analyse(self.prep, self.filters, self.params, progress=progress))
+        return self._get("analysis", compute=lambda: engine.analyse(self.prep, self.filters, self.params, progress=progress))
 
     @property
     def analysis(self) -> Analysis:

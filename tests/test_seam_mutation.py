@@ -23,7 +23,7 @@ MARKER = "engine broke [bold]here[/]"  # markup in an engine message must stay l
 TARGETS = {
     "coverage": ("hotspot.coverage", "coverage"),
     "profiles": ("hotspot.area_profiles", "area_profiles"),
-    "run": ("hotspot.session", "analyse"),
+    "run": ("hotspot.analysis", "analyse"),
 }
 ENTRIES = tuple(TARGETS)
 
