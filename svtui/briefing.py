@@ -859,6 +859,25 @@ def _area_briefing(eng: _Source, rule: dc.Rule, voice: _Voice, level: str, code:
     )
 
 
+def _population_words(w: "_W", ctx) -> str:
+    """Where the population behind a rate comes from (hotspot.area_profiles.population_provenance,
+    when the engine has it): source file and year, and whether 2011 areas were split into 2021 ones."""
+    try:
+        from hotspot.area_profiles import population_provenance
+    except ImportError:
+        return ""
+    p = population_provenance(ctx.eng.study) or {}
+    if not p.get("source"):
+        return ""
+    year = p.get("year")
+    s = f"Populations are from {w.label(p['source'], 120)}" + (
+        f" (mid-{w.fig(str(year), year, 'constant', Ref('constant', 'population year (population_provenance)'))} "
+        "estimates)" if year else "")
+    if p.get("conversion"):
+        s += ", split from 2011 to 2021 areas, so they are estimates"
+    return s + "."
+
+
 def _change_p(r: dict, key: str):
     """The exact test's p-value for a change the engine reports (p column, or a significance flag)."""
     for col in (f"change_{key}_p", f"change_{key}_p_value"):
@@ -942,6 +961,10 @@ def _area_headline(ctx: _Ctx) -> Section:
         if rt not in ("withheld", "not known"):
             s = (f"That is {rt} {dc.plural(2, v.noun)} per {w.const('1,000', 'rate base')} residents "
                  + ("a year" if not _is_null(latest) else "over the period"))
+            lo, hi = r.get(f"{rate_col}_lower"), r.get(f"{rate_col}_upper")
+            if not _is_null(lo) and not _is_null(hi):  # the engine's 95% interval (Byar / exact Poisson)
+                s += (f" ({w.const('95%', 'confidence level')} confidence interval "
+                      f"{w.rate(lo, None, ctx.ref(f'{rate_col}_lower'))} to {w.rate(hi, None, ctx.ref(f'{rate_col}_upper'))})")
             fr = ctx.force_row
             if fr and not ctx.is_force and not _is_null(fr.get(rate_col)):
                 frt = w.rate(fr[rate_col], fr.get("latest_12m") if not _is_null(latest) else fr.get("n"),
@@ -950,6 +973,18 @@ def _area_headline(ctx: _Ctx) -> Section:
                     s += (f", the same as across {w.label(fr['name'])}" if frt == rt
                           else f", against {frt} across {w.label(fr['name'])}")
             bits.append(s + ".")
+        vs = r.get("rate_vs_force")
+        if vs in ("higher", "lower", "similar") and not ctx.is_force:
+            ci = w.const("95%", "confidence level")
+            bits.append({
+                "higher": f"Over the period its rate is higher than the force's: its {ci} confidence interval lies above it.",
+                "lower": f"Over the period its rate is lower than the force's: its {ci} confidence interval lies below it.",
+                "similar": f"Over the period its rate is similar to the force's: the force's rate lies inside its {ci} "
+                           "confidence interval.",
+            }[vs])
+        pop = _population_words(w, ctx)
+        if pop:
+            bits.append(pop)
     elif r.get("population_note"):
         bits.append("A rate per head cannot be given: the study has no population figures for this area.")
     fr = ctx.force_row
