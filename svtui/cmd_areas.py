@@ -22,7 +22,7 @@ LEVEL_CHOICES = ("force", "csp", "district", "ward", "lsoa")
 
 def _common(p) -> None:
     p.add_argument("--level", choices=LEVEL_CHOICES, default="csp", help="area level (default: csp)")
-    add_out_options(p, "the table", ".csv, .parquet, .geojson or .gpkg")
+    add_out_options(p, "the table", ".csv, .parquet, .json (rows), .geojson or .gpkg")
     p.add_argument("--json", action="store_true", help="print the table as one JSON object")
 
 
@@ -47,11 +47,13 @@ def _check_out(args) -> bool:
     from svtui.export import format_for, sidecar_path
 
     try:
-        format_for(args.out)
+        if not args.out.lower().endswith(".json"):
+            format_for(args.out)
     except ValueError as exc:
         fail(exc)
         return False
-    if not args.force and (Path(args.out).exists() or sidecar_path(args.out).exists() and args.out.endswith(".csv")):
+    sidecar = args.out.lower().endswith((".csv", ".json")) and sidecar_path(args.out).exists()
+    if not args.force and (Path(args.out).exists() or sidecar):
         fail(f"{args.out}: already exists (fix: choose another name or pass --force)")
         return False
     return True
@@ -84,9 +86,12 @@ def _print_table(title: str, headers: list[str], rows: list[list[str]], notes: l
 
 def _emit(args, res, df, kind: str, title, headers, rows, notes, extra: dict) -> int:
     if args.out:
-        from svtui.export import export_frame
+        from svtui.export import export_frame, export_rows_json
 
-        path = export_frame(df, args.out, res, force=args.force, kind=kind, extra=extra)
+        if args.out.lower().endswith(".json"):  # a table's rows, as before; provenance beside it
+            path = export_rows_json(df, args.out, res, force=args.force, kind=kind, extra=extra)
+        else:
+            path = export_frame(df, args.out, res, force=args.force, kind=kind, extra=extra)
         print(f"Wrote {df.height:,} rows to {plain(path, None)}, with its provenance")
         for n in notes:
             print(plain("Note: " + n, 600), file=sys.stderr)
@@ -201,7 +206,11 @@ def gaps(args) -> int:
                 for r in reach.iter_rows(named=True)] if reach.height else []
         return _emit(args, res, reach, "gaps", f"Which interventions reach each locality and {level}: {label}",
                      ["unit", "intervention", "reaches", "place", "hours", "ages", "needs met"], rows, notes, extra)
-    gap_frame = res.table("gaps", level, all_needs=args.all_needs) if args.out else cov.gaps
+    gap_frame = cov.gaps
+    if args.out and gap_frame.height:  # the export table (with polygons), kept in the ranking's order
+        gap_frame = res.table("gaps", level, all_needs=args.all_needs)
+        if "gap_score" in gap_frame.columns:
+            gap_frame = gap_frame.sort("gap_score", descending=True, nulls_last=True, maintain_order=True)
     if gap_frame.height == 0:
         rows = []
         if not any(n.startswith("Needs cannot be judged") for n in notes):

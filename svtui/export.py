@@ -49,6 +49,7 @@ __all__ = [
     "export",
     "export_frame",
     "export_briefing",
+    "export_rows_json",
     "read_provenance",
     "sidecar_path",
 ]
@@ -308,7 +309,8 @@ def _write_gpkg(attrs: pl.DataFrame, geoms, p: Path, prov: dict, layer: str) -> 
 def read_provenance(path: str | Path) -> dict:
     """The provenance an export carries, from wherever its format keeps it."""
     path = Path(path)
-    if path.suffix.lower() in (".md", ".markdown", ".txt", ".text"):
+    if path.suffix.lower() in (".md", ".markdown", ".txt", ".text") or (
+            path.suffix.lower() == ".json" and sidecar_path(path).exists()):
         return json.loads(sidecar_path(path).read_text(encoding="utf-8"))
     fmt = format_for(path)
     if fmt == "csv":
@@ -356,6 +358,21 @@ def export_frame(frame: pl.DataFrame, path: str | Path, results=None, *, force: 
             raise ValueError("an export needs its Results (for its provenance) or a provenance record")
         prov = provenance(results, kind=kind, rows=frame.height, extra=extra)
     return write_frame(frame, path, prov=prov, geometry=GEOMETRY, force=force, layer=kind)
+
+
+def export_rows_json(frame: pl.DataFrame, path: str | Path, results, *, force: bool = False, kind: str = "table",
+                     extra: dict | None = None) -> Path:
+    """A table's rows as a JSON array (what `polars.read_json` reads), binary columns left out,
+    with its provenance beside it in FILE.provenance.json; atomic, never replacing without force."""
+    path = Path(path)
+    side = sidecar_path(path)
+    _check_free([path, side], force)
+    rows = inert_frame(frame.select([c for c, t in frame.schema.items() if t != pl.Binary]))
+    prov = _inert_json(provenance(results, kind=kind, rows=frame.height, extra=extra))
+    prov.update({"format": "json", "sidecar_of": path.name})
+    write_atomic(path, lambda p: rows.write_json(p), force=force)
+    write_text_atomic(json.dumps(prov, indent=2, allow_nan=False) + "\n", side, force=force)
+    return path
 
 
 def export_briefing(text: str, path: str | Path, force: bool = False, prov: dict | None = None) -> Path:

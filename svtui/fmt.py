@@ -129,7 +129,7 @@ def change(now, before, p_value=None, missing: str = NOT_KNOWN) -> str:
 
     'not known' when either count is missing; 'from 4 to 7' below a base of SMALL_BASE (a
     percentage of a handful misleads); 'no significant change (from 52 to 47)' when the exact
-    test gives p >= 0.05; otherwise '+12% (from 100 to 112)'.
+    test gives p >= 0.05; otherwise 'increased by 12% (from 100 to 112)'.
     """
     from hotspot.rates import SMALL_BASE
 
@@ -140,7 +140,10 @@ def change(now, before, p_value=None, missing: str = NOT_KNOWN) -> str:
         return counts
     if not is_missing(p_value) and float(p_value) >= SIGNIFICANCE:
         return f"no significant change ({counts})"
-    return f"{signed_pct((float(now) - float(before)) / float(before))} ({counts})"
+    rel = (float(now) - float(before)) / float(before)
+    if rel == 0:
+        return f"unchanged ({counts})"
+    return f"{'increased' if rel > 0 else 'decreased'} by {pct(abs(rel))} ({counts})"
 
 
 def change_text(rel, now=None, before=None, p_value=None):
@@ -155,7 +158,7 @@ def change_text(rel, now=None, before=None, p_value=None):
         small = words.startswith("from ") or words.startswith("no significant")
         style = "" if small else ("bold red" if float(now) > float(before) * 1.1 else "red" if float(now) > float(before)
                                   else "green" if float(now) < float(before) else "")
-        return Text(words.split(" (")[0] if not small else words, style=style)
+        return Text(words if small else words.split(" (")[0], style=style)
     if is_missing(rel):
         return Text(DASH, style="dim")
     p = 100.0 * float(rel)

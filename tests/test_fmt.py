@@ -46,7 +46,10 @@ def test_changes_follow_the_public_health_conventions():
     assert fmt.change(47, 52, p) == "no significant change (from 52 to 47)"
     p = change_test(100, 160)
     assert p < 0.05
-    assert fmt.change(160, 100, p) == "+60% (from 100 to 160)"
+    assert fmt.change(160, 100, p) == "increased by 60% (from 100 to 160)"
+    assert fmt.change(100, 160) == "decreased by 38% (from 160 to 100)"
+    assert fmt.change(1000, 1000) == "unchanged (from 1,000 to 1,000)"
+    assert fmt.change(1000, 1001) == "decreased by <1% (from 1,001 to 1,000)"
     assert fmt.change(None, 100) == "not known" and fmt.change(100, None) == "not known"
 
 
