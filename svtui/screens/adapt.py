@@ -131,8 +131,6 @@ def risk_text(res, level: str, code: str) -> Text:
 def interventions_for_area(res, level: str, code: str) -> Text:
     """For a CSP, how far each intervention reaches it (coverage); otherwise the interventions
     that list the area or one above it, work everywhere, or have local footprints."""
-    import polars as pl
-
     t = Text()
     if not res.study.interventions:
         t.append("The study has no interventions file.", style="dim")
@@ -167,7 +165,6 @@ def interventions_for_area(res, level: str, code: str) -> Text:
             bits.append("local points or polygons: see 4 Gaps for where it reaches")
         t.append((" — " + "; ".join(bits)) if bits else "")
         t.append("\n")
-    del pl
     return t
 
 
