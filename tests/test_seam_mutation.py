@@ -24,6 +24,8 @@ TARGETS = {
     "coverage": ("hotspot.coverage", "coverage"),
     "profiles": ("hotspot.area_profiles", "area_profiles"),
     "run": ("hotspot.analysis", "analyse"),
+    "measures": ("hotspot.measures", "duty_measures"),
+    "risk": ("hotspot.risk", "risk_factors"),
 }
 ENTRIES = tuple(TARGETS)
 
@@ -47,11 +49,14 @@ def fresh(sample_study, sample_prep):
 # What each face is asked for, per entry point: the workbench screen key and what it must say,
 # and the CLI command that needs that entry point.
 WORKBENCH = {
-    "coverage": ("4", "Coverage could not be computed"),
-    "profiles": ("1", "CSP profiles could not be computed"),
-    "run": ("1", "Could not load the study"),
+    "coverage": (("4",), "Coverage could not be computed"),
+    "profiles": (("1",), "CSP profiles could not be computed"),
+    "run": (("1",), "Could not load the study"),
+    "measures": (("1",), "Duty measures could not be computed"),
+    "risk": (("2", "down"), "The area's profile could not be computed"),
 }
-COMMAND = {"coverage": ["gaps"], "profiles": ["trends"], "run": ["trends"]}
+COMMAND = {"coverage": ["gaps"], "profiles": ["trends"], "run": ["trends"],
+           "measures": ["trends", "--table", "measures"], "risk": ["trends", "--table", "risk"]}
 
 
 @pytest.mark.parametrize("entry", ENTRIES)
@@ -59,14 +64,15 @@ def test_workbench_says_the_engine_failed(fresh, monkeypatch, entry):
     from svtui.app import SvtuiApp
 
     _break(monkeypatch, entry)
-    key, said = WORKBENCH[entry]
+    keys, said = WORKBENCH[entry]
     app = SvtuiApp(session=fresh, animations=False)
 
     async def go():
         async with app.run_test(size=(140, 44)) as pilot:
             await settle(pilot)
-            await pilot.press(key)
-            await settle(pilot)
+            for key in keys:
+                await pilot.press(key)
+                await settle(pilot)
             text = screen_text(app)
             assert said in text, text
             assert MARKER in text  # the exception's own words, markup shown as typed
