@@ -65,6 +65,20 @@ class _Source:
         self.sources["ages"] = "Results.ages(kind, code)"
         return self.res.ages(kind, code)
 
+    def overlap(self, level: str, code: str) -> pl.DataFrame | None:
+        """hotspot.overlap.locality_area_shares rows of one area: each locality's incidents and harm
+        inside it and their share of the area's (None when the engine has no overlap rule yet, and
+        the briefing then gives no share of a ward or LSOA: dividing a whole locality by one area
+        gave shares above 100%)."""
+        try:
+            from hotspot.overlap import locality_area_shares
+        except ImportError:
+            return None
+        self.sources[f"locality_overlap:{level}"] = f"hotspot.overlap.locality_area_shares(prep, analysis, {level!r})"
+        frame = self.res.session.cached(("overlap", self.res.filters, level),
+                                        lambda: locality_area_shares(self.prep, self.analysis, level))
+        return frame.filter(pl.col("code") == code)
+
     def locality_changes(self) -> pl.DataFrame:
         from hotspot.subjects import locality_changes
 

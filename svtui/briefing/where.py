@@ -4,7 +4,7 @@ from __future__ import annotations
 import polars as pl
 
 from svtui import disclosure as dc
-from svtui.briefing.context import _Ctx, _area_localities
+from svtui.briefing.context import _row, _Ctx, _area_localities
 from svtui.briefing.model import PATTERN_WORDS, Ref, Section
 from svtui.briefing.what import _flag_values
 from svtui.briefing.words import _cap, _is_null, _num_words, join_words, spoken_name
@@ -39,11 +39,22 @@ def _area_where(ctx: _Ctx) -> Section:
             whole = "the CSP's harm"
             total = w.share_of(float(top["share_of_area_harm"].sum()), n_top, ctx.n,
                                Ref("localities", "share_of_area_harm", _key(locality_id=ids), agg="sum"))
-        else:
+        elif ctx.is_force:
             whole = f"the harm in {ctx.short}"
             frac = float(top["harm"].sum()) / ctx.row["harm"] if ctx.row.get("harm") else None
             total = w.share_of(frac, n_top, ctx.n, Ref("localities", "harm", _key(locality_id=ids), agg="sum"),
                                ctx.ref("harm"))
+        else:  # a ward, district or LSOA: only the part of each locality inside it counts
+            whole = f"the harm in {ctx.short}"
+            total = "not known"
+            ov = ctx.eng.overlap(ctx.level, ctx.code)
+            sel = ov.filter(pl.col("locality_id").is_in(list(ids))) if ov is not None else None
+            if sel is not None and sel.height and sel["area_harm"][0]:
+                src = f"locality_overlap:{ctx.level}"
+                total = w.share_of(float(sel["harm"].sum()) / sel["area_harm"][0], int(sel["n"].sum()), ctx.n,
+                                   Ref(src, "harm", _key(locality_id=tuple(sel["locality_id"].to_list()), code=ctx.code),
+                                       agg="sum"),
+                                   Ref(src, "area_harm", _key(locality_id=sel["locality_id"][0], code=ctx.code)))
         cnt_ref = Ref("localities", "locality_id", () if ctx.is_force else _key(**{f"{ctx.level}_code": ctx.code}), agg="count")
         how_many = f"{_count_words(n_loc, cnt_ref, w)} hotspot {dc.plural(n_loc, 'locality', 'localities')}"
         if ctx.is_force:
@@ -145,11 +156,19 @@ def _locality_line(w: _W, ctx: _Ctx, lr: dict) -> str:
         sh = w.share_of(lr["share_of_area_harm"], lr["n_incidents"], ctx.n, Ref("localities", "share_of_area_harm", lk))
         if sh not in ("withheld", "not known"):
             first += f" and {sh} of the CSP's harm"
-    elif ctx.level != "csp" and ctx.row.get("harm"):
+    elif ctx.is_force and ctx.row.get("harm"):
         sh = w.share_of(lr["harm"] / ctx.row["harm"], lr["n_incidents"], ctx.n, Ref("localities", "harm", lk),
                         ctx.ref("harm"))
         if sh not in ("withheld", "not known"):
             first += f" and {sh} of the harm in {ctx.short}"
+    elif ctx.level != "csp":  # the locality's part inside this area, over the area's harm
+        ov = ctx.eng.overlap(ctx.level, ctx.code)
+        orow = _row(ov, locality_id=lid) if ov is not None else None
+        if orow is not None and not _is_null(orow.get("share_of_area_harm")):
+            sh = w.share_of(orow["share_of_area_harm"], orow["n"], ctx.n,
+                            Ref(f"locality_overlap:{ctx.level}", "share_of_area_harm", _key(locality_id=lid, code=ctx.code)))
+            if sh not in ("withheld", "not known"):
+                first += f" and {sh} of the harm in {ctx.short}"
     bits = [first]
     pattern = lr.get("pattern")
     kind = PATTERN_WORDS[pattern].split(" (")[0] if pattern in PATTERN_WORDS else ""
