@@ -61,7 +61,8 @@ def parse_month(text: str | None, flag: str = "month"):
     if text is None:
         return None
     t = str(text).strip()
-    if len(t) == 7 and t[4] == "-" and t[:4].isdigit() and t[5:].isdigit() and 1 <= int(t[5:]) <= 12:
+    if (len(t) == 7 and t.isascii() and t[4] == "-" and t[:4].isdigit() and t[5:].isdigit()
+            and 1 <= int(t[5:]) <= 12):
         return date(int(t[:4]), int(t[5:]), 1)
     raise ValueError(f"{flag} {plain(text, 40)!r}: {MONTH_HELP}")
 

@@ -32,7 +32,8 @@ def run(argv, session, capsys):
     return code, out.out, out.err
 
 
-@pytest.mark.parametrize("bad", ["2024-13", "2024-1", "24-01", "2024/01", "March 2024", "2024-00", ""])
+@pytest.mark.parametrize("bad", ["2024-13", "2024-1", "24-01", "2024/01", "March 2024", "2024-00", "", "2024-0²",
+                                 "２０２４-01", "2024-03\x1b[2J"])
 def test_one_strict_month_parser(bad):
     with pytest.raises(ValueError, match="give a month as YYYY-MM"):
         parse_month(bad, "--from")
