@@ -130,7 +130,22 @@ def change_text(r: dict, key: str = "12m") -> str:
     p = _col(r, f"change_{key}_p", f"change_{key}_p_value")
     if p is None and r.get(f"change_{key}_significant") is False:
         p = 1.0  # the engine said "not significant" without its p-value
-    return fmt.change(now, before, p)
+    text = fmt.change(now, before, p)
+    why = REASON_WORDS.get(r.get(f"change_{key}_reason"))
+    if text == fmt.NOT_KNOWN and why:
+        missing = r.get(f"change_{key}_missing") or []
+        text += f": {why}" + (f" ({', '.join(plain(m, 7) for m in missing[:6])}{', ...' if len(missing) > 6 else ''})"
+                              if missing else "")
+    return text
+
+
+#: The engine's reason codes for a figure it leaves null (hotspot.area_profiles.REASONS), in words.
+REASON_WORDS = {
+    "months_missing": "months missing",
+    "too_few_months": "too few months",
+    "no_months": "no months with data",
+    "no_population": "no population",
+}
 
 
 PROFILE_HEADERS = ["area", "serious violence", "per month", "per 1,000 residents", "latest 12 months", "trend",

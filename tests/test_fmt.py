@@ -115,3 +115,16 @@ def test_the_disclosure_share_and_fmt_agree_on_counts():
     assert dc.share(1, 8, "partner").text == "withheld"  # a count of 1 is never worked out
     assert math.isclose(dc.round_half_up(0.125 * 100), 13)
     assert fmt.month(date(2024, 3, 1)) == "Mar 2024"
+
+
+def test_the_cli_says_why_a_change_is_not_known():
+    from svtui.cmd_areas import change_text
+
+    gap = {"latest_12m": None, "previous_12m": None, "change_12m_reason": "months_missing",
+           "change_12m_missing": ["2019-03", "2019-04"]}
+    assert change_text(gap) == "not known: months missing (2019-03, 2019-04)"
+    assert change_text({"latest_12m": 7, "previous_12m": 4}) == "from 4 to 7"
+    assert change_text({"latest_12m": 70, "previous_12m": 40, "change_12m_significant": False}) == \
+        "no significant change (from 40 to 70)"
+    assert change_text({"latest_12m": 70, "previous_12m": 40, "change_12m_p": 0.001}) == \
+        "increased by 75% (from 40 to 70)"
