@@ -92,6 +92,8 @@ def _area_headline(ctx: _Ctx) -> Section:
             else:
                 s += f", and {'rose' if ch3v > 0 else 'fell'} by {ch3} over three years (from {b3} in the year to {b3_end})"
             w.p(s + ".")
+        elif r.get("change_3y_reason") == "months_missing":
+            w.p(s + ". A three-year change cannot be given: months it needs have no data.")
         else:
             w.p(s + f". A three-year change needs {w.const('36', 'months for a three-year change')} months of data; "
                 f"this study has {m_txt}.")
@@ -103,8 +105,14 @@ def _area_headline(ctx: _Ctx) -> Section:
                 "all violence, from common assault to homicide, so it over-counts serious violence.")
         else:
             w.p(f"{v.subject} in {area}: {n_txt} {span} ({m_txt} {dc.plural(months, 'month')}).")
-        w.p(f"A change over the year cannot be given: it needs {w.const('24', 'months for a 12-month change')} "
-            f"months of data and this study has {m_txt}.")
+        gaps = [str(m) for m in (r.get("change_12m_missing") or [])]
+        if r.get("change_12m_reason") == "months_missing":
+            shown = ", ".join(w.label(m, 10) for m in gaps[:6]) + (" and more" if len(gaps) > 6 else "")
+            w.p("A change over the year cannot be given: months it needs have no data"
+                + (f" ({shown})" if gaps else "") + ", and a missing month is not a month with no offences.")
+        else:
+            w.p(f"A change over the year cannot be given: it needs {w.const('24', 'months for a 12-month change')} "
+                f"months of data and this study has {m_txt}.")
 
     # rate, share of the force, trend
     bits = []
