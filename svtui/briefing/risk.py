@@ -5,8 +5,8 @@ import polars as pl
 
 from svtui import disclosure as dc
 from svtui.briefing.context import _Ctx
-from svtui.briefing.model import LEVEL_SHORT, Ref, Section
-from svtui.briefing.words import _is_null, _ordinal
+from svtui.briefing.model import Ref, Section
+from svtui.briefing.words import _is_null
 from svtui.briefing.writer import _W, _key
 
 
@@ -24,24 +24,30 @@ def _risk(ctx: _Ctx) -> Section:
             "be compared with the force average. Add the IMD and population files to the study to see them.")
         return w.done("")
     src = "risk_factors:" + ("locality" if ctx.kind == "locality" else ctx.level)
-    if ctx.kind == "area":
-        units = LEVEL_SHORT[ctx.level] + "s" if ctx.level != "lsoa" else "LSOAs"
-    else:
-        units = "LSOAs"
-    flagged = rows.filter(pl.col("flagged")).sort("rank")
+    curated = rows.filter(pl.col("kind") == "risk") if "kind" in rows.columns else rows
+    flagged = curated.filter(pl.col("flagged")).sort("rank")
+    rule = ("by at least half a standard deviation of the force's LSOAs" if "std_diff" in rows.columns
+            else "against the force average")
     if flagged.height:
         w.p(f"Against the force average, {name} stands out on:")
         for fr in flagged.head(4).iter_rows(named=True):
-            w.li(_risk_line(w, ctx, fr, src, units, frame))
+            w.li(_risk_line(w, ctx, fr, src))
     else:
-        above = (pl.when(pl.col("ratio").is_not_null()).then(pl.col("ratio") > 1)
-                 .otherwise((pl.col("value") - pl.col("force_value")) * pl.col("direction") > 0))
-        near = rows.filter(pl.col("headline") & pl.col("value").is_not_null() & above.fill_null(False)).sort(
+        if "comparison" in curated.columns:  # the engine's own judgement of higher risk
+            above = pl.col("comparison") == "higher_risk"
+        else:
+            above = (pl.when(pl.col("ratio").is_not_null()).then(pl.col("ratio") > 1)
+                     .otherwise((pl.col("value") - pl.col("force_value")) * pl.col("direction") > 0))
+        near = curated.filter(pl.col("headline") & pl.col("value").is_not_null() & above.fill_null(False)).sort(
             ["top_pct", "factor"]).head(3)
-        w.p(f"None of the risk factors the study holds puts {name} among the riskiest quarter of {units}"
-            + ("; the closest are:" if near.height else ", and none is above the force average."))
+        w.p(f"None of the risk factors the study holds makes {name} stand out {rule}"
+            + ("; those on the risky side of the force are:" if near.height else
+               ", and none is on the risky side of the force average."))
         for fr in near.iter_rows(named=True):
-            w.li(_risk_line(w, ctx, fr, src, units, frame))
+            w.li(_risk_line(w, ctx, fr, src))
+    if "reason" in rows.columns and (rows["reason"] == "no_venue_file").any():
+        w.p("Licensed-venue density is not known: the study has no venue file (a venue's presence is never "
+            "guessed from crimes' location labels).")
     said = set(flagged.head(4)["factor"].to_list())
     dep = rows.filter(pl.col("factor") == "imd_most_deprived_share")
     if dep.height and "imd_most_deprived_share" not in said:
@@ -57,7 +63,8 @@ def _risk(ctx: _Ctx) -> Section:
     return w.done("")
 
 
-def _risk_line(w: _W, ctx: _Ctx, fr: dict, src: str, units: str, frame: pl.DataFrame) -> str:
+def _risk_line(w: _W, ctx: _Ctx, fr: dict, src: str) -> str:
+    """One factor against the force (no rank among a handful of areas: that is no difference)."""
     k = _key(code=fr["code"], factor=fr["factor"])
     label = w.label(fr["label"])
     if ctx.kind == "locality" and fr["factor"] == "licensed_venue_density":
@@ -67,18 +74,4 @@ def _risk_line(w: _W, ctx: _Ctx, fr: dict, src: str, units: str, frame: pl.DataF
     else:
         s = (f"{label}: {w.number(fr['value'], Ref(src, 'value', k), 2)}, against a force average of "
              f"{w.number(fr['force_value'], Ref(src, 'force_value', k), 2)}")
-    tp = fr.get("top_pct")
-    if _is_null(tp):
-        return s + "."
-    if ctx.kind == "area":
-        n_units = frame.filter((pl.col("factor") == fr["factor"]) & pl.col("value").is_not_null())["code"].n_unique()
-        if n_units <= 20:
-            pos = max(1, int(round(tp * n_units)))
-            nu = w.number(n_units, Ref(src, "code", _key(factor=fr["factor"]), agg="count_units"))
-            if pos == 1:
-                return s + f" (the {'highest' if fr.get('direction', 1) > 0 else 'riskiest'} of {nu} {units})."
-            pt = w.fig(f"{pos}{_ordinal(pos).strip()[len(str(pos)):]}", tp, "rank", Ref(src, "top_pct", k),
-                       note=f"position = top_pct x {n_units}")
-            return s + f" ({pt} of {nu} {units} for risk)."
-    pct = max(1, min(100, int(-(-tp * 100 // 1))))
-    return s + f" (among the riskiest {w.fig(f'{pct}%', tp, 'top share', Ref(src, 'top_pct', k))} of {units})."
+    return s + "."
