@@ -40,9 +40,13 @@ def _risk(ctx: _Ctx) -> Section:
                      .otherwise((pl.col("value") - pl.col("force_value")) * pl.col("direction") > 0))
         near = curated.filter(pl.col("headline") & pl.col("value").is_not_null() & above.fill_null(False)).sort(
             ["top_pct", "factor"]).head(3)
-        w.p(f"None of the risk factors the study holds makes {name} stand out {rule}"
-            + ("; those on the risky side of the force are:" if near.height else
-               ", and none is on the risky side of the force average."))
+        if near.height:
+            tail = "; those on the risky side of the force are:"
+        elif "comparison" in curated.columns:
+            tail = ": on each it is similar to the force or at lower risk."
+        else:
+            tail = ", and none is on the risky side of the force average."
+        w.p(f"None of the risk factors the study holds makes {name} stand out {rule}{tail}")
         for fr in near.iter_rows(named=True):
             w.li(_risk_line(w, ctx, fr, src))
     if "reason" in rows.columns and (rows["reason"] == "no_venue_file").any():
