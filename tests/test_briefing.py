@@ -612,3 +612,35 @@ def test_real_police_uk_with_interventions_and_deprivation(real_dir):
     assert "CLIMB" in iv and "none can be judged" in iv
     risk = b.section("risk").text
     assert "force" in risk and "highest of" not in risk and "riskiest" not in risk  # no rank among five CSPs
+
+
+def _shares_above_one(res, subjects) -> list[str]:
+    bad = []
+    for kind, key in subjects:
+        b = build_briefing(res, **{kind: key}, disclosure="none")
+        for s in b.sections:
+            for f in s.figures:
+                if f.kind in ("percent", "small percent", "breakdown") and f.value is not None and f.value > 1 + 1e-12:
+                    bad.append(f"{key} {s.id}: {f.text} ({f.ref.describe() if f.ref else ''})")
+                if f.text.rstrip("%").replace(",", "").isdigit() and f.text.endswith("%") and int(f.text[:-1]) > 100:
+                    bad.append(f"{key} {s.id}: {f.text}")
+    return bad
+
+
+def _sweep_subjects(res) -> list[tuple[str, str]]:
+    h = res.prep.hierarchy
+    out = [("area", c) for lvl in ("csp", "district") if f"{lvl}_code" in h.columns
+           for c in h[f"{lvl}_code"].drop_nulls().unique().sort().to_list()]
+    loc = res.localities
+    for lvl in ("ward", "lsoa"):
+        if f"{lvl}_code" in loc.columns:
+            out += [("area", c) for c in loc[f"{lvl}_code"].drop_nulls().unique().sort().to_list()]
+    return out + [("hotspot", lid) for lid in loc["locality_id"].to_list()]
+
+
+def test_no_briefing_share_exceeds_100_percent_on_the_sample(sample_res):
+    assert _shares_above_one(sample_res, _sweep_subjects(sample_res)) == []
+
+
+def test_no_briefing_share_exceeds_100_percent_on_real_data(wm_res):
+    assert _shares_above_one(wm_res, _sweep_subjects(wm_res)) == []
