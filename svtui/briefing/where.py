@@ -165,10 +165,13 @@ def _locality_line(w: _W, ctx: _Ctx, lr: dict) -> str:
         ov = ctx.eng.overlap(ctx.level, ctx.code)
         orow = _row(ov, locality_id=lid) if ov is not None else None
         if orow is not None and not _is_null(orow.get("share_of_area_harm")):
-            sh = w.share_of(orow["share_of_area_harm"], orow["n"], ctx.n,
-                            Ref(f"locality_overlap:{ctx.level}", "share_of_area_harm", _key(locality_id=lid, code=ctx.code)))
+            ok = _key(locality_id=lid, code=ctx.code)
+            src = f"locality_overlap:{ctx.level}"
+            sh = w.share_of(orow["share_of_area_harm"], orow["n"], ctx.n, Ref(src, "share_of_area_harm", ok))
             if sh not in ("withheld", "not known"):
-                first += f" and {sh} of the harm in {ctx.short}"
+                inside = ("all of them" if orow["n"] == lr["n_incidents"]
+                          else f"{w.count(orow['n'], Ref(src, 'n', ok))} of them")
+                first += f", {inside} in {ctx.short}, holding {sh} of its harm"
     bits = [first]
     pattern = lr.get("pattern")
     kind = PATTERN_WORDS[pattern].split(" (")[0] if pattern in PATTERN_WORDS else ""
