@@ -17,6 +17,7 @@ from svtui.safe import plain
 
 EXIT_SOURCE = 2
 EXIT_INTERNAL = 3
+EXIT_USAGE = 2  # a bad option value (month, --out name, unknown area): the user's to fix, as argparse
 
 
 def add_study_options(p: argparse.ArgumentParser) -> None:
@@ -43,7 +44,7 @@ class UsageExit(SystemExit):
     str() is that line's message."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(EXIT_SOURCE)
+        super().__init__(EXIT_USAGE)
         self.message = message
 
     def __str__(self) -> str:
@@ -152,7 +153,7 @@ def results_from_args(args):
 def fail(message: object) -> int:
     """One inert line on stderr for a usage problem (unknown area, bad --out, ...): exit 2."""
     _say(message)
-    return EXIT_SOURCE
+    return EXIT_USAGE
 
 
 def frame_json(df, **meta) -> dict:
