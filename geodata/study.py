@@ -278,8 +278,6 @@ def load_study(spec: StudySpec, progress: Progress | None = None, cache: bool | 
     the default folder, or a folder; None = on when the SVTUI_CACHE variable names a folder.
     """
     from geodata import ae as ae_reader
-    from geodata import areas as areas_mod
-    from geodata import indicators as ind_reader
     from geodata import interventions as iv_reader
     from geodata import policeuk
     from geodata import venues as venue_reader
@@ -291,6 +289,8 @@ def load_study(spec: StudySpec, progress: Progress | None = None, cache: bool | 
 
     areas = None
     if spec.areas is not None:
+        from geodata import areas as areas_mod  # geopandas: only when there are boundaries to read
+
         say("Reading boundaries", 0.05)
         areas = areas_mod.build_areas(spec.areas, spec.lookups)
         notes.extend(getattr(areas, "notes", []))
@@ -331,11 +331,15 @@ def load_study(spec: StudySpec, progress: Progress | None = None, cache: bool | 
     ae_frames = [ae_reader.read_ae(p, venues=venues, ledger=ledger) for p in spec.ae]
     ae = pl.concat(ae_frames, how="vertical_relaxed") if ae_frames else empty_frame(AE_SCHEMA)
     if areas is not None and ae.height:
+        from geodata import areas as areas_mod
+
         ae = areas_mod.locate_points(ae, areas)
 
     say("Reading indicators", 0.85)
     indicators = None
     for p in spec.indicators:
+        from geodata import indicators as ind_reader  # (imports geodata.areas: geopandas)
+
         frame = ind_reader.read_indicators(p, areas, ledger=ledger)
         if indicators is None:
             indicators = frame

@@ -5,18 +5,15 @@ first paint, with progress in the overview. Filters re-run the analysis in an ex
 worker (the engine caches each filter set on the Prepared object), so the UI never blocks.
 Every action has a key and a command-palette entry (ctrl+p); `?` lists the keys.
 
-Nothing here computes statistics: screens ask `hotspot.*` (and the briefing/export modules)
-and only lay results out. Every data string shown goes through `svtui.safe`.
+Nothing here computes statistics: the app holds one `hotspot.session.Session` (the study, its
+definition and parameters, and the only cache) and the `Results` of the current filters; screens
+ask those and only lay them out. Every data string shown goes through `svtui.safe`.
 """
 from __future__ import annotations
-
-from collections import OrderedDict
 
 import os
 import signal
 import threading
-import weakref
-from typing import Any
 
 from textual import work
 from textual.app import App
@@ -25,41 +22,6 @@ from textual.reactive import reactive
 from textual.worker import get_current_worker
 
 from svtui.safe import InertOutput
-
-
-
-# Results of engine calls (profiles, measures, coverage, map scenes), per Prepared object and
-# keyed by the analysis's filters and parameters: shared by every app on the same study (tests
-# open many), reused when filters go back to an earlier set, and dropped with the study.
-_CACHES: dict[int, dict] = {}
-CACHE_ENTRIES = 64  # screen results for the last dozen or so filter sets
-
-
-class _LRU(OrderedDict):
-    """A dict that forgets its least recently used entries beyond `limit` (long sessions)."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__()
-        self.limit = limit
-
-    def __getitem__(self, key):
-        value = super().__getitem__(key)
-        self.move_to_end(key)
-        return value
-
-    def __setitem__(self, key, value) -> None:
-        super().__setitem__(key, value)
-        self.move_to_end(key)
-        while len(self) > self.limit:
-            self.popitem(last=False)
-
-
-def _cache_for(prep) -> dict:
-    k = id(prep)
-    if k not in _CACHES:
-        _CACHES[k] = _LRU(CACHE_ENTRIES)
-        weakref.finalize(prep, _CACHES.pop, k, None)
-    return _CACHES[k]
 
 
 def _overview():
@@ -152,12 +114,18 @@ class SvtuiApp(InertOutput, App[int]):  # InertOutput: notices and copies throug
     busy: reactive[str] = reactive("")
     generation: reactive[int] = reactive(0)
 
-    def __init__(self, spec=None, *, study=None, prep=None, params=None, animations: bool = True) -> None:
+    def __init__(self, spec=None, *, study=None, prep=None, params=None, session=None, animations: bool = True) -> None:
+        """spec: what to load (in a worker, after the first paint); or an open `session`; or a
+        loaded `study` (and its `prep`, shared by tests). params: hotspot Params (validated)."""
         super().__init__()
-        self.spec = spec
-        self.study = study
-        self.prep = prep
-        self.params = params
+        if session is None and study is not None:
+            from hotspot.session import Session
+
+            session = Session(study, params=params, prep=prep)
+        self.spec = spec if spec is not None else getattr(getattr(session, "study", None), "spec", None)
+        self.session = session
+        self.params = session.params if session is not None else params
+        self.results = None  # hotspot.session.Results of the current filters, once analysed
         self.analysis = None
         self.filters = None
         self.load_error: str | None = None
@@ -169,13 +137,22 @@ class SvtuiApp(InertOutput, App[int]):  # InertOutput: notices and copies throug
         self.selected_area: tuple[str, str] | None = None  # (level, code)
         self.brief_subject: tuple[str, str] | None = None  # ("locality", id) or (level, code)
         self.pending: tuple[str, str] | None = None
-        self._local_cache: dict[Any, Any] = {}
         self._analysis_lock = threading.Lock()
         self._hangup_timer: threading.Timer | None = None
         if not animations:
             self.animation_level = "none"
 
     # -- study facts the screens use -------------------------------------------------------------
+    @property
+    def study(self):
+        return self.session.study if self.session is not None else None
+
+    @property
+    def prep(self):
+        """The session's prepared study, once it is ready (never prepared on the UI thread)."""
+        s = self.session
+        return s.prep if s is not None and s.prepared else None
+
     @property
     def synthetic(self) -> bool:
         if self.study is not None:
@@ -191,17 +168,6 @@ class SvtuiApp(InertOutput, App[int]):  # InertOutput: notices and copies throug
     @property
     def ready(self) -> bool:
         return self.analysis is not None
-
-    @property
-    def cache(self) -> dict:
-        """Engine results for this study (see _cache_for)."""
-        return _cache_for(self.prep) if self.prep is not None else self._local_cache
-
-    @property
-    def analysis_key(self):
-        """What identifies the current analysis's results: its filters and parameters."""
-        a = self.analysis
-        return (a.filters, a.params) if a is not None else None
 
     def filter_summary(self) -> str:
         f = self.filters
@@ -232,7 +198,7 @@ class SvtuiApp(InertOutput, App[int]):  # InertOutput: notices and copies throug
         self.call_after_refresh(self._start)
 
     def _start(self) -> None:
-        if self.study is not None and self.prep is not None:
+        if self.session is not None:
             from hotspot.analysis import Filters
 
             self.filters = Filters()
@@ -259,10 +225,8 @@ class SvtuiApp(InertOutput, App[int]):  # InertOutput: notices and copies throug
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load(self) -> None:
         worker = get_current_worker()
-        try:
-            from geodata.errors import SourceError
-        except Exception:  # noqa: BLE001
-            SourceError = Exception  # noqa: N806
+        from geodata.errors import SourceError
+
         try:
             from geodata.study import load_study
 
@@ -271,24 +235,26 @@ class SvtuiApp(InertOutput, App[int]):  # InertOutput: notices and copies throug
             if worker.is_cancelled:
                 return
             self._safe_call(self._progress, "Classifying incidents and laying the grid", 0.8)
-            from hotspot.analysis import Filters, Params, analyse, prepare
+            from hotspot.analysis import Filters
+            from hotspot.session import Session
 
-            params = self.params or Params()
-            prep = prepare(study, params=params)
+            session = Session(study, params=self.params)
+            session.prep  # noqa: B018  (the filter-independent work, here in the worker)
             if worker.is_cancelled:
                 return
             self._safe_call(self._progress, "Finding hotspots (Gi*, clusters, trends)", 0.9)
-            analysis = analyse(prep, Filters(), params)
+            results = session.results(Filters())
+            results.run()
         except SourceError as exc:
             self._safe_call(self._load_failed, str(exc))
             return
         except Exception as exc:  # noqa: BLE001  (one line on screen, never a traceback)
             if os.environ.get("SVTUI_DEBUG"):
                 raise
-            self._safe_call(self._load_failed, f"internal error: {type(exc).__name__}: {exc}")
+            self._safe_call(self._load_failed, f"{type(exc).__name__}: {exc}")
             return
         if not worker.is_cancelled:
-            self._safe_call(self._loaded, study, prep, params, Filters(), analysis)
+            self._safe_call(self._loaded, session, results)
 
     def action_reload(self) -> None:
         """Re-read the sources. A failure is reported and the last good analysis stays."""
@@ -304,23 +270,23 @@ class SvtuiApp(InertOutput, App[int]):  # InertOutput: notices and copies throug
         worker = get_current_worker()
         from geodata.errors import SourceError
         from geodata.study import load_study
-        from hotspot.analysis import Params, analyse, prepare
+        from hotspot.session import Session
 
         try:
             study = load_study(self.spec, cache=self.source_cache)
-            params = self.params or Params()
-            prep = prepare(study, params=params)
-            analysis = analyse(prep, filters, params)
+            session = Session(study, self.session.definition, self.params)
+            results = session.results(filters)
+            results.run()
         except SourceError as exc:
             self._safe_call(self._reload_failed, str(exc))
             return
         except Exception as exc:  # noqa: BLE001  (one line, never a traceback)
             if os.environ.get("SVTUI_DEBUG"):
                 raise
-            self._safe_call(self._reload_failed, f"internal error: {type(exc).__name__}: {exc}")
+            self._safe_call(self._reload_failed, f"{type(exc).__name__}: {exc}")
             return
         if not worker.is_cancelled:
-            self._safe_call(self._loaded, study, prep, params, filters, analysis)
+            self._safe_call(self._loaded, session, results)
             self._safe_call(self.notify, "Sources re-read.", title="Reloaded")
 
     def _reload_failed(self, message: str) -> None:
@@ -340,47 +306,44 @@ class SvtuiApp(InertOutput, App[int]):  # InertOutput: notices and copies throug
         self.generation += 1
         self._refresh_screen()
 
-    def _loaded(self, study, prep, params, filters, analysis) -> None:
-        self.study, self.prep, self.params = study, prep, params
-        self.filters = filters
-        self._set_analysis(analysis)
+    def _loaded(self, session, results) -> None:
+        self.session, self.params = session, session.params
+        self.filters = results.filters
+        self._set_results(results)
 
     # -- analysis ------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="analysis", exit_on_error=False)
     def run_analysis(self, filters) -> None:
         worker = get_current_worker()
-        from hotspot.analysis import Params, analyse
-
         with self._analysis_lock:  # one analysis at a time on 2 cores; stale ones are dropped
             if worker.is_cancelled:
                 return
             try:
-                analysis = analyse(
-                    self.prep, filters, self.params or Params(),
-                    progress=lambda m, f: self._safe_call(self._busy_step, m, f),
-                )
-            except Exception as exc:  # noqa: BLE001
+                results = self.session.results(filters)
+                results.run(progress=lambda m, f: self._safe_call(self._busy_step, m, f))
+            except Exception as exc:  # noqa: BLE001  (said on screen, never raised into the UI)
                 if not worker.is_cancelled:
                     self._safe_call(self._analysis_failed, f"{type(exc).__name__}: {exc}")
                 return
         if not worker.is_cancelled:
-            self._safe_call(self._analysed, filters, analysis)
+            self._safe_call(self._set_results, results)
 
     def _busy_step(self, message: str, fraction: float) -> None:
         if self.busy:  # only while a re-run is showing
             self.busy = f"Re-running the analysis: {message} ({fraction:.0%})"
 
-    def _analysed(self, filters, analysis) -> None:
-        self.filters = filters
-        self._set_analysis(analysis)
-
     def _analysis_failed(self, message: str) -> None:
+        """A re-run failed: say why and keep the last analysis; with none yet, the overview says it."""
+        if self.analysis is None:
+            self._load_failed(message)
+            return
         self.busy = ""
         self.notify(message, title="Analysis failed", severity="error", timeout=10, markup=False)
 
-    def _set_analysis(self, analysis) -> None:
-        if self.params is None:
-            self.params = analysis.params
+    def _set_results(self, results) -> None:
+        """Show `results` (their analysis already computed in a worker)."""
+        self.results, self.filters = results, results.filters
+        analysis = results.analysis
         self.analysis = analysis
         self.busy = ""
         ids = set(analysis.localities["locality_id"].to_list()) if analysis.localities.height else set()
@@ -401,7 +364,7 @@ class SvtuiApp(InertOutput, App[int]):  # InertOutput: notices and copies throug
 
     def apply_filters(self, filters) -> None:
         """Re-run the analysis with `filters` (in a worker; cached per filter set)."""
-        if self.prep is None:
+        if self.session is None:
             self.notify("The study is still loading.", severity="warning")
             return
         if filters == self.filters and self.analysis is not None:

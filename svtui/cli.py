@@ -17,6 +17,7 @@ from svtui.safe import plain
 
 EXIT_SOURCE = 2
 EXIT_INTERNAL = 3
+EXIT_USAGE = 2  # a bad option value (month, --out name, unknown area): the user's to fix, as argparse
 
 
 def add_study_options(p: argparse.ArgumentParser) -> None:
@@ -33,6 +34,57 @@ def add_study_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--cache", nargs="?", const=True, default=None, metavar="DIR",
                    help="keep police.uk sources in a Parquet workspace cache (default folder "
                         "$SVTUI_CACHE or ~/.cache/svtui) so reopening takes seconds")
+
+
+MONTH_HELP = "give a month as YYYY-MM (e.g. 2024-03)"
+
+
+from svtui.errors import UsageExit  # noqa: E402  (one class: exit status 2 after the printed line)
+
+
+def parse_month(text: str | None, flag: str = "month"):
+    """'2024-03' -> date(2024, 3, 1); None stays None. The one month parser of every command.
+
+    Strict: exactly four digits, a hyphen, two digits, month 01..12 (surrounding spaces allowed).
+    Raises ValueError with one line naming the flag, the text and the fix.
+    """
+    from datetime import date
+
+    if text is None:
+        return None
+    t = str(text).strip()
+    if (len(t) == 7 and t.isascii() and t[4] == "-" and t[:4].isdigit() and t[5:].isdigit()
+            and 1 <= int(t[5:]) <= 12):
+        return date(int(t[:4]), int(t[5:]), 1)
+    raise ValueError(f"{flag} {plain(text, 40)!r}: {MONTH_HELP}")
+
+
+def add_window_options(p: argparse.ArgumentParser) -> None:
+    """--from/--to (inclusive months), the window every command takes; --start/--end are hidden
+    aliases kept for old scripts. main() checks both with parse_month before any command runs."""
+    if "--from" not in p._option_string_actions:  # (a command module may have added them itself)
+        p.add_argument("--from", dest="start", metavar="YYYY-MM", help="first month (default: the study's first)")
+        p.add_argument("--to", dest="end", metavar="YYYY-MM", help="last month (default: the study's last)")
+    if "--start" not in p._option_string_actions:
+        p.add_argument("--start", dest="start", help=argparse.SUPPRESS)
+        p.add_argument("--end", dest="end", help=argparse.SUPPRESS)
+
+
+def window_from_args(args):
+    """(first, last) months from --from/--to as dates (None = the study's own); raises ValueError
+    when the window is back to front."""
+    start = parse_month(getattr(args, "start", None), "--from")
+    end = parse_month(getattr(args, "end", None), "--to")
+    if start and end and end < start:
+        raise ValueError(f"--to {end:%Y-%m} is before --from {start:%Y-%m} (fix: swap them)")
+    return start, end
+
+
+def add_out_options(p: argparse.ArgumentParser, what: str = "the table", formats: str = ".csv, .parquet or .json") -> None:
+    """--out/--force, the same on every command: written atomically with its provenance, never
+    replacing a file without --force."""
+    p.add_argument("--out", metavar="FILE", help=f"write {what} to FILE ({formats}) with its provenance")
+    p.add_argument("--force", action="store_true", help="replace FILE if it exists")
 
 
 def spec_from_args(args):
@@ -64,6 +116,61 @@ def load_from_args(args, quiet: bool = False):
     return study
 
 
+def session_from_args(args):
+    """The hotspot.session.Session for the study options (one load; reused when the caller
+    handed one in: main(argv, session=...), as the tests and batch commands do)."""
+    given = getattr(args, "session", None)
+    if given is not None:
+        return given
+    from hotspot.session import Session
+
+    args.session = Session(load_from_args(args, quiet=getattr(args, "json", False)))
+    return args.session
+
+
+def results_from_args(args):
+    """Results for the window in --from/--to (hotspot.session.Results)."""
+    from hotspot.analysis import Filters
+    from hotspot.session import ParameterError
+
+    start, end = window_from_args(args)
+    try:
+        return session_from_args(args).results(Filters(start=start, end=end))
+    except ParameterError as exc:  # e.g. a window the data never reaches: one line, exit 2
+        _say(exc)
+        raise UsageExit(str(exc)) from None
+
+
+def fail(message: object) -> int:
+    """One inert line on stderr for a usage problem (unknown area, bad --out, ...): exit 2."""
+    _say(message)
+    return EXIT_USAGE
+
+
+def frame_json(df, **meta) -> dict:
+    """A table as one JSON object: meta (title, notes, ...) and its rows (binary columns dropped;
+    NaN and infinities as null, dates as ISO text)."""
+    import math
+
+    import polars as pl
+
+    keep = [c for c, t in df.schema.items() if t != pl.Binary]
+    rows = df.select(keep).to_dicts()
+
+    def clean(v):
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, list):
+            return [clean(x) for x in v]
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if hasattr(v, "isoformat"):
+            return v.isoformat()
+        return v
+
+    return {**meta, "columns": keep, "rows": [{k: clean(v) for k, v in r.items()} for r in rows]}
+
+
 COMMANDS: dict[str, tuple[str, Callable, Callable | None]] = {}
 
 
@@ -91,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_study_options(sp)
         if configure:
             configure(sp)
+        add_window_options(sp)
     from svtui.cmd_review import add_parsers  # review, actions, evaluate (hotspot review sessions)
 
     add_parsers(sub, add_study_options)
@@ -110,12 +218,20 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     _say(f"warning: {category.__name__}: {message}")
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, session=None) -> int:
+    """Run one command. session: a hotspot.session.Session to use instead of loading the study
+    options again (tests and batch callers share one load)."""
     from svtui.errors import prepare_process
 
     prepare_process()  # streams that cannot fail on an ASCII terminal; SIGTERM cleans up like ctrl-C
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.session = session
+    try:
+        window_from_args(args)  # one strict month parser for every command, before any work
+    except ValueError as exc:  # exits as argparse does on a bad option: one line, status 2
+        _say(exc)
+        raise UsageExit(str(exc)) from None
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         try:
@@ -137,8 +253,6 @@ def main(argv: list[str] | None = None) -> int:
             if line:
                 _say(line)
             if isinstance(exc, SystemExit) and line:  # a command's own exit: keep it an exit, status 2
-                from svtui.errors import UsageExit
-
                 raise UsageExit(str(exc.code)) from None
             return code
         finally:

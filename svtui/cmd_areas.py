@@ -1,39 +1,29 @@
 """CLI subcommands (registered on import by svtui.commands): area trends and intervention gaps.
 
-    svtui trends [study options] [--level csp|district|ward|lsoa|force] [--table ...] [--out FILE]
-    svtui gaps   [study options] [--level ...] [--reach] [--all] [--out FILE]
+    svtui trends [study options] [--from YYYY-MM --to YYYY-MM] [--level ...] [--table ...] [--out FILE] [--json]
+    svtui gaps   [study options] [--from YYYY-MM --to YYYY-MM] [--level ...] [--reach] [--all] [--out FILE] [--json]
 
-With --out the table is written to FILE as CSV, Parquet or JSON (by its extension), atomically,
-and an existing file is only replaced with --force. Without it a readable table is printed;
-every string from the data goes through svtui.safe so it stays inert on the terminal.
+Both ask one hotspot.session.Results. With --out the table is written by svtui.export (CSV,
+Parquet, GeoJSON or GeoPackage by its extension), atomically, with its provenance, and an
+existing file is only replaced with --force. --json prints the table as one JSON object.
+Otherwise a readable table is printed; numbers go through svtui.fmt and every string from the
+data through svtui.safe, so it stays inert on the terminal.
 """
 from __future__ import annotations
 
 import sys
-from datetime import date
-from pathlib import Path
 
-from svtui.cli import command, load_from_args
+from svtui import fmt
+from svtui.cli import add_out_options, command, fail, frame_json, print_json, results_from_args
 from svtui.safe import plain, text
 
 LEVEL_CHOICES = ("force", "csp", "district", "ward", "lsoa")
-FORMATS = {".csv": "csv", ".parquet": "parquet", ".json": "json"}
-
-
-def _month(value: str) -> date:
-    try:
-        y, m = value.strip().split("-")[:2]
-        return date(int(y), int(m), 1)
-    except (ValueError, TypeError):
-        raise ValueError(f"{value!r} is not a month: write YYYY-MM") from None
 
 
 def _common(p) -> None:
     p.add_argument("--level", choices=LEVEL_CHOICES, default="csp", help="area level (default: csp)")
-    p.add_argument("--start", metavar="YYYY-MM", help="first month of the period")
-    p.add_argument("--end", metavar="YYYY-MM", help="last month of the period (changes look back from it)")
-    p.add_argument("--out", metavar="FILE", help="write the table to FILE (.csv, .parquet or .json)")
-    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    add_out_options(p, "the table", ".csv, .parquet, .json (rows), .geojson or .gpkg")
+    p.add_argument("--json", action="store_true", help="print the table as one JSON object")
 
 
 def _trends_opts(p) -> None:
@@ -48,62 +38,40 @@ def _gaps_opts(p) -> None:
     p.add_argument("--all", action="store_true", dest="all_needs", help="every unit and need with its status, not only gaps")
 
 
-def _check_out(args) -> str | None:
-    """The output format, or None for the terminal; raises ValueError for a bad --out."""
+def _check_out(args) -> bool:
+    """True when --out names a format svtui writes and is free (or --force); else one line."""
     if not args.out:
-        return None
-    fmt = FORMATS.get(Path(args.out).suffix.lower())
-    if fmt is None:
-        raise ValueError(f"--out {args.out}: the name must end in .csv, .parquet or .json")
-    if Path(args.out).exists() and not args.force:
-        raise FileExistsError(f"{args.out}: already exists (fix: choose another name or pass --force)")
-    return fmt
+        return True
+    from pathlib import Path
+
+    from svtui.export import format_for, sidecar_path
+
+    try:
+        if not args.out.lower().endswith(".json"):
+            format_for(args.out)
+    except ValueError as exc:
+        fail(exc)
+        return False
+    sidecar = args.out.lower().endswith((".csv", ".json")) and sidecar_path(args.out).exists()
+    if not args.force and (Path(args.out).exists() or sidecar):
+        fail(f"{args.out}: already exists (fix: choose another name or pass --force)")
+        return False
+    return True
 
 
-def write_table(df, path: str, fmt: str, force: bool) -> Path:
-    """Write df atomically as CSV, Parquet or JSON (nested columns joined for CSV)."""
-    import polars as pl
-
-    from geodata.atomic import formula_safe, write_atomic
-    from svtui.safe import inert_frame
-
-    df = inert_frame(df)
-    if fmt == "csv":
-        flat = df.with_columns(
-            [pl.col(c).cast(pl.List(pl.Utf8)).list.join("; ") for c, t in df.schema.items() if isinstance(t, pl.List)]
-        ).select([c for c, t in df.schema.items() if t != pl.Binary])
-        flat = formula_safe(flat)
-        return write_atomic(path, lambda p: flat.write_csv(p), force=force)
-    if fmt == "parquet":
-        return write_atomic(path, lambda p: df.write_parquet(p), force=force)
-    return write_atomic(path, lambda p: df.write_json(p), force=force)
-
-
-def _filters(args, prep):
-    from hotspot.analysis import Filters
-    from hotspot.area_profiles import study_months
-
-    months, _ = study_months(prep)
-    start = _month(args.start) if args.start else (months[0] if months else None)
-    end = _month(args.end) if args.end else (months[-1] if months else None)
-    return Filters(start=start, end=end)
-
-
-def _pct(v) -> str:
-    return "not known" if v is None else f"{v:.0%}"
-
-
-def _num(v, digits: int = 0) -> str:
-    if v is None:
-        return "-"
-    return f"{v:,.{digits}f}"
+def _col(r: dict, *names):
+    """The first of `names` the row has (engine columns added by other modules pass through)."""
+    for n in names:
+        if n in r:
+            return r[n]
+    return None
 
 
 def _print_table(title: str, headers: list[str], rows: list[list[str]], notes: list[str]) -> None:
+    import shutil
+
     from rich.console import Console
     from rich.table import Table
-
-    import shutil
 
     console = Console(highlight=False, soft_wrap=False, width=shutil.get_terminal_size((160, 24)).columns)
     table = Table(title=text(title, 200), show_lines=False)
@@ -116,115 +84,155 @@ def _print_table(title: str, headers: list[str], rows: list[list[str]], notes: l
         console.print(text("Note: " + n, 600, style="dim"))
 
 
-def _emit(args, df, fmt, title, headers, rows, notes) -> int:
-    if fmt:
-        path = write_table(df, args.out, fmt, args.force)
-        print(f"Wrote {df.height:,} rows to {plain(path, None)}")
+def _emit(args, res, df, kind: str, title, headers, rows, notes, extra: dict) -> int:
+    if args.out:
+        from svtui.export import export_frame, export_rows_json
+
+        if args.out.lower().endswith(".json"):  # a table's rows, as before; provenance beside it
+            path = export_rows_json(df, args.out, res, force=args.force, kind=kind, extra=extra)
+        else:
+            path = export_frame(df, args.out, res, force=args.force, kind=kind, extra=extra)
+        print(f"Wrote {df.height:,} rows to {plain(path, None)}, with its provenance")
         for n in notes:
             print(plain("Note: " + n, 600), file=sys.stderr)
+        return 0
+    if args.json:
+        from svtui.export import provenance
+
+        print_json(frame_json(df, title=title, notes=notes, provenance=provenance(res, kind=kind, rows=df.height,
+                                                                                    extra=extra)))
         return 0
     _print_table(title, headers, rows, notes)
     return 0
 
 
-def _checked_format(args):
-    """The --out format (None for the terminal), or False after printing one line on bad input."""
-    try:
-        fmt = _check_out(args)
-        if args.start:
-            _month(args.start)
-        if args.end:
-            _month(args.end)
-    except ValueError as exc:
-        from svtui.safe import plain
+def _label(res) -> str:
+    return f"{res.study.name}{'  [SYNTHETIC sample data]' if res.study.synthetic else ''}"
 
-        print(f"svtui: {plain(exc, 400)}", file=sys.stderr)
-        return False
-    return fmt
+
+def rate_text(r: dict) -> str:
+    """A profile's rate per 1,000 residents a year with its interval when the engine gives one."""
+    v = r.get("rate_per_1000_year")
+    if not fmt.is_missing(v):
+        return fmt.rate(v, _col(r, "rate_per_1000_year_lower", "rate_per_1000_year_lo"),
+                        _col(r, "rate_per_1000_year_upper", "rate_per_1000_year_hi")) + " a year"
+    v = r.get("rate_per_1000")
+    if not fmt.is_missing(v):
+        return (fmt.rate(v, _col(r, "rate_per_1000_lower", "rate_per_1000_lo"),
+                         _col(r, "rate_per_1000_upper", "rate_per_1000_hi")) + f" in {fmt.count(r.get('months'))} months")
+    return "population not known"
+
+
+def change_text(r: dict, key: str = "12m") -> str:
+    """The change between the latest 12 months and the comparison year, by svtui.fmt.change."""
+    now = r.get("latest_12m")
+    before = r.get("previous_12m") if key == "12m" else r.get("base_3y_12m")
+    p = _col(r, f"change_{key}_p", f"change_{key}_p_value")
+    if p is None and r.get(f"change_{key}_significant") is False:
+        p = 1.0  # the engine said "not significant" without its p-value
+    text = fmt.change(now, before, p)
+    why = REASON_WORDS.get(r.get(f"change_{key}_reason"))
+    if text == fmt.NOT_KNOWN and why:
+        missing = r.get(f"change_{key}_missing") or []
+        text += f": {why}" + (f" ({', '.join(plain(m, 7) for m in missing[:6])}{', ...' if len(missing) > 6 else ''})"
+                              if missing else "")
+    return text
+
+
+#: The engine's reason codes for a figure it leaves null (hotspot.area_profiles.REASONS), in words.
+REASON_WORDS = {
+    "months_missing": "months missing",
+    "too_few_months": "too few months",
+    "no_months": "no months with data",
+    "no_population": "no population",
+}
+
+
+PROFILE_HEADERS = ["area", "serious violence", "per month", "per 1,000 residents", "latest 12 months", "trend",
+                   "domestic abuse", "youth", "knife", "night-time economy"]
+
+
+def profile_rows(df) -> list[list[str]]:
+    """The printed rows of `trends` (profiles), every number through svtui.fmt."""
+    return [[r["name"], fmt.count(r["n"]), fmt.num(r["per_month"], 1), rate_text(r), change_text(r),
+             r["trend"] or fmt.NOT_KNOWN, fmt.pct(r["domestic_abuse_share"]), fmt.pct(r["youth_share"]),
+             fmt.pct(r["knife_share"]), fmt.pct(r["nte_share"])] for r in df.iter_rows(named=True)]
 
 
 @command("trends", "Area profiles: serious violence, change, shares, the Duty's measures and risk factors per area.",
          _trends_opts)
 def trends(args) -> int:
-    fmt = _checked_format(args)
-    if fmt is False:
+    if not _check_out(args):
         return 2
-    from hotspot.analysis import prepare
-    from hotspot.area_profiles import area_monthly, area_profiles
-    from hotspot.measures import duty_measures
-    from hotspot.risk import risk_factors, risk_summary
-
-    study = load_from_args(args)
-    prep = prepare(study)
-    filters = _filters(args, prep)
-    notes: list[str] = []
-    label = f"{study.name}{'  [SYNTHETIC sample data]' if study.synthetic else ''}"
+    res = results_from_args(args)
+    level = args.level
+    label = _label(res)
+    extra = {"level": level, "table": args.table}
     if args.table == "profiles":
-        df = area_profiles(prep, filters, args.level, indicators=study.indicators, notes=notes)
-        headers = ["area", "serious violence", "per month", "per 1,000 residents", "latest 12 months", "trend",
-                   "domestic abuse", "youth", "knife", "night-time economy"]
-
-        def rate(r) -> str:
-            if r["rate_per_1000_year"] is not None:
-                return f"{r['rate_per_1000_year']:.2f} a year"
-            if r["rate_per_1000"] is not None:
-                return f"{r['rate_per_1000']:.2f} in {r['months']} months"
-            return "population not known"
-
-        rows = [[r["name"], _num(r["n"]), _num(r["per_month"], 1), rate(r),
-                 r["change_12m_text"], r["trend"], _pct(r["domestic_abuse_share"]), _pct(r["youth_share"]),
-                 _pct(r["knife_share"]), _pct(r["nte_share"])] for r in df.iter_rows(named=True)]
-        return _emit(args, df, fmt, f"Serious violence by {args.level}: {label}", headers, rows, notes)
+        df = res.profiles(level)
+        notes = res.profile_notes(level)
+        headers = PROFILE_HEADERS
+        rows = profile_rows(df)
+        return _emit(args, res, df, "trends", f"Serious violence by {level}: {label}", headers, rows, notes, extra)
     if args.table == "monthly":
-        df = area_monthly(prep, filters, args.level)
-        rows = [[r["name"], f"{r['month']:%Y-%m}", _num(r["n"]), _num(r["harm"])] for r in df.iter_rows(named=True)]
-        return _emit(args, df, fmt, f"Monthly serious violence by {args.level}: {label}",
-                     ["area", "month", "incidents", "harm"], rows, notes)
+        df = res.monthly(level)
+        rows = [[r["name"], f"{r['month']:%Y-%m}", fmt.count(r["n"]), fmt.num(r["harm"])] for r in df.iter_rows(named=True)]
+        return _emit(args, res, df, "trends", f"Monthly serious violence by {level}: {label}",
+                     ["area", "month", "incidents", "harm"], rows, [], extra)
     if args.table == "measures":
-        df = duty_measures(prep, study.ae, filters, args.level, indicators=study.indicators, notes=notes)
-        rows = [[r["name"], r["label"], _num(r["n"]) if r["available"] else "not available",
-                 _num(r["rate_per_100k_annualised"], 1), r["change_12m_text"] if r["available"] else r["reason"]]
+        df = res.measures(level)
+        notes = res.measure_notes(level)
+        rows = [[r["name"], r["label"], fmt.count(r["n"]) if r["available"] else "not available",
+                 fmt.num(r["rate_per_100k_annualised"], 1),
+                 change_text(r) if r["available"] else (r["reason"] or fmt.NOT_KNOWN)]
                 for r in df.iter_rows(named=True)]
-        return _emit(args, df, fmt, f"Serious Violence Duty measures by {args.level}: {label}",
-                     ["area", "measure", "in the period", "per 100,000 a year", "change"], rows, notes)
-    df = risk_factors(prep, study.indicators, args.level, areas=study.areas, notes=notes)
+        return _emit(args, res, df, "trends", f"Serious Violence Duty measures by {level}: {label}",
+                     ["area", "measure", "in the period", "per 100,000 a year", "change"], rows, notes, extra)
+    from hotspot.risk import risk_summary
+
+    df = res.risk(level)
+    notes = res.risk_notes(level)
     summary = risk_summary(df)
     names = df.select("code", "name").unique(maintain_order=True).join(summary, on="code", how="left")
     rows = [[r["name"], r["strongest_risks"] or "nothing above the flag threshold"] for r in names.iter_rows(named=True)]
-    return _emit(args, df, fmt, f"Strongest risk factors by {args.level}: {label}", ["area", "strongest risks"], rows,
-                 notes)
+    return _emit(args, res, df, "trends", f"Strongest risk factors by {level}: {label}", ["area", "strongest risks"],
+                 rows, notes, extra)
 
 
 @command("gaps", "Intervention coverage: which needs of each hotspot locality and area no intervention reaches.",
          _gaps_opts)
 def gaps(args) -> int:
-    fmt = _checked_format(args)
-    if fmt is False:
+    if not _check_out(args):
         return 2
-    from hotspot.analysis import analyse, prepare
-    from hotspot.coverage import NEED_LABELS, coverage
+    from hotspot.coverage import NEED_LABELS
 
-    study = load_from_args(args)
-    prep = prepare(study)
-    analysis = analyse(prep, _filters(args, prep))
-    notes = list(analysis.notes)
-    if not study.interventions:
+    res = results_from_args(args)
+    level = args.level
+    cov = res.coverage(level, all_needs=args.all_needs)
+    notes = list(res.notes) + list(cov.notes)
+    if not res.study.interventions:
         notes.append("The study names no interventions file: every need is unmet.")
-    reach, gap_frame = coverage(prep, analysis, study.interventions, args.level, all_needs=args.all_needs, notes=notes)
-    label = f"{study.name}{'  [SYNTHETIC sample data]' if study.synthetic else ''}"
+    label = _label(res)
+    extra = {"level": level, "table": "reach" if args.reach else ("needs" if args.all_needs else "gaps")}
     if args.reach:
-        rows = [[r["name"], r["intervention"], r["reaches"], _pct(r["place_share"]), _pct(r["time_share"]),
-                 _pct(r["age_share"]) if r["age_share"] is not None else "all ages", r["needs_met"] or "-"]
+        reach = cov.reach
+        rows = [[r["name"], r["intervention"], r["reaches"], fmt.pct(r["place_share"]), fmt.pct(r["time_share"]),
+                 fmt.pct(r["age_share"]) if r["age_share"] is not None else "all ages", r["needs_met"] or "-"]
                 for r in reach.iter_rows(named=True)] if reach.height else []
-        return _emit(args, reach, fmt, f"Which interventions reach each locality and {args.level}: {label}",
-                     ["unit", "intervention", "reaches", "place", "hours", "ages", "needs met"], rows, notes)
+        return _emit(args, res, reach, "gaps", f"Which interventions reach each locality and {level}: {label}",
+                     ["unit", "intervention", "reaches", "place", "hours", "ages", "needs met"], rows, notes, extra)
+    gap_frame = cov.gaps
+    if args.out and gap_frame.height:  # the export table (with polygons), kept in the ranking's order
+        gap_frame = res.table("gaps", level, all_needs=args.all_needs)
+        if "gap_score" in gap_frame.columns:
+            gap_frame = gap_frame.sort("gap_score", descending=True, nulls_last=True, maintain_order=True)
     if gap_frame.height == 0:
         rows = []
         if not any(n.startswith("Needs cannot be judged") for n in notes):
             notes.append("No gaps found: every need passing its threshold is at least half met.")
     else:
-        rows = [[str(i + 1), r["unit"], NEED_LABELS.get(r["need"], r["need"]), r["status"], _num(r["gap_score"]),
+        rows = [[str(i + 1), r["unit"], NEED_LABELS.get(r["need"], r["need"]), r["status"], fmt.num(r["gap_score"]),
                  r["text"] or f"{r['name']}: {r['status']}"]
                 for i, r in enumerate(gap_frame.iter_rows(named=True))]
-    return _emit(args, gap_frame, fmt, f"Intervention gaps, localities and {args.level}s: {label}",
-                 ["#", "unit", "need", "status", "gap score", "what is missing"], rows, notes)
+    return _emit(args, res, gap_frame, "gaps", f"Intervention gaps, localities and {level}s: {label}",
+                 ["#", "unit", "need", "status", "gap score", "what is missing"], rows, notes, extra)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from datetime import date
 
+from svtui import fmt
 from svtui.cli import command, load_from_args
 from svtui.safe import plain
 
@@ -44,13 +45,12 @@ def add_window_options(p) -> None:
 
 
 def run_engine(args, filters=None):
-    """(study, prep, analysis) for the study options and the window in args."""
-    from hotspot.analysis import analyse, prepare
+    """(study, prep, analysis) for the study options and the window in args, from one
+    hotspot.session.Results (kept on args.results for the export)."""
+    from svtui.cli import results_from_args
 
-    study = load_from_args(args)
-    prep = prepare(study)
-    analysis = analyse(prep, filters if filters is not None else window_filters(args))
-    return study, prep, analysis
+    res = args.results = results_from_args(args)
+    return res.study, res.prep, res.analysis
 
 
 # --------------------------------------------------------------------------------------------
@@ -63,6 +63,7 @@ def _hotspots_opts(p) -> None:
     p.add_argument("--out", metavar="FILE",
                    help="write the localities: .csv, .parquet, .geojson (WGS84) or .gpkg (British National Grid)")
     p.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    p.add_argument("--json", action="store_true", help="print the localities as one JSON object")
 
 
 def hotspots_table(analysis, width: int = 120) -> list[str]:
@@ -74,7 +75,7 @@ def hotspots_table(analysis, width: int = 120) -> list[str]:
     lines = [head, "-" * min(width, len(head) + 14)]
     for i, r in enumerate(loc.iter_rows(named=True), start=1):
         share = r.get("share_of_area_harm")
-        share_txt = "" if share is None else f"{share * 100:.0f}%"
+        share_txt = fmt.pct(share)  # svtui.fmt: one way to print a share
         lines.append(
             f"{i:>3}  {plain(r['locality_id'], 14):<12} {plain(r['name'], 60):<{nw}} {r['n_incidents']:>9,} "
             f"{share_txt:>9} {r['area_m2'] / 1e6:>6.2f}  {plain(r.get('trend') or '', 15):<15} "
@@ -107,6 +108,15 @@ def run_hotspots(args, out=None) -> int:
         format_for(args.out)  # a bad extension fails before the analysis runs
     study, prep, analysis = run_engine(args)
     loc = analysis.localities
+    if getattr(args, "json", False):
+        from svtui.cli import frame_json, print_json
+        from svtui.export import provenance
+
+        print_json(frame_json(loc, notes=list(analysis.notes), provenance=provenance(args.results, kind="hotspots",
+                                                                                      rows=loc.height)))
+        if args.out:
+            export("hotspots", args.out, args.results, force=args.force)
+        return 0
     name = plain(study.name, 120) + ("  [SYNTHETIC sample data]" if study.synthetic else "")
     window = analysis.window
     span = f"{window[0]:%B %Y} to {window[1]:%B %Y}" if window else "no months with data"
@@ -125,7 +135,7 @@ def run_hotspots(args, out=None) -> int:
     for note in analysis.notes:
         print(f"Note: {plain(note, 300)}", file=out)
     if args.out:
-        path = export("hotspots", args.out, prep, analysis, study, force=args.force)
+        path = export("hotspots", args.out, args.results, force=args.force)
         print(f"\nWrote {n if loc.height else 0} {'locality' if loc.height == 1 else 'localities'} to "
               f"{plain(str(path), 300)}", file=out)
     return 0

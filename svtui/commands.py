@@ -19,8 +19,10 @@ def _check_opts(p):
 def check(args) -> int:
     from hotspot.definition import load_definition, what_definition_sees
 
-    study = load_from_args(args, quiet=args.json)
+    given = getattr(args, "session", None)  # a caller's Session: its study, not a second load
+    study = given.study if given is not None else load_from_args(args, quiet=args.json)
     definition = load_definition(study.spec.definition or default_definition(study))
+    in_window = _in_window(args, study)
     sees = what_definition_sees(definition, study.incidents)
     study.ledger.record_months(study.incidents)  # missing and low-volume months per source
     written = (study.ledger.write_quarantine(args.quarantine, force=args.force)
@@ -36,6 +38,8 @@ def check(args) -> int:
         }
         if written:
             obj["quarantine_files"] = [str(p) for p in written]
+        if in_window is not None:
+            obj["window"] = in_window
         print_json(obj)
         return 0
     print(plain(f"Study: {study.name}" + ("  [SYNTHETIC sample data]" if study.synthetic else ""), None))
@@ -63,9 +67,31 @@ def check(args) -> int:
         print(f"  - {plain(line, 300)}")
     for note in study.notes:
         print(f"Note: {plain(note, 300)}")
+    if in_window is not None:
+        print(f"Window {in_window['from'] or 'start'} to {in_window['to'] or 'end'}: {in_window['incidents']:,} of the "
+              f"accepted incidents fall in it")
     for p in written:
         print(f"Quarantined rows written to {plain(p, None)}")
     return 0
+
+
+def _in_window(args, study) -> dict | None:
+    """With --from/--to: how many accepted incidents fall in the window (None without them)."""
+    import polars as pl
+
+    from svtui.cli import window_from_args
+
+    start, end = window_from_args(args)
+    if start is None and end is None:
+        return None
+    inc = study.incidents
+    keep = pl.lit(True)
+    if start is not None:
+        keep = keep & (pl.col("month") >= start)
+    if end is not None:
+        keep = keep & (pl.col("month") <= end)
+    n = inc.filter(keep).height if "month" in inc.columns else 0
+    return {"from": f"{start:%Y-%m}" if start else None, "to": f"{end:%Y-%m}" if end else None, "incidents": n}
 
 
 def default_definition(study) -> str:

@@ -26,6 +26,8 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
+from svtui import fmt
+
 LEVELS = ("none", "partner", "public")
 DEFAULT_LEVEL = "partner"
 
@@ -102,14 +104,13 @@ class Shown:
 # --------------------------------------------------------------------------------------------
 
 def fmt_int(n: int | float) -> str:
-    """12345 -> '12,345' (whole numbers only)."""
-    return f"{int(round(n)):,}"
+    """12345 -> '12,345' (whole numbers only; svtui.fmt.count)."""
+    return fmt.count(n)
 
 
 def round_half_up(x: float, digits: int = 0) -> float:
-    """Round halves away from zero (Python's round() goes to even: 2.5 -> 2)."""
-    q = 10 ** digits
-    return math.floor(abs(x) * q + 0.5) / q * (1 if x >= 0 else -1)
+    """Round halves away from zero (svtui.fmt.round_half_up; Python's round() goes to even)."""
+    return fmt.round_half_up(x, digits)
 
 
 def plural(n: int | float | None, noun: str, plural_form: str | None = None) -> str:
@@ -188,13 +189,8 @@ def reveals(part: float, whole: float, level: str | Rule = DEFAULT_LEVEL) -> boo
 
 
 def pct_text(p: float, digits: int = 0) -> str:
-    """0.1234 -> '12%'; a non-zero share that rounds to 0 reads 'less than 1%' (never '0%')."""
-    v = round_half_up(p * 100, digits)
-    if v == 0 and p > 0:
-        return f"less than {1 if digits == 0 else 10 ** -digits}%"
-    if v == 100 and p < 1:
-        return f"more than {100 - (1 if digits == 0 else 10 ** -digits):g}%"
-    return f"{v:.{digits}f}%"
+    """0.1234 -> '12%'; a non-zero share that rounds to 0 reads '<1%' (never '0%'): svtui.fmt.pct."""
+    return fmt.pct(p, digits)
 
 
 def share(part: int | float | None, whole: int | float | None, level: str | Rule = DEFAULT_LEVEL,
@@ -236,7 +232,7 @@ def rate(n: int | float | None, population: int | float | None, per: int = 1000,
     if 0 < round(n) < rule.share_min:
         return Shown("withheld", None, True)
     v = round_half_up(n / population * per, digits)
-    return Shown(f"{v:,.{digits}f}", v)
+    return Shown(fmt.num(v, digits), v)
 
 
 # --------------------------------------------------------------------------------------------

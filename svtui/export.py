@@ -17,16 +17,18 @@ The format follows the file's extension:
 Every export says where it came from: study name and SYNTHETIC flag, window, definition name and
 version, filters, parameters, svtui version, and a SHA-256 over the input files' bytes (for files
 over 64 MiB, over their size, modification time and first MiB). Writes are atomic and never
-replace an existing file unless ``force`` (geodata.atomic; the CLI's ``--force``).
+replace an existing file unless ``force`` (geodata.atomic; the CLI's ``--force``). Briefing text
+(``.md``, ``.txt``) carries the same record in ``FILE.provenance.json``.
+
+Tables and provenance come from a ``hotspot.session.Results`` (``Results.table``,
+``Results.provenance``): this module only writes them.
 """
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import json
 import math
 import os
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -42,15 +44,12 @@ __all__ = [
     "format_for",
     "hash_inputs",
     "provenance",
-    "hotspots_frame",
-    "areas_frame",
-    "trends_frame",
-    "gaps_frame",
     "frame_for",
     "write_frame",
     "export",
     "export_frame",
     "export_briefing",
+    "export_rows_json",
     "read_provenance",
     "sidecar_path",
 ]
@@ -63,8 +62,6 @@ WGS84 = "EPSG:4326"
 PROVENANCE_KEY = "svtui:provenance"
 GEOJSON_MEMBER = "svtui_provenance"
 GPKG_KEY = "svtui_provenance"
-BIG_FILE = 64 * 1024 * 1024
-HEAD_BYTES = 1024 * 1024
 GEOMETRY = "geometry_wkb"
 
 
@@ -88,200 +85,40 @@ def sidecar_path(path: str | Path) -> Path:
 
 
 # --------------------------------------------------------------------------------------------
-# Provenance
+# Provenance and tables: both from a hotspot.session.Results (the one seam to the engine)
 # --------------------------------------------------------------------------------------------
 
-
-def _files_under(p: Path) -> list[Path]:
-    if p.is_dir():
-        return sorted(f for f in p.rglob("*") if f.is_file())
-    return [p] if p.exists() else []
-
-
-def _file_digest(f: Path) -> dict:
-    st = f.stat()
-    h = hashlib.sha256()
-    if st.st_size <= BIG_FILE:
-        with f.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-        return {"path": str(f), "size": st.st_size, "sha256": h.hexdigest()}
-    with f.open("rb") as fh:
-        h.update(fh.read(HEAD_BYTES))
-    h.update(f"|size={st.st_size}|mtime_ns={st.st_mtime_ns}".encode())
-    return {"path": str(f), "size": st.st_size, "mtime_ns": st.st_mtime_ns, "head_sha256": h.hexdigest(),
-            "method": f"size + mtime + SHA-256 of the first {HEAD_BYTES} bytes (file over {BIG_FILE} bytes)"}
+DISCLOSURE_NOTE = "none: exact counts for analysts; apply disclosure control before sharing outside the partnership"
+SYNTHETIC_WARNING = "SYNTHETIC sample data: every area, venue and offence is made up. Do not use for decisions."
 
 
 def hash_inputs(paths: Iterable[str | Path]) -> dict:
-    """SHA-256 of each input file (folders are walked) and one combined hash over them all.
+    """SHA-256 of each input file and one combined hash (hotspot.session.input_hash)."""
+    from hotspot.session import input_hash
 
-    Files over 64 MiB are fingerprinted by size, modification time and the hash of their first
-    MiB, so exporting from a force-sized archive stays quick.
-    """
-    files: list[Path] = []
-    for p in paths:
-        if p is None:
-            continue
-        files.extend(_files_under(Path(p)))
-    seen, entries = set(), []
-    for f in files:
-        key = str(f.resolve())
-        if key in seen:
-            continue
-        seen.add(key)
-        entries.append(_file_digest(f))
-    entries.sort(key=lambda e: e["path"])
-    combined = hashlib.sha256()
-    for e in entries:
-        combined.update(f"{e['path']}\t{e['size']}\t{e.get('sha256') or e.get('head_sha256')}\n".encode())
-    return {"algorithm": "sha256", "combined": combined.hexdigest(), "files": entries}
+    return input_hash(paths)
 
 
-def _version() -> str:
-    from svtui.briefing import _version as v
-
-    return v()
-
-
-def _jsonable(v: Any) -> Any:
-    if dataclasses.is_dataclass(v) and not isinstance(v, type):
-        return {k: _jsonable(x) for k, x in dataclasses.asdict(v).items()}
-    if isinstance(v, (date, datetime)):
-        return v.isoformat()
-    if isinstance(v, (list, tuple, set)):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, Path):
-        return str(v)
-    return v
-
-
-def provenance(study=None, analysis=None, prep=None, *, kind: str = "table", crs: str | None = None,
-               rows: int | None = None, extra: dict | None = None, inputs: dict | None = None) -> dict:
-    """The provenance record every export carries (a plain JSON-able dict)."""
-    definition = getattr(analysis, "definition", None) or getattr(prep, "definition", None)
-    name = getattr(study, "name", None) or getattr(analysis, "study_name", None) or getattr(prep, "study_name", None)
-    synthetic = bool(getattr(study, "synthetic", False) or getattr(analysis, "synthetic", False)
-                     or getattr(prep, "synthetic", False))
-    spec = getattr(study, "spec", None)
-    if inputs is None:
-        inputs = hash_inputs(spec.all_paths()) if spec is not None else {"algorithm": "sha256", "combined": None, "files": []}
-    win = getattr(analysis, "window", None)
-    out = {
-        "producer": "svtui",
-        "svtui_version": _version(),
-        "created_utc": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
-        "kind": kind,
-        "study": {"name": name, "origin": getattr(spec, "origin", None)},
-        "synthetic": synthetic,
-        "window": [_jsonable(win[0]), _jsonable(win[1])] if win else None,
-        "definition": ({"name": definition.name, "version": str(definition.version), "title": definition.title}
-                       if definition is not None else None),
-        "filters": _jsonable(getattr(analysis, "filters", None)),
-        "parameters": _jsonable(getattr(analysis, "params", None)),
-        "crs": crs,
-        "rows": rows,
-        "disclosure": "none: exact counts for analysts; apply disclosure control before sharing outside the partnership",
-        "inputs": inputs,
-    }
-    if synthetic:
-        out["warning"] = "SYNTHETIC sample data: every area, venue and offence is made up. Do not use for decisions."
+def provenance(results, *, kind: str = "table", crs: str | None = None, rows: int | None = None,
+               extra: dict | None = None) -> dict:
+    """The provenance record every file svtui writes carries (Results.provenance, plus the
+    disclosure level and the SYNTHETIC warning)."""
+    out = results.provenance(kind, rows=rows, crs=crs)
+    out["disclosure"] = DISCLOSURE_NOTE
+    if out.get("synthetic"):
+        out["warning"] = SYNTHETIC_WARNING
     if extra:
-        out.update(_jsonable(extra))
+        from hotspot.session import jsonable
+
+        out.update(jsonable(extra))
     return out
 
 
-# --------------------------------------------------------------------------------------------
-# The tables
-# --------------------------------------------------------------------------------------------
-
-
-def hotspots_frame(analysis) -> pl.DataFrame:
-    """The hotspot localities with every profile field and their polygons (``geometry_wkb``, BNG)."""
-    return analysis.localities
-
-
-def areas_frame(prep, analysis, study=None, level: str = "csp") -> pl.DataFrame:
-    """Area profiles for `level` (hotspot.area_profiles) with each area's polygon where known."""
-    from hotspot.area_profiles import area_profiles
-
-    prof = area_profiles(prep, analysis, level, indicators=getattr(study, "indicators", None))
-    return _with_area_polygons(prof, study, level, "code")
-
-
-def _with_area_polygons(frame: pl.DataFrame, study, level: str, on: str) -> pl.DataFrame:
-    areas = getattr(study, "areas", None)
-    if areas is None or frame.height == 0:
-        return frame
-    import shapely
-
-    from geodata.areas import level_polygons
-
-    try:
-        g = level_polygons(areas, level)
-    except Exception:  # noqa: BLE001 - no codes for the level: export without polygons
-        return frame
-    polys = pl.DataFrame({
-        on: g[f"{level}_code"].astype(str).tolist(),
-        GEOMETRY: shapely.to_wkb(g.geometry.values),
-    }, schema={on: pl.Utf8, GEOMETRY: pl.Binary})
-    return frame.join(polys, on=on, how="left")
-
-
-def trends_frame(prep, analysis, level: str = "csp") -> pl.DataFrame:
-    """Monthly counts and harm: one row per area of `level` and month, then per locality and month."""
-    from hotspot.area_profiles import area_monthly
-
-    m = area_monthly(prep, analysis.filters, level).select(
-        pl.lit(level).alias("unit"), "code", "name", "month", pl.col("n").cast(pl.Int64), pl.col("harm"))
-    lm = analysis.locality_monthly
-    if lm.height:
-        names = analysis.localities.select("locality_id", "name")
-        lm = lm.join(names, on="locality_id", how="left").select(
-            pl.lit("locality").alias("unit"), pl.col("locality_id").alias("code"), "name", "month",
-            pl.col("n").cast(pl.Int64), pl.col("harm"))
-        m = pl.concat([m, lm], how="vertical_relaxed")
-    return m
-
-
-def gaps_frame(prep, analysis, study=None, level: str = "csp", all_needs: bool = False) -> pl.DataFrame:
-    """Coverage gaps (hotspot.coverage) for localities and areas of `level`, with their polygons."""
-    from hotspot.coverage import coverage
-
-    _reach, gaps = coverage(prep, analysis, list(getattr(study, "interventions", []) or []), level,
-                            all_needs=all_needs)
-    if gaps.height == 0:
-        return gaps
-    loc = analysis.localities.select(pl.col("locality_id").alias("code"), GEOMETRY) if analysis.localities.height else None
-    parts = []
-    lg = gaps.filter(pl.col("unit") == "locality")
-    if lg.height and loc is not None:
-        parts.append(lg.join(loc, on="code", how="left"))
-    elif lg.height:
-        parts.append(lg.with_columns(pl.lit(None, dtype=pl.Binary).alias(GEOMETRY)))
-    ag = gaps.filter(pl.col("unit") != "locality")
-    if ag.height:
-        ag = _with_area_polygons(ag, study, level, "code")
-        if GEOMETRY not in ag.columns:
-            ag = ag.with_columns(pl.lit(None, dtype=pl.Binary).alias(GEOMETRY))
-        parts.append(ag)
-    return pl.concat(parts, how="vertical_relaxed") if parts else gaps
-
-
-def frame_for(kind: str, prep, analysis, study=None, level: str = "csp") -> pl.DataFrame:
-    if kind == "hotspots":
-        return hotspots_frame(analysis)
-    if kind == "areas":
-        return areas_frame(prep, analysis, study, level)
-    if kind == "trends":
-        return trends_frame(prep, analysis, level)
-    if kind == "gaps":
-        return gaps_frame(prep, analysis, study, level)
-    raise ValueError(f"unknown export {kind!r}; choose one of {', '.join(KINDS)}")
+def frame_for(kind: str, results, level: str = "csp") -> pl.DataFrame:
+    """An export table (Results.table): hotspots | areas | trends | gaps."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown export {kind!r}; choose one of {', '.join(KINDS)}")
+    return results.table(kind, level)
 
 
 # --------------------------------------------------------------------------------------------
@@ -472,6 +309,9 @@ def _write_gpkg(attrs: pl.DataFrame, geoms, p: Path, prov: dict, layer: str) -> 
 def read_provenance(path: str | Path) -> dict:
     """The provenance an export carries, from wherever its format keeps it."""
     path = Path(path)
+    if path.suffix.lower() in (".md", ".markdown", ".txt", ".text") or (
+            path.suffix.lower() == ".json" and sidecar_path(path).exists()):
+        return json.loads(sidecar_path(path).read_text(encoding="utf-8"))
     fmt = format_for(path)
     if fmt == "csv":
         return json.loads(sidecar_path(path).read_text(encoding="utf-8"))
@@ -493,28 +333,58 @@ def read_provenance(path: str | Path) -> dict:
 # --------------------------------------------------------------------------------------------
 
 
-def export(kind: str, path: str | Path, prep, analysis, study=None, *, level: str = "csp", force: bool = False,
-           frame: pl.DataFrame | None = None) -> Path:
-    """Export hotspots | areas | trends | gaps to `path` (format by extension), with provenance."""
+def export(kind: str, path: str | Path, results, *, level: str = "csp", force: bool = False,
+           frame: pl.DataFrame | None = None, extra: dict | None = None) -> Path:
+    """Export hotspots | areas | trends | gaps of `results` to `path` (format by extension),
+    with provenance."""
     if kind not in KINDS:
         raise ValueError(f"unknown export {kind!r}; choose one of {', '.join(KINDS)}")
     format_for(path)  # fail on a bad extension before any work
-    df = frame if frame is not None else frame_for(kind, prep, analysis, study, level)
-    prov = provenance(study, analysis, prep, kind=kind, rows=df.height,
-                      extra={"level": level} if kind != "hotspots" else None)
+    df = frame if frame is not None else frame_for(kind, results, level)
+    more = dict(extra or {})
+    if kind != "hotspots":
+        more.setdefault("level", level)
+    prov = provenance(results, kind=kind, rows=df.height, extra=more or None)
     return write_frame(df, path, prov=prov, geometry=GEOMETRY, force=force, layer=kind)
 
 
-def export_frame(frame: pl.DataFrame, path: str | Path, *, force: bool = False, prov: dict | None = None,
-                 study=None, analysis=None, prep=None, kind: str | None = None) -> Path:
-    """Write any engine frame (the workbench's tables) with provenance; format by extension."""
+def export_frame(frame: pl.DataFrame, path: str | Path, results=None, *, force: bool = False,
+                 prov: dict | None = None, kind: str | None = None, extra: dict | None = None) -> Path:
+    """Write any engine frame (a workbench table, a CLI table) with provenance; format by extension."""
     path = Path(path)
     kind = kind or path.stem
     if prov is None:
-        prov = provenance(study, analysis, prep, kind=kind, rows=frame.height)
+        if results is None:
+            raise ValueError("an export needs its Results (for its provenance) or a provenance record")
+        prov = provenance(results, kind=kind, rows=frame.height, extra=extra)
     return write_frame(frame, path, prov=prov, geometry=GEOMETRY, force=force, layer=kind)
 
 
-def export_briefing(text: str, path: str | Path, force: bool = False) -> Path:
-    """Write briefing text (Markdown or plain) atomically; refuses to overwrite unless force."""
-    return write_text_atomic(text if text.endswith("\n") else text + "\n", Path(path), force=force)
+def export_rows_json(frame: pl.DataFrame, path: str | Path, results, *, force: bool = False, kind: str = "table",
+                     extra: dict | None = None) -> Path:
+    """A table's rows as a JSON array (what `polars.read_json` reads), binary columns left out,
+    with its provenance beside it in FILE.provenance.json; atomic, never replacing without force."""
+    path = Path(path)
+    side = sidecar_path(path)
+    _check_free([path, side], force)
+    rows = inert_frame(frame.select([c for c, t in frame.schema.items() if t != pl.Binary]))
+    prov = _inert_json(provenance(results, kind=kind, rows=frame.height, extra=extra))
+    prov.update({"format": "json", "sidecar_of": path.name})
+    write_atomic(path, lambda p: rows.write_json(p), force=force)
+    write_text_atomic(json.dumps(prov, indent=2, allow_nan=False) + "\n", side, force=force)
+    return path
+
+
+def export_briefing(text: str, path: str | Path, force: bool = False, prov: dict | None = None) -> Path:
+    """Write briefing text (Markdown or plain) atomically, with its provenance beside it in
+    FILE.provenance.json; refuses to overwrite either unless force."""
+    path = Path(path)
+    files = [path] + ([sidecar_path(path)] if prov is not None else [])
+    _check_free(files, force)
+    out = write_text_atomic(text if text.endswith("\n") else text + "\n", path, force=force)
+    if prov is not None:
+        prov = _inert_json(dict(prov))
+        prov["sidecar_of"] = path.name
+        prov["format"] = "md" if path.suffix.lower() in (".md", ".markdown") else "txt"
+        write_text_atomic(json.dumps(prov, indent=2, allow_nan=False) + "\n", sidecar_path(path), force=force)
+    return out

@@ -57,3 +57,20 @@ def sample_analysis(sample_prep):
     from hotspot.analysis import analyse
 
     return analyse(sample_prep)
+
+
+@pytest.fixture(scope="session")
+def sample_session(sample_study, sample_prep):
+    """One hotspot.session.Session on the sample study for the whole run: CLI and workbench
+    tests share its cache, so the sample is loaded, prepared and analysed once, not per test."""
+    from hotspot.session import Session
+
+    return Session(sample_study, prep=sample_prep)
+
+
+@pytest.fixture(scope="session")
+def sample_results(sample_session):
+    """The sample session's Results for no filters (its analysis computed)."""
+    res = sample_session.results()
+    res.run()
+    return res

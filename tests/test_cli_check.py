@@ -3,6 +3,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from svtui.cli import main
 
 
@@ -23,8 +25,19 @@ def test_check_json_accounts_for_every_real_row(real_dir, capsys):
     assert any("cannot see" in line for line in out["definition"]["sees"])
 
 
-def test_check_on_the_sample_study_balances_and_is_labelled_synthetic(capsys):
-    assert main(["check", "--json"]) == 0
+@pytest.fixture(scope="module")
+def session(request, sample_study):
+    """conftest's session-scoped sample Session when there is one (the sample is read once)."""
+    try:
+        return request.getfixturevalue("sample_session")
+    except pytest.FixtureLookupError:
+        from hotspot.session import Session
+
+        return Session(sample_study)
+
+
+def test_check_on_the_sample_study_balances_and_is_labelled_synthetic(session, capsys):
+    assert main(["check", "--json"], session=session) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["study"]["synthetic"] is True
     kinds = {s["kind"] for s in out["sources"]}
@@ -43,8 +56,20 @@ def test_unreadable_source_is_one_line_naming_the_file(tmp_path):
     assert str(missing) in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
-def test_quarantine_rows_can_be_written_out(tmp_path, capsys):
-    assert main(["check", "--quarantine", str(tmp_path / "q")]) == 0
+def test_check_window_counts_the_accepted_incidents_in_it(session, capsys):
+    import polars as pl
+
+    assert main(["check", "--json", "--from", "2023-01", "--to", "2023-03"], session=session) == 0
+    out = json.loads(capsys.readouterr().out)
+    inc = session.study.incidents
+    by_hand = inc.filter(pl.col("month").dt.strftime("%Y-%m").is_in(["2023-01", "2023-02", "2023-03"])).height
+    assert out["window"] == {"from": "2023-01", "to": "2023-03", "incidents": by_hand} and 0 < by_hand < inc.height
+    assert main(["check"], session=session) == 0
+    assert "Window" not in capsys.readouterr().out  # no window asked, none reported
+
+
+def test_quarantine_rows_can_be_written_out(tmp_path, capsys, session):
+    assert main(["check", "--quarantine", str(tmp_path / "q")], session=session) == 0
     files = list((tmp_path / "q").glob("*.csv"))
     assert files, "the sample's bad rows should be written out"
     text = files[0].read_text()

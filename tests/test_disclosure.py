@@ -113,8 +113,8 @@ def test_keep_locality():
         (10, 100, "public", "10%"),
         (0, 50, "partner", "0%"),
         (50, 50, "partner", "100%"),
-        (1, 2000, "none", "less than 1%"),
-        (1999, 2000, "none", "more than 99%"),
+        (1, 2000, "none", "<1%"),
+        (1999, 2000, "none", ">99%"),
         (1, 8, "none", "13%"),  # 12.5 rounds half up
     ],
 )

@@ -31,15 +31,27 @@ def _read(path: Path):
 
 
 @pytest.fixture(scope="module")
-def frames(sample_prep, sample_analysis, sample_study):
-    return {k: ex.frame_for(k, sample_prep, sample_analysis, sample_study) for k in ex.KINDS}
+def res(request, sample_study):
+    """The sample's Results (the shared session-scoped Session when conftest has one)."""
+    try:
+        session = request.getfixturevalue("sample_session")
+    except pytest.FixtureLookupError:
+        from hotspot.session import Session
+
+        session = Session(sample_study)
+    return session.results()
+
+
+@pytest.fixture(scope="module")
+def frames(res):
+    return {k: ex.frame_for(k, res) for k in ex.KINDS}
 
 
 @pytest.mark.parametrize("ext", EXTS)
 @pytest.mark.parametrize("kind", ex.KINDS)
-def test_round_trip(tmp_path, sample_prep, sample_analysis, sample_study, frames, kind, ext):
+def test_round_trip(tmp_path, res, frames, kind, ext):
     df = frames[kind]
-    path = ex.export(kind, tmp_path / f"{kind}.{ext}", sample_prep, sample_analysis, sample_study, frame=df)
+    path = ex.export(kind, tmp_path / f"{kind}.{ext}", res, frame=df)
     assert path.exists() and not list(tmp_path.glob(".*.tmp*")), "no temporary file left behind"
     back = _read(path)
     assert len(back) == df.height
@@ -61,20 +73,20 @@ def test_round_trip(tmp_path, sample_prep, sample_analysis, sample_study, frames
         assert shapely.from_wkt(back["geometry_wkt"].dropna().iloc[0]).is_valid
     prov = ex.read_provenance(path)
     assert prov["kind"] == kind and prov["rows"] == df.height and prov["format"] == ext
-    assert prov["study"]["name"] == sample_study.name
+    assert prov["study"]["name"] == res.study.name
     assert prov["synthetic"] is True and "SYNTHETIC" in prov["warning"]
-    assert prov["definition"]["name"] == sample_prep.definition.name and prov["definition"]["version"]
-    assert prov["window"] == [str(sample_analysis.window[0]), str(sample_analysis.window[1])]
+    assert prov["definition"]["name"] == res.prep.definition.name and prov["definition"]["version"]
+    assert prov["window"] == [str(res.window[0]), str(res.window[1])]
     assert "start" in prov["filters"] and "permutations" in prov["parameters"]
     assert prov["svtui_version"]
     files = prov["inputs"]["files"]
     assert len(prov["inputs"]["combined"]) == 64 and {Path(f["path"]).name for f in files} >= {"crimes.csv", "areas.geojson"}
 
 
-def test_hotspots_keep_profile_fields_and_flatten_lists(tmp_path, sample_prep, sample_analysis, sample_study):
-    loc = sample_analysis.localities
+def test_hotspots_keep_profile_fields_and_flatten_lists(tmp_path, res):
+    loc = res.localities
     for ext in ("csv", "gpkg"):
-        p = ex.export("hotspots", tmp_path / f"h.{ext}", sample_prep, sample_analysis, sample_study)
+        p = ex.export("hotspots", tmp_path / f"h.{ext}", res)
         back = _read(p)
         for col in ("locality_id", "name", "n_incidents", "harm", "youth_share", "peak_weekday", "trend",
                     "csp_name", "share_of_area_harm", "top_venues"):
@@ -84,13 +96,13 @@ def test_hotspots_keep_profile_fields_and_flatten_lists(tmp_path, sample_prep, s
         assert row["n_incidents"] == first["n_incidents"]
         if first["top_venues"]:
             assert row["top_venues"] == "; ".join(first["top_venues"])
-    p = ex.export("hotspots", tmp_path / "h.parquet", sample_prep, sample_analysis, sample_study)
+    p = ex.export("hotspots", tmp_path / "h.parquet", res)
     back = pl.read_parquet(p)
     assert back.schema["top_venues"] == pl.List(pl.Utf8)  # Parquet keeps lists
 
 
-def test_geojson_is_a_plain_rfc7946_feature_collection(tmp_path, sample_prep, sample_analysis, sample_study):
-    p = ex.export("hotspots", tmp_path / "h.geojson", sample_prep, sample_analysis, sample_study)
+def test_geojson_is_a_plain_rfc7946_feature_collection(tmp_path, res):
+    p = ex.export("hotspots", tmp_path / "h.geojson", res)
     doc = json.loads(p.read_text(encoding="utf-8"))
     assert doc["type"] == "FeatureCollection"
     assert doc[ex.GEOJSON_MEMBER]["crs"] == "EPSG:4326"
@@ -119,32 +131,32 @@ def test_csv_cells_cannot_become_formulas(tmp_path):
     assert json.loads(ex.sidecar_path(p).read_text())["kind"] == "test"
 
 
-def test_never_overwrites_without_force(tmp_path, sample_prep, sample_analysis, sample_study):
+def test_never_overwrites_without_force(tmp_path, res):
     for ext in EXTS:
         p = tmp_path / f"h.{ext}"
-        ex.export("hotspots", p, sample_prep, sample_analysis, sample_study)
+        ex.export("hotspots", p, res)
         before = p.read_bytes()
         with pytest.raises(WouldOverwrite, match="already exists.*--force"):
-            ex.export("hotspots", p, sample_prep, sample_analysis, sample_study)
+            ex.export("hotspots", p, res)
         assert p.read_bytes() == before
-        ex.export("hotspots", p, sample_prep, sample_analysis, sample_study, force=True)
-        assert len(_read(p)) == sample_analysis.localities.height
+        ex.export("hotspots", p, res, force=True)
+        assert len(_read(p)) == res.localities.height
     assert not list(tmp_path.glob(".*"))
 
 
-def test_csv_sidecar_in_the_way_refuses_before_writing(tmp_path, sample_prep, sample_analysis, sample_study):
+def test_csv_sidecar_in_the_way_refuses_before_writing(tmp_path, res):
     p = tmp_path / "h.csv"
     ex.sidecar_path(p).write_text("{}")
     with pytest.raises(WouldOverwrite):
-        ex.export("hotspots", p, sample_prep, sample_analysis, sample_study)
+        ex.export("hotspots", p, res)
     assert not p.exists()
 
 
-def test_unknown_extension_and_kind(tmp_path, sample_prep, sample_analysis, sample_study):
+def test_unknown_extension_and_kind(tmp_path, res):
     with pytest.raises(ValueError, match="unknown export format '.xlsx'"):
-        ex.export("hotspots", tmp_path / "h.xlsx", sample_prep, sample_analysis, sample_study)
+        ex.export("hotspots", tmp_path / "h.xlsx", res)
     with pytest.raises(ValueError, match="unknown export 'people'"):
-        ex.export("people", tmp_path / "h.csv", sample_prep, sample_analysis, sample_study)
+        ex.export("people", tmp_path / "h.csv", res)
 
 
 def test_hash_inputs(tmp_path, monkeypatch):
@@ -159,26 +171,33 @@ def test_hash_inputs(tmp_path, monkeypatch):
     assert any(f.get("sha256") == sha_abc for f in h["files"])
     a.write_bytes(b"abd")
     assert ex.hash_inputs([a, folder])["combined"] != h["combined"]
-    monkeypatch.setattr(ex, "BIG_FILE", 5)  # big files: size + mtime + head
+    import hotspot.session as hs
+
+    monkeypatch.setattr(hs, "BIG_FILE", 5)  # big files: size + mtime + head
     big = ex.hash_inputs([folder])["files"][0]
     assert "head_sha256" in big and big["size"] == 10 and "mtime_ns" in big
 
 
-def test_export_briefing_and_frame(tmp_path, sample_analysis):
-    p = ex.export_briefing("# Briefing", tmp_path / "b.md")
+def test_export_briefing_and_frame(tmp_path, res):
+    prov = ex.provenance(res, kind="briefing", extra={"subject": "E22990001"})
+    p = ex.export_briefing("# Briefing", tmp_path / "b.md", prov=prov)
     assert p.read_text() == "# Briefing\n"
+    back = ex.read_provenance(p)
+    assert back["kind"] == "briefing" and back["subject"] == "E22990001" and back["sidecar_of"] == "b.md"
+    assert back["window"] == [str(res.window[0]), str(res.window[1])] and "SYNTHETIC" in back["warning"]
     with pytest.raises(WouldOverwrite):
-        ex.export_briefing("again", p)
-    q = ex.export_frame(sample_analysis.localities, tmp_path / "loc.gpkg", analysis=sample_analysis)
-    assert len(gpd.read_file(q)) == sample_analysis.localities.height
+        ex.export_briefing("again", p, prov=prov)
+    assert p.read_text() == "# Briefing\n"
+    q = ex.export_frame(res.localities, tmp_path / "loc.gpkg", res)
+    assert len(gpd.read_file(q)) == res.localities.height
     assert ex.read_provenance(q)["kind"] == "loc"
 
 
-def test_real_data_exports(tmp_path, west_mercia_prep, west_mercia_study):
-    from hotspot.analysis import analyse
+def test_real_data_exports(tmp_path, west_mercia_study):
+    from hotspot.session import Session
 
-    a = analyse(west_mercia_prep)
-    p = ex.export("hotspots", tmp_path / "wm.geojson", west_mercia_prep, a, west_mercia_study)
+    a = Session(west_mercia_study).results()
+    p = ex.export("hotspots", tmp_path / "wm.geojson", a)
     back = gpd.read_file(p)
     assert len(back) == a.localities.height and back.crs.to_epsg() == 4326
     prov = ex.read_provenance(p)

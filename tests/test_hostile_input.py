@@ -495,22 +495,15 @@ def test_engine_cache_stays_bounded_when_other_results_share_it(world):
 
 
 def test_workbench_cache_stays_bounded_over_many_filter_changes(world):
-    from types import SimpleNamespace
-
-    from hotspot.analysis import Filters, Params, analyse, prepare
-    from svtui.app import _cache_for
-    from svtui.screens import adapt
+    from hotspot.analysis import Filters, Params
+    from hotspot.session import CACHE_ENTRIES, Session
 
     tiny, _ = world
     study = load_study(spec_from_options(crimes=[str(tiny.crimes)], areas=str(tiny.areas)))
-    params = Params(permutations=0, emerging=False)
-    prep = prepare(study, params=params)
-    app = SimpleNamespace(prep=prep, study=study, analysis=None, cache=_cache_for(prep))
+    session = Session(study, params=Params(permutations=0, emerging=False))
     for i in range(150):
-        a = analyse(prep, Filters(min_harm=float(i)), params)
-        app.analysis = a
-        adapt.profiles(app, "csp", a)
-    assert len(app.cache) <= 64, len(app.cache)
+        session.results(Filters(min_harm=float(i))).profiles("csp")
+    assert session.cache_size <= CACHE_ENTRIES, session.cache_size
 
 
 # ============================================================================ issue 17, round two

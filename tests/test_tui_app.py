@@ -13,40 +13,19 @@ import pytest
 
 pytest.importorskip("textual")
 
+from tui_helpers import screen_text, settle, wait_for  # noqa: E402
+
 from svtui.app import SvtuiApp  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def study_and_prep(sample_study, sample_prep):
-    return sample_study, sample_prep
+@pytest.fixture()
+def session(sample_session):
+    return sample_session
 
 
-def make_app(study_and_prep, **kw) -> SvtuiApp:
-    study, prep = study_and_prep
-    return SvtuiApp(study.spec, study=study, prep=prep, animations=False, **kw)
-
-
-async def settle(pilot, rounds: int = 60) -> None:
-    """Wait until no worker is running and the UI has caught up with their results."""
-    app = pilot.app
-    quiet = 0
-    for _ in range(rounds):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        running = any(w.is_running for w in app.workers)
-        if not running and app.analysis is not None and not app.busy:
-            quiet += 1
-            if quiet >= 2:
-                return
-        else:
-            quiet = 0
-        await asyncio.sleep(0.02)
-
-
-def screen_text(app) -> str:
-    """The characters on the terminal, one line per row."""
-    strips = app.screen._compositor.render_strips()
-    return "\n".join("".join(seg.text for seg in strip) for strip in strips)
+def make_app(session, **kw) -> SvtuiApp:
+    """The workbench on the shared sample Session (loaded and prepared once per test run)."""
+    return SvtuiApp(session=session, animations=False, **kw)
 
 
 def run(coro):
@@ -106,8 +85,8 @@ def test_a_study_that_cannot_load_says_why(tmp_path):
 # Overview
 
 
-def test_overview_shows_csps_duty_measures_and_opens_a_csp(study_and_prep):
-    app = make_app(study_and_prep)
+def test_overview_shows_csps_duty_measures_and_opens_a_csp(session):
+    app = make_app(session)
 
     async def go():
         async with app.run_test(size=(160, 48)) as pilot:
@@ -135,8 +114,8 @@ def test_overview_shows_csps_duty_measures_and_opens_a_csp(study_and_prep):
 # Areas
 
 
-def test_area_browser_walks_down_the_tree(study_and_prep):
-    app = make_app(study_and_prep)
+def test_area_browser_walks_down_the_tree(session):
+    app = make_app(session)
 
     async def go():
         async with app.run_test(size=(120, 40)) as pilot:
@@ -173,8 +152,8 @@ def test_area_browser_walks_down_the_tree(study_and_prep):
 # Hotspots
 
 
-def test_hotspot_table_sorts_finds_shows_detail_map_and_copies(study_and_prep):
-    app = make_app(study_and_prep)
+def test_hotspot_table_sorts_finds_shows_detail_map_and_copies(session):
+    app = make_app(session)
 
     async def go():
         async with app.run_test(size=(160, 48)) as pilot:
@@ -214,9 +193,11 @@ def test_hotspot_table_sorts_finds_shows_detail_map_and_copies(study_and_prep):
     run(go())
 
 
-def test_hotspot_export_goes_through_svtui_export_or_says_not_yet(study_and_prep, tmp_path, monkeypatch):
+def test_hotspot_export_writes_the_table_with_its_provenance(session, tmp_path, monkeypatch):
+    import json
+
     monkeypatch.chdir(tmp_path)
-    app = make_app(study_and_prep)
+    app = make_app(session)
 
     async def go():
         async with app.run_test(size=(120, 40)) as pilot:
@@ -225,14 +206,13 @@ def test_hotspot_export_goes_through_svtui_export_or_says_not_yet(study_and_prep
             await settle(pilot)
             await pilot.press("e")
             await settle(pilot)
-            from svtui.screens import engine
-
-            notes = [n.message for n in app._notifications]
-            if engine.find("export") is None:
-                assert any("not available yet" in m for m in notes)
-            else:
-                assert any("written to" in m for m in notes), notes
-                assert any(tmp_path.iterdir())
+            written = sorted(tmp_path.glob("svtui-hotspots-*.csv"))
+            assert len(written) == 1
+            assert pl.read_csv(written[0]).height == app.analysis.localities.height
+            prov = json.loads(written[0].with_name(written[0].name + ".provenance.json").read_text())
+            assert prov["study"]["name"] == session.study.name
+            assert prov["window"] == [d.isoformat() for d in app.analysis.window]
+            assert prov["inputs"]["combined"] == session.inputs()["combined"]
 
     run(go())
 
@@ -241,8 +221,8 @@ def test_hotspot_export_goes_through_svtui_export_or_says_not_yet(study_and_prep
 # Filters
 
 
-def test_filters_rerun_the_analysis_in_a_worker(study_and_prep):
-    app = make_app(study_and_prep)
+def test_filters_rerun_the_analysis_in_a_worker(session):
+    app = make_app(session)
 
     async def go():
         async with app.run_test(size=(120, 40)) as pilot:
@@ -291,37 +271,34 @@ def test_filters_rerun_the_analysis_in_a_worker(study_and_prep):
 # Gaps, briefing, data
 
 
-def test_gaps_screen_shows_coverage_or_placeholder(study_and_prep):
-    app = make_app(study_and_prep)
+def test_gaps_screen_lists_the_gaps_then_the_reach(session):
+    app = make_app(session)
+    cov = session.results().coverage("csp")
+    assert cov.gaps.height > 0 and cov.reach.height > 0  # the sample plants gaps
 
     async def go():
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
             await pilot.press("4")
             await settle(pilot)
-            from svtui.screens import engine
-
-            text = screen_text(app)
-            if engine.find("coverage") is None:
-                assert "not available yet" in text
-            else:
-                table = app.screen.query_one("#gp-table")
-                assert table.n_rows >= 0
-                await pilot.press("r")
-                await settle(pilot)
-                assert app.screen.showing == "reach"
-                if table.n_rows:
-                    await pilot.press("c")
-                    assert app.clipboard
+            table = app.screen.query_one("#gp-table")
+            assert table.n_rows == cov.gaps.height
+            assert f"{cov.gaps.height:,} gaps" in screen_text(app)
+            await pilot.press("r")
+            await settle(pilot)
+            assert app.screen.showing == "reach"
+            assert table.n_rows == cov.reach.height
+            await pilot.press("c")
+            assert app.clipboard.count("\n") == cov.reach.height + 1
             await pilot.press("m")
             assert app.focused.id == "gp-map"
 
     run(go())
 
 
-def test_briefing_previews_chooses_subject_copies_and_exports(study_and_prep, tmp_path, monkeypatch):
+def test_briefing_previews_chooses_subject_copies_and_exports(session, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    app = make_app(study_and_prep)
+    app = make_app(session)
 
     async def go():
         async with app.run_test(size=(120, 40)) as pilot:
@@ -329,8 +306,6 @@ def test_briefing_previews_chooses_subject_copies_and_exports(study_and_prep, tm
             await pilot.press("5")
             await settle(pilot)
             scr = app.screen
-            from svtui.screens import engine
-
             assert app.brief_subject is not None
             await pilot.press("s")
             await pilot.pause()
@@ -341,24 +316,20 @@ def test_briefing_previews_chooses_subject_copies_and_exports(study_and_prep, tm
             await pilot.press("enter")
             await settle(pilot)
             assert app.brief_subject[0] in ("csp", "district", "locality", "ward")
-            if engine.find("briefing") is None or scr.brief_text is None:
-                # the module is absent (or failing): the screen says so, and copy has nothing to copy
-                assert "not available yet" in screen_text(app) or "could not be written" in screen_text(app)
-                await pilot.press("c")
-                assert any("Nothing to copy" in n.message for n in app._notifications)
-            else:
-                assert "shropshire" in scr.brief_text.lower()
-                await pilot.press("c")
-                assert app.clipboard == scr.brief_text
-                await pilot.press("e")
-                await settle(pilot)
-                assert list(tmp_path.glob("svtui-briefing-*.md"))
+            assert "shropshire" in scr.brief_text.lower()
+            assert "Shropshire" in screen_text(app)
+            await pilot.press("c")
+            assert app.clipboard == scr.brief_text
+            await pilot.press("e")
+            await settle(pilot)
+            written = list(tmp_path.glob("svtui-briefing-*.md"))
+            assert len(written) == 1 and written[0].read_text().strip() == scr.brief_text.strip()
 
     run(go())
 
 
-def test_data_screen_ledger_quarantine_definition_weights(study_and_prep):
-    app = make_app(study_and_prep)
+def test_data_screen_ledger_quarantine_definition_weights(session):
+    app = make_app(session)
 
     async def go():
         async with app.run_test(size=(120, 40)) as pilot:
@@ -392,8 +363,8 @@ def test_data_screen_ledger_quarantine_definition_weights(study_and_prep):
 # Keyboard: palette, help, bindings
 
 
-def test_palette_jumps_to_a_hotspot_and_an_area_by_name(study_and_prep):
-    app = make_app(study_and_prep)
+def test_palette_jumps_to_a_hotspot_and_an_area_by_name(session):
+    app = make_app(session)
 
     async def go():
         async with app.run_test(size=(120, 40)) as pilot:
@@ -428,10 +399,10 @@ def test_palette_jumps_to_a_hotspot_and_an_area_by_name(study_and_prep):
     run(go())
 
 
-def test_help_lists_the_keys_and_closes(study_and_prep):
+def test_help_lists_the_keys_and_closes(session):
     from svtui.screens.help import HelpScreen, sections
 
-    app = make_app(study_and_prep)
+    app = make_app(session)
 
     async def go():
         async with app.run_test(size=(80, 24)) as pilot:
@@ -492,8 +463,8 @@ def test_map_keys_do_not_clash_with_the_screens_that_hold_a_map():
         assert not clash, (screen.__name__, clash)
 
 
-def test_palette_offers_the_actions_of_the_screen_in_use(study_and_prep):
-    app = make_app(study_and_prep)
+def test_palette_offers_the_actions_of_the_screen_in_use(session):
+    app = make_app(session)
 
     async def go():
         async with app.run_test(size=(120, 40)) as pilot:
@@ -526,8 +497,18 @@ def test_every_global_action_is_in_the_palette():
 # Safety, sizes, colour, hang-up
 
 
-def test_hostile_location_strings_stay_literal(study_and_prep):
-    app = make_app(study_and_prep)
+class _WithAnalysis:
+    """A Results whose analysis is replaced (everything else asks the real one)."""
+
+    def __init__(self, res, analysis) -> None:
+        self._res, self.analysis = res, analysis
+
+    def __getattr__(self, name):
+        return getattr(self._res, name)
+
+
+def test_hostile_location_strings_stay_literal(session):
+    app = make_app(session)
     evil = "[bold red]Pwned[/] \x1b]52;c;ZXZpbA==\x07\x1b[2J Street"
 
     async def go():
@@ -537,7 +518,7 @@ def test_hostile_location_strings_stay_literal(study_and_prep):
             from dataclasses import replace
 
             loc = a.localities.with_columns(pl.lit(evil).alias("name"), pl.lit(evil).alias("focus"))
-            app._set_analysis(replace(a, localities=loc))
+            app._set_results(_WithAnalysis(app.results, replace(a, localities=loc)))
             await settle(pilot)
             await pilot.press("3")
             await settle(pilot)
@@ -552,8 +533,8 @@ def test_hostile_location_strings_stay_literal(study_and_prep):
     run(go())
 
 
-def test_80x24_stacks_panes_and_m_switches_to_the_map(study_and_prep):
-    app = make_app(study_and_prep)
+def test_80x24_stacks_panes_and_m_switches_to_the_map(session):
+    app = make_app(session)
 
     async def go():
         async with app.run_test(size=(80, 24)) as pilot:
@@ -579,9 +560,9 @@ def test_80x24_stacks_panes_and_m_switches_to_the_map(study_and_prep):
     run(go())
 
 
-def test_no_color_is_honoured(study_and_prep, monkeypatch):
+def test_no_color_is_honoured(session, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
-    app = make_app(study_and_prep)
+    app = make_app(session)
 
     async def go():
         async with app.run_test(size=(100, 30)) as pilot:
@@ -595,8 +576,8 @@ def test_no_color_is_honoured(study_and_prep, monkeypatch):
     run(go())
 
 
-def test_hangup_exits_instead_of_spinning(study_and_prep):
-    app = make_app(study_and_prep)
+def test_hangup_exits_instead_of_spinning(session):
+    app = make_app(session)
 
     async def go():
         async with app.run_test(size=(80, 24)) as pilot:
@@ -644,8 +625,8 @@ def test_paged_table_holds_one_page_of_a_big_frame():
     run(go())
 
 
-def test_the_mouse_works_but_is_optional(study_and_prep):
-    app = make_app(study_and_prep)
+def test_the_mouse_works_but_is_optional(session):
+    app = make_app(session)
 
     async def go():
         async with app.run_test(size=(120, 40)) as pilot:

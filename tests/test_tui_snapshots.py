@@ -9,19 +9,19 @@ Animations are off and no text input has focus, so no cursor blinks into the pic
 """
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 pytest.importorskip("pytest_textual_snapshot")
+
+from tui_helpers import settle  # noqa: E402
 
 from svtui.app import SvtuiApp  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def app_factory(sample_study, sample_prep):
+def app_factory(sample_session):
     def make() -> SvtuiApp:
-        return SvtuiApp(sample_study.spec, study=sample_study, prep=sample_prep, animations=False)
+        return SvtuiApp(session=sample_session, animations=False)
 
     return make
 
@@ -30,25 +30,10 @@ def settled(*keys: str):
     """A run_before that waits for every worker, presses `keys`, and waits again."""
 
     async def run_before(pilot) -> None:
-        app = pilot.app
-
-        async def settle() -> None:
-            quiet = 0
-            for _ in range(200):
-                await app.workers.wait_for_complete()
-                await pilot.pause()
-                if not any(w.is_running for w in app.workers) and app.analysis is not None and not app.busy:
-                    quiet += 1
-                    if quiet >= 3:
-                        return
-                else:
-                    quiet = 0
-                await asyncio.sleep(0.02)
-
-        await settle()
+        await settle(pilot)
         for key in keys:
             await pilot.press(key)
-            await settle()
+            await settle(pilot)
 
     return run_before
 

@@ -1,15 +1,15 @@
-"""Calls into the issue-4 engine modules and the small reshaping the screens need.
+"""How the screens phrase a `hotspot.session.Results`: Rich Text, table columns, row dicts.
 
-Each function runs in a worker thread, asks the engine, and returns plain Python (dicts, Rich
-Text) for a screen to lay out. No statistics here: counts, shares, changes and trends all come
-from `hotspot.area_profiles`, `hotspot.measures`, `hotspot.risk` and `hotspot.coverage`.
+Each function takes the Results of the current filters (run in a worker thread by the screens)
+and only lays numbers out. No statistics and no engine calls of its own: counts, shares,
+changes, risks and reach all come from the Results. An engine failure is raised to the screen,
+which says so.
 """
 from __future__ import annotations
 
 from rich.text import Text
 
 from svtui.safe import plain
-from svtui.screens import engine
 from svtui.widgets import fmt
 
 DUTY_SHORT = {
@@ -19,45 +19,9 @@ DUTY_SHORT = {
 }
 
 
-def _key(a):
-    return (a.filters, a.params)
-
-
-def profiles(app, level: str, a=None):
-    """area_profiles for `level` under the current filters (cached per analysis)."""
-    a = a or app.analysis
-    key = ("profiles", _key(a), level)
-    if key not in app.cache:
-        fn = engine.find("area_profiles")
-        notes: list[str] = []
-        frame = fn(app.prep, a, level, indicators=app.study.indicators, notes=notes)
-        app.cache[key] = (frame, notes)
-    return app.cache[key]
-
-
-def monthly(app, level: str, a=None):
-    a = a or app.analysis
-    key = ("monthly", _key(a), level)
-    if key not in app.cache:
-        mod = engine.module("area_profiles")
-        app.cache[key] = mod.area_monthly(app.prep, a.filters, level)
-    return app.cache[key]
-
-
-def area_profile_rows(fn, prep, analysis, level: str, app=None) -> dict:
-    """{code: {trend, change, change_text, da, youth, knife, notes}} for the overview."""
-    import polars as pl
-
-    if app is not None:
-        frame, _notes = profiles(app, level, analysis)
-        mon = monthly(app, level, analysis)
-    else:
-        frame = fn(prep, analysis, level)
-        mon = engine.module("area_profiles").area_monthly(prep, analysis.filters, level)
-    series = {}
-    if mon.height:
-        for code, grp in mon.sort("month").group_by("code", maintain_order=True):
-            series[code[0] if isinstance(code, tuple) else code] = grp["n"].to_list()
+def area_profile_rows(res, level: str) -> dict:
+    """{code: {trend, change, change_text, da, youth, knife, n, latest_12m}} for the overview."""
+    frame, series = res.profiles(level), res.series(level)
     out = {}
     for rec in frame.iter_rows(named=True):
         out[rec["code"]] = {
@@ -71,31 +35,18 @@ def area_profile_rows(fn, prep, analysis, level: str, app=None) -> dict:
             "n": rec.get("n"),
             "latest_12m": rec.get("latest_12m"),
         }
-    del pl
     return out
 
 
-def duty(app):
-    """Duty measures for the force and each CSP: (rows {code: {measure: (value, change)}}, notes)."""
-    a = app.analysis
-    key = ("duty", _key(a))
-    if key in app.cache:
-        return app.cache[key]
+def duty(res):
+    """The Duty's measures for the force and each CSP (the levels the study has): (frame, notes)."""
     import polars as pl
 
-    fn = engine.find("duty_measures")
-    frames = []
-    notes: list[str] = []
-    for level in ("force", "csp"):
-        try:
-            frames.append(fn(app.prep, app.study.ae, a.filters, level, indicators=app.study.indicators, notes=notes))
-        except ValueError as exc:  # e.g. no CSP codes
-            notes.append(str(exc))
-    frame = pl.concat(frames, how="vertical_relaxed") if frames else None
-    if frame is not None:
-        frame = frame.filter(pl.col("duty"))
-    app.cache[key] = (frame, list(dict.fromkeys(notes)))
-    return app.cache[key]
+    levels = [lv for lv in ("force", "csp") if lv in res.session.levels()]
+    frames = [res.measures(lv) for lv in levels]
+    notes = [n for lv in levels for n in res.measure_notes(lv)]
+    frame = pl.concat(frames, how="vertical_relaxed").filter(pl.col("duty"))
+    return frame, list(dict.fromkeys(notes))
 
 
 def duty_cell(rec: dict) -> Text:
@@ -113,31 +64,15 @@ def duty_cell(rec: dict) -> Text:
     return Text(f"{int(n):,}*" if n is not None else fmt.DASH)
 
 
-def risks(app, level: str):
-    """risk_factors for `level` (filter-independent: cached per study)."""
-    key = ("risk", id(app.study), level)
-    if key not in app.cache:
-        fn = engine.find("risk_factors")
-        notes: list[str] = []
-        app.cache[key] = (fn(app.prep, app.study.indicators, level, areas=app.study.areas, notes=notes), notes)
-    return app.cache[key]
-
-
-def area_profile_text(app, level: str, code: str) -> Text:
-    """The chosen area's profile in words and numbers (from area_profiles)."""
+def area_profile_text(res, level: str, code: str) -> Text:
+    """The chosen area's profile in words and numbers (from Results.area_profile)."""
     import polars as pl
 
     t = Text()
-    if engine.find("area_profiles") is None:
-        t.append(engine.placeholder("area_profiles"), style="dim")
-        return t
-    a = app.analysis
-    frame, notes = profiles(app, level, a)
-    row = frame.filter(pl.col("code") == code)
-    if row.height == 0:
+    r = res.area_profile(level, code)
+    if r is None:
         t.append("No profile for this area.", style="dim")
         return t
-    r = row.row(0, named=True)
     t.append("Serious violence  ", style="bold")
     t.append(f"{fmt.num(r.get('n'))} incidents, harm {fmt.num(r.get('harm'))}")
     if r.get("period_start"):
@@ -147,7 +82,7 @@ def area_profile_text(app, level: str, code: str) -> Text:
     if r.get("rate_per_1000_year") is not None:
         t.append(f" · {r['rate_per_1000_year']:.1f} per 1,000 residents a year")
     t.append("\n")
-    mon = monthly(app, level, a).filter(pl.col("code") == code).sort("month")
+    mon = res.monthly(level).filter(pl.col("code") == code).sort("month")
     if mon.height:
         t.append("Monthly  ", style="bold")
         t.append(fmt.sparkline(mon["n"].to_list(), 48), style="bold")
@@ -171,14 +106,11 @@ def area_profile_text(app, level: str, code: str) -> Text:
     return t
 
 
-def risk_text(app, level: str, code: str) -> Text:
+def risk_text(res, level: str, code: str) -> Text:
     import polars as pl
 
     t = Text()
-    if engine.find("risk_factors") is None:
-        t.append(engine.placeholder("risk_factors"), style="dim")
-        return t
-    frame, notes = risks(app, level)
+    frame = res.risk(level)
     rows = frame.filter(pl.col("code") == code)
     flagged = rows.filter(pl.col("flagged").fill_null(False)).sort("rank")
     if rows.height == 0 or rows["factor"].null_count() == rows.height:
@@ -196,20 +128,15 @@ def risk_text(app, level: str, code: str) -> Text:
     return t
 
 
-def interventions_for_area(app, level: str, code: str) -> Text:
-    """Interventions whose listed areas include this area or one above it (or everywhere)."""
-    import polars as pl
-
-    from geodata.interventions import area_key
-
-    st = app.study
+def interventions_for_area(res, level: str, code: str) -> Text:
+    """For a CSP, how far each intervention reaches it (coverage); otherwise the interventions
+    that list the area or one above it, work everywhere, or have local footprints."""
     t = Text()
-    if not st.interventions:
+    if not res.study.interventions:
         t.append("The study has no interventions file.", style="dim")
         return t
-    if level == "csp" and engine.find("coverage") is not None:
-        reach, _gaps, _notes = coverage(app)
-        rows = reach.filter((pl.col("unit") == "csp") & (pl.col("code") == code)) if reach.height else reach
+    if level == "csp":
+        rows = res.reach(level, code)
         if rows.height:
             absent = []
             for rec in rows.sort("place_share", descending=True, nulls_last=True).iter_rows(named=True):
@@ -226,24 +153,7 @@ def interventions_for_area(app, level: str, code: str) -> Text:
             if absent:
                 t.append("Not reaching it: " + ", ".join(absent) + "\n", style="dim")
             return t
-    h = app.prep.hierarchy
-    col = f"{level}_code"
-    keys = {area_key(code)}
-    if col in h.columns:
-        rows = h.filter(pl.col(col) == code)
-        levels = ["lsoa", "ward", "district", "csp", "force"]
-        for lv in levels[levels.index(level):]:
-            for k in ("code", "name"):
-                c = f"{lv}_{k}"
-                if c in rows.columns:
-                    keys |= {area_key(v) for v in rows[c].drop_nulls().unique().to_list()}
-    found = []
-    for iv in st.interventions:
-        listed = {area_key(a) for a in iv.areas}
-        if iv.everywhere or listed & keys:
-            found.append((iv, "everywhere" if iv.everywhere else "area"))
-        elif iv.points or iv.polygons:
-            found.append((iv, "local"))
+    found = res.session.interventions_for(level, code)
     if not found:
         t.append("None listed for this area.", style="dim")
     for iv, how in found:
@@ -258,47 +168,14 @@ def interventions_for_area(app, level: str, code: str) -> Text:
     return t
 
 
-def reach_text(reach, locality_id: str) -> str:
-    """The interventions reaching a locality (in place), from coverage()'s reach frame."""
-    try:
-        import polars as pl
-
-        rows = reach.filter((pl.col("unit") == "locality") & (pl.col("code") == locality_id) & (pl.col("reaches") != "no"))
-        if rows.height == 0:
-            return "none reach it"
-        return ", ".join(
-            f"{plain(n, 50)}" + (" (partly)" if r == "partly" else "") for n, r in zip(rows["intervention"].to_list(), rows["reaches"].to_list())
-        )
-    except Exception:  # noqa: BLE001
-        return "see 4 Gaps"
-
-
-def coverage(app):
-    """(reach, gaps, notes) from hotspot.coverage for the current analysis (cached)."""
-    import inspect
-
-    a = app.analysis
-    key = ("coverage", _key(a))
-    if key in app.cache:
-        return app.cache[key]
-    fn = engine.find("coverage")
-    params = inspect.signature(fn).parameters
-    notes: list[str] = []
-    kwargs = {}
-    if "notes" in params:
-        kwargs["notes"] = notes
-    if "areas" in params:
-        kwargs["areas"] = app.study.areas
-    names = list(params)
-    args = [app.prep, a]
-    if len(names) > 2 and names[2] in ("interventions", "ivs"):
-        args.append(app.study.interventions)
-    elif "interventions" in params:
-        kwargs["interventions"] = app.study.interventions
-    reach, gaps = fn(*args, **kwargs)[:2]
-    app.cache[key] = (reach, gaps, notes)
-    app.cache[("reach", _key(a))] = reach
-    return app.cache[key]
+def reach_text(rows) -> str:
+    """The interventions reaching a locality (in place), from Results.reach("locality", id)."""
+    rows = rows.filter(rows["reaches"] != "no") if rows.height else rows
+    if rows.height == 0:
+        return "none reach it"
+    return ", ".join(
+        f"{plain(n, 50)}" + (" (partly)" if r == "partly" else "") for n, r in zip(rows["intervention"].to_list(), rows["reaches"].to_list())
+    )
 
 
 NEED_LABEL = {
@@ -361,30 +238,11 @@ def reach_columns():
     ]
 
 
-def briefing(app, subject) -> str:
-    """Markdown briefing text for ("locality", id) or (level, code) from svtui.briefing."""
-    import inspect
+def briefing(res, subject) -> str:
+    """Markdown briefing text for ("locality", id) or (level, code), from svtui.briefing."""
+    from svtui.briefing import briefing as write
 
-    fn = engine.find("briefing")
-    kind, key = subject
-    params = inspect.signature(fn).parameters
-    kwargs = {}
-    for name, value in (("study", app.study), ("prep", app.prep), ("analysis", app.analysis)):
-        if name in params:
-            kwargs[name] = value
-    if "subject" in params:
-        kwargs["subject"] = subject
-    else:
-        if "kind" in params:
-            kwargs["kind"] = kind
-        if "level" in params:
-            kwargs["level"] = kind
-        for name in ("key", "code", "id", "locality_id", "area"):
-            if name in params:
-                kwargs[name] = key
-                break
-    out = fn(**kwargs)
-    return out if isinstance(out, str) else str(getattr(out, "markdown", out))
+    return write(res, subject)
 
 
 def slug(text: str) -> str:
@@ -396,13 +254,10 @@ def slug(text: str) -> str:
 
 def export_briefing(app, subject, text: str):
     """Write the briefing (Markdown) with svtui.export, to a new file in the working folder."""
+    from svtui.export import export_briefing as write
+    from svtui.export import provenance
     from svtui.screens.exporting import new_path
 
-    mod = engine.module("export")
-    fn = getattr(mod, "export_briefing", None) if mod is not None else None
-    path = new_path("briefing-" + slug(f"{subject[0]}-{subject[1]}"), ".md")
-    if callable(fn):
-        return fn(text, path)
-    from geodata.atomic import write_text_atomic
-
-    return write_text_atomic(text, path)
+    res = getattr(app, "results", None)
+    prov = provenance(res, kind="briefing", extra={"subject": list(subject)}) if res is not None else None
+    return write(text, new_path("briefing-" + slug(f"{subject[0]}-{subject[1]}"), ".md"), prov=prov)

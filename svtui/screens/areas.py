@@ -237,7 +237,7 @@ class AreasScreen(WorkbenchScreen):
         self._texts = {"title": title}
         self._fill_hotspots(level, code)
         self.query_one("#ar-profile", Static).update(Text("Computing the profile…", style="dim italic"))
-        self.compute("detail", self._detail_job, level, code, done=self._detail_done)
+        self.compute("detail", self._detail_job, level, code, done=self._detail_done, failed=self._detail_failed)
 
     def _area_name(self, level, code) -> str:
         import polars as pl
@@ -249,12 +249,20 @@ class AreasScreen(WorkbenchScreen):
         got = h.filter(pl.col(f"{level}_code") == code)[c].drop_nulls()
         return got[0] if len(got) else code
 
+    def _detail_failed(self, message: str) -> None:
+        err = Text.assemble(("The area's profile could not be computed: ", "bold red"), plain(message, 400))
+        self._texts.update(profile=err)
+        self.query_one("#ar-profile", Static).update(err)
+        self.query_one("#ar-risk", Static).update("")
+        self.query_one("#ar-interventions", Static).update("")
+
     def _detail_job(self, level, code):
         from svtui.screens import adapt, scenes
 
-        profile = adapt.area_profile_text(self.wb, level, code)
-        risk = adapt.risk_text(self.wb, level, code)
-        ivs = adapt.interventions_for_area(self.wb, level, code)
+        res = self.wb.results
+        profile = adapt.area_profile_text(res, level, code)
+        risk = adapt.risk_text(res, level, code)
+        ivs = adapt.interventions_for_area(res, level, code)
         outline = scenes.area_outline(self.wb, level, code)
         bounds = scenes.area_bounds(self.wb, level, code)
         return level, code, profile, risk, ivs, outline, bounds

@@ -9,7 +9,6 @@ from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Static
 
 from svtui.safe import plain
-from svtui.screens import engine
 from svtui.screens.base import WorkbenchScreen
 
 
@@ -91,20 +90,14 @@ class BriefingScreen(WorkbenchScreen):
         head.append(plain(self.subject_label, 100), style="bold")
         head.append("   s subject · c copy · e export", style="dim")
         self.query_one("#br-subject", Static).update(head)
-        if engine.find("briefing") is None:
-            self.brief_text = None
-            self.query_one(Markdown).update(
-                "## Briefing not available yet\n\n" + plain(engine.placeholder("briefing"), 300) + "\n\n"
-                "The briefing for the chosen area or hotspot will be previewed here, ready to copy (c) or export (e)."
-            )
-            return
         self.query_one(Markdown).update("*Writing the briefing…*")
-        self.compute("brief", self._job, subject, done=self._done, failed=self._failed)
+        self.compute("brief", self._job, self.wb.results, subject, done=self._done, failed=self._failed)
 
-    def _job(self, subject):
+    @staticmethod
+    def _job(res, subject):
         from svtui.screens import adapt
 
-        return inert_markdown(adapt.briefing(self.wb, subject))
+        return inert_markdown(adapt.briefing(res, subject))
 
     def _done(self, text: str) -> None:
         self.brief_text = text

@@ -104,10 +104,8 @@ class DataScreen(WorkbenchScreen):
 
     # -- definition -------------------------------------------------------------------------------
     def _definition_job(self):
-        from hotspot.definition import what_definition_sees
-
-        prep = self.wb.prep
-        return prep.definition, what_definition_sees(prep.definition, self.wb.study.incidents)
+        session = self.wb.session
+        return session.definition, session.definition_sees()
 
     def _definition_done(self, result) -> None:
         d, sees = result
@@ -134,9 +132,7 @@ class DataScreen(WorkbenchScreen):
         self.query_one("#definition-text", Static).update(t)
 
     def _weights(self) -> None:
-        from hotspot.harm import weights_table
-
-        w = weights_table()
+        w = self.wb.session.harm_weights()
         prov = int(w["provisional"].sum()) if "provisional" in w.columns else 0
         self.query_one("#weights-head", Static).update(
             Text(

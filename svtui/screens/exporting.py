@@ -1,8 +1,8 @@
 """Exports from the workbench go through svtui.export (the same code as the CLI's exports).
 
 Files are written to the folder svtui was started in, as CSV (polygons as WKT in British
-National Grid) with a provenance sidecar, under a name that never overwrites an earlier export.
-Until svtui.export exists, an export says so instead of failing.
+National Grid) with a provenance sidecar (hotspot.session.Results.provenance), under a name
+that never overwrites an earlier export.
 """
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from datetime import datetime
 from pathlib import Path
 
 from svtui.safe import plain
-from svtui.screens import engine
 
 
 def new_path(stem: str, suffix: str, folder: Path | None = None) -> Path:
@@ -26,20 +25,22 @@ def new_path(stem: str, suffix: str, folder: Path | None = None) -> Path:
 
 
 def export_frame(screen, frame, stem: str) -> None:
-    """Export `frame` with svtui.export in a worker; notify where it went."""
-    mod = engine.module("export")
-    fn = getattr(mod, "export_frame", None) if mod is not None else None
-    if fn is None:
-        screen.notify(engine.placeholder("export") + " Copy with c instead.", severity="warning", timeout=6, markup=False)
-        return
-    app = screen.app
-    study, analysis, prep = app.study, app.analysis, app.prep
+    """Export `frame` (or what a callable returns, computed in the worker) with svtui.export,
+    with the provenance of the current Results; notify where it went, or why it could not."""
+    res = screen.app.results
 
     def job():
+        from svtui.export import export_frame as write
+
+        df = frame() if callable(frame) else frame
         path = new_path(stem, ".csv")
-        return fn(frame, path, study=study, analysis=analysis, prep=prep, kind=stem)
+        return write(df, path, res, kind=stem), df.height
 
-    def done(path) -> None:
-        screen.notify(f"{frame.height:,} rows written to {plain(path, 300)} (with its provenance)", title="Exported", timeout=8, markup=False)
+    def done(result) -> None:
+        path, rows = result
+        screen.notify(f"{rows:,} rows written to {plain(path, 300)} (with its provenance)", title="Exported", timeout=8, markup=False)
 
-    screen.compute(f"export:{stem}", job, done=done)
+    def failed(message: str) -> None:
+        screen.notify(message, title="Export failed", severity="error", timeout=10, markup=False)
+
+    screen.compute(f"export:{stem}", job, done=done, failed=failed)

@@ -9,7 +9,6 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from svtui.safe import plain
-from svtui.screens import engine
 from svtui.screens.base import TableMapPanes, WorkbenchScreen
 from svtui.widgets.map import MapView
 from svtui.widgets.table import PagedTable
@@ -46,12 +45,8 @@ class GapsScreen(TableMapPanes, WorkbenchScreen):
             return
         self.compute("scene", self._scene, done=self._scene_ready)
         head = self.query_one("#gp-head", Static)
-        if engine.find("coverage") is None:
-            head.update(Text(engine.placeholder("coverage") + " The gaps (hotspots no intervention reaches at the right place, time, age or theme) will be listed here.", style="dim"))
-            self.query_one(PagedTable).set_frame(None, [])
-            return
         head.update(Text("Checking intervention coverage…", style="dim italic"))
-        self.compute("coverage", self._coverage_job, done=self._coverage_done, failed=self._coverage_failed)
+        self.compute("coverage", self._coverage_job, self.wb.results, done=self._coverage_done, failed=self._coverage_failed)
 
     def _scene(self):
         from svtui.screens.scenes import hotspot_scene
@@ -62,13 +57,15 @@ class GapsScreen(TableMapPanes, WorkbenchScreen):
         self.query_one(MapView).set_scene(scene)
         self._select_on_map()
 
-    def _coverage_job(self):
-        from svtui.screens import adapt
-
-        return adapt.coverage(self.wb)
+    @staticmethod
+    def _coverage_job(res):
+        return res.coverage("csp")
 
     def _coverage_failed(self, message: str) -> None:
-        self.query_one("#gp-head", Static).update(Text(f"Coverage could not be computed: {plain(message, 300)}", style="red"))
+        self.result = None
+        self.query_one(PagedTable).set_frame(None, [])
+        self.query_one("#gp-head", Static).update(
+            Text.assemble(("Coverage could not be computed: ", "bold red"), plain(message, 300)))
 
     def _coverage_done(self, result) -> None:
         self.result = result
@@ -79,7 +76,7 @@ class GapsScreen(TableMapPanes, WorkbenchScreen):
 
         if self.result is None:
             return
-        reach, gaps, notes = self.result
+        reach, gaps, notes = self.result.reach, self.result.gaps, self.result.notes
         if self.showing == "gaps":
             frame, cols = adapt.keyed(gaps, "unit", "code", "need"), adapt.gaps_columns()
         else:

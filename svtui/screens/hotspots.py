@@ -8,7 +8,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static
 
 from svtui.safe import plain
-from svtui.screens import engine
 from svtui.screens.base import TableMapPanes, WorkbenchScreen
 from svtui.widgets import fmt
 from svtui.widgets.map import MapView
@@ -86,14 +85,22 @@ class HotspotsScreen(TableMapPanes, WorkbenchScreen):
             )
         self.query_one(MapView).empty_message = "Drawing the map…"
         self.compute("scene", self._scene, done=self._scene_ready)
-        if engine.find("coverage") is not None:
-            self.compute("coverage", self._coverage, done=lambda _r: self._show_selected(zoom=False))
+        self._reach = None
+        self._reach_error = None
+        self.compute("coverage", self._coverage, self.wb.results, done=self._coverage_done, failed=self._coverage_failed)
         table.focus()
 
-    def _coverage(self):
-        from svtui.screens import adapt
+    @staticmethod
+    def _coverage(res):
+        return res.coverage("csp").reach
 
-        return adapt.coverage(self.wb)
+    def _coverage_done(self, reach) -> None:
+        self._reach = reach
+        self._show_selected(zoom=False)
+
+    def _coverage_failed(self, message: str) -> None:
+        self._reach_error = message
+        self._show_selected(zoom=False)
 
     def _scene(self):
         from svtui.screens.scenes import hotspot_scene
@@ -140,15 +147,17 @@ class HotspotsScreen(TableMapPanes, WorkbenchScreen):
         from svtui.screens.detail import locality_detail
 
         d = locality_detail(self.wb, rec, rank=rec.get("rank"))
-        reach = self.wb.cache.get(("reach", self.wb.analysis_key))
-        if engine.find("coverage") is None:
-            d.add("Reached by", Text(engine.placeholder("coverage"), style="dim"))
+        reach = getattr(self, "_reach", None)
+        error = getattr(self, "_reach_error", None)
+        if error:
+            d.add("Reached by", Text.assemble(("coverage could not be computed: ", "bold red"), plain(error, 300)))
         elif reach is None:
             d.add("Reached by", Text("checking coverage…", style="dim"))
         else:
             from svtui.screens import adapt
 
-            d.add("Reached by", adapt.reach_text(reach, rec["locality_id"]))
+            rows = reach.filter((reach["unit"] == "locality") & (reach["code"] == rec["locality_id"])) if reach.height else reach
+            d.add("Reached by", adapt.reach_text(rows))
         d.footer = Text("b brief · m map · a its area · 4 gaps · c copy table", style="dim")
         return d
 

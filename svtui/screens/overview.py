@@ -10,7 +10,6 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, ProgressBar, Static
 
 from svtui.safe import plain
-from svtui.screens import engine
 from svtui.screens.base import WorkbenchScreen
 from svtui.widgets import fmt
 
@@ -114,24 +113,23 @@ class OverviewScreen(WorkbenchScreen):
         table = self.query_one("#csp-table", DataTable)
         note = self.query_one("#csp-note", Static)
         table.clear(columns=True)
-        fn = engine.find("area_profiles")
         cols = [("csp", "CSP"), ("trend", "Trend"), ("change", "Change"), ("da", "Dom. abuse"), ("youth", "Youth"), ("knife", "Knife"), ("hotspots", "Hotspots")]
         for key, label in cols:
             table.add_column(Text(label, style="bold"), key=key)
-        if fn is None:
-            note.update(engine.placeholder("area_profiles") + " Trend, change and shares will appear here.")
-            self._fill_csp_rows(None)
-            return
         note.update("Computing CSP profiles…")
-        self.compute("csp_profiles", self._profiles, fn, done=self._fill_csp_rows, failed=self._profiles_failed)
+        self.compute("csp_profiles", self._profiles, self.wb.results, done=self._fill_csp_rows, failed=self._profiles_failed)
 
-    def _profiles(self, fn):
+    @staticmethod
+    def _profiles(res):
         from svtui.screens import adapt
 
-        return adapt.area_profile_rows(fn, self.wb.prep, self.wb.analysis, "csp", app=self.wb)
+        if "csp" not in res.session.levels():
+            return None
+        return adapt.area_profile_rows(res, "csp")
 
     def _profiles_failed(self, message: str) -> None:
-        self.query_one("#csp-note", Static).update(f"CSP profiles could not be computed: {plain(message, 300)}")
+        self.query_one("#csp-note", Static).update(
+            Text.assemble(("CSP profiles could not be computed: ", "bold red"), plain(message, 300)))
         self._fill_csp_rows(None)
 
     def on_resize(self) -> None:
@@ -184,19 +182,20 @@ class OverviewScreen(WorkbenchScreen):
         note = self.query_one("#duty-note", Static)
         table = self.query_one("#duty-table", DataTable)
         table.clear(columns=True)
-        fn = engine.find("duty_measures")
-        if fn is None:
-            table.display = False
-            note.update(engine.placeholder("duty_measures") + " Homicides, knife-assault hospital attendances and police-recorded knife crime will appear here.")
-            return
         table.display = True
         note.update("Computing the Duty's measures…")
-        self.compute("duty", self._duty_job, done=self._duty_done, failed=lambda m: note.update(f"Duty measures could not be computed: {plain(m, 300)}"))
+        self.compute("duty", self._duty_job, self.wb.results, done=self._duty_done, failed=self._duty_failed)
 
-    def _duty_job(self):
+    @staticmethod
+    def _duty_job(res):
         from svtui.screens import adapt
 
-        return adapt.duty(self.wb)
+        return adapt.duty(res)
+
+    def _duty_failed(self, message: str) -> None:
+        self.query_one("#duty-table", DataTable).display = False
+        self.query_one("#duty-note", Static).update(
+            Text.assemble(("Duty measures could not be computed: ", "bold red"), plain(message, 300)))
 
     def _duty_done(self, result) -> None:
         from svtui.screens import adapt
@@ -309,19 +308,11 @@ class OverviewScreen(WorkbenchScreen):
         if not self.wb.ready:
             return
         t = self._focused_table()
+        res = self.wb.results
         if t is not None and t.id == "duty-table":
-            if engine.find("duty_measures") is None:
-                self.notify(engine.placeholder("duty_measures"), severity="warning", markup=False)
-                return
-            frame, _notes = adapt.duty(self.wb)
-            if frame is not None:
-                export_frame(self, frame, "duty-measures")
+            export_frame(self, lambda: adapt.duty(res)[0], "duty-measures")
             return
-        if engine.find("area_profiles") is None:
-            self.notify(engine.placeholder("area_profiles"), severity="warning", markup=False)
-            return
-        frame, _notes = adapt.profiles(self.wb, "csp")
-        export_frame(self, frame, "csp-profiles")
+        export_frame(self, lambda: res.profiles("csp"), "csp-profiles")
 
     def copy_text(self):
         t = self._focused_table() or self.query_one("#csp-table", DataTable)

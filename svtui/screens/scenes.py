@@ -1,7 +1,7 @@
 """Map scenes built from the study and the analysis (geometry only: no statistics).
 
-Built in worker threads and cached on the app: boundaries once per study, the hotspot layer once
-per analysis.
+Built in worker threads and kept in the session's one cache: boundaries once per study, the
+hotspot layer once per filter set.
 """
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from svtui.widgets.map import MapScene, boundary_segments, place_labels
 
 def boundaries(app):
     """(lsoa segments, csp segments, {level: GeoDataFrame}) for the study (cached)."""
-    key = ("boundaries", id(app.study))
-    if key in app.cache:
-        return app.cache[key]
-    st = app.study
+    return app.session.cached(("svtui:boundaries",), lambda: _boundaries(app.study))
+
+
+def _boundaries(st):
     lsoa = np.zeros((0, 4))
     upper = np.zeros((0, 4))
     if st is not None and st.areas is not None and len(st.areas.lsoa):
@@ -29,16 +29,16 @@ def boundaries(app):
                 continue
             upper = boundary_segments(polys.geometry.values)
             break
-    app.cache[key] = (lsoa, upper)
-    return app.cache[key]
+    return lsoa, upper
 
 
 def hotspot_scene(app) -> MapScene:
     """Boundaries, Gi* cells, hotspot polygons (labelled by rank), incidents and venues."""
-    a, st = app.analysis, app.study
-    key = ("scene", (a.filters, a.params))
-    if key in app.cache:
-        return app.cache[key]
+    res = app.results
+    return app.session.cached(("svtui:scene", res.filters), lambda: _scene(app, res.analysis, app.study))
+
+
+def _scene(app, a, st) -> MapScene:
     import shapely
 
     lsoa, upper = boundaries(app)
@@ -67,11 +67,6 @@ def hotspot_scene(app) -> MapScene:
     )
     if st.areas is not None and len(st.areas.lsoa):
         scene.bounds = tuple(float(v) for v in st.areas.lsoa.total_bounds)
-    # Keep the last few scenes (one per filter set recently used).
-    old = [k for k in app.cache if isinstance(k, tuple) and k and k[0] == "scene"]
-    for k in old[: max(0, len(old) - 3)]:
-        del app.cache[k]
-    app.cache[key] = scene
     return scene
 
 
