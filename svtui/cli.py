@@ -202,9 +202,6 @@ def build_parser() -> argparse.ArgumentParser:
     from svtui.cmd_review import add_parsers  # review, actions, evaluate (hotspot review sessions)
 
     add_parsers(sub, add_study_options)
-    from svtui import cmd_pack
-
-    cmd_pack.add_parser(sub)
     return parser
 
 

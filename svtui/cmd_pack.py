@@ -1,6 +1,6 @@
 """`svtui pack --out DIR`: the meeting pack (Word, one-file HTML, workbook) from one analysed study.
 
-Registered by svtui.cli.build_parser with one call, ``cmd_pack.add_parser(subparsers)``.
+Registered in svtui.cli.COMMANDS on import (svtui.commands imports it), like every command.
 """
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ HELP = ("Write the meeting pack into DIR: pack.docx, pack.html (one file, prints
 
 
 def configure(p) -> None:
-    from svtui.cmd_engine import add_window_options
-
     p.add_argument("--out", metavar="DIR", required=True, help="folder for pack.docx, pack.html and tables.xlsx")
     p.add_argument("--top", type=int, default=10, metavar="N", help="localities with most harm to give a page (default 10)")
     p.add_argument("--subjects", nargs="+", metavar="NAME|CODE|ID",
@@ -24,7 +22,6 @@ def configure(p) -> None:
     p.add_argument("--disclosure", choices=("none", "partner", "public"), default="partner",
                    help="partner (default): counts of 1-4 as 'fewer than 5' and not drawn; public: also rounded to 5 "
                         "and small localities left out; none: internal use only")
-    add_window_options(p)
     p.add_argument("--force", action="store_true", help="replace the files if DIR already holds them")
 
 
@@ -51,13 +48,10 @@ def run(args) -> int:
     return 0
 
 
-def add_parser(subparsers) -> None:
-    """Add `svtui pack` to the CLI (idempotent: the dispatcher finds it in svtui.cli.COMMANDS)."""
-    from svtui.cli import COMMANDS, add_study_options
+def _register() -> None:
+    from svtui.cli import COMMANDS
 
     COMMANDS.setdefault(NAME, (HELP, run, configure))
-    if NAME in getattr(subparsers, "choices", {}):
-        return
-    sp = subparsers.add_parser(NAME, help=HELP, description=HELP)
-    add_study_options(sp)
-    configure(sp)
+
+
+_register()

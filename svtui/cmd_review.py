@@ -349,7 +349,7 @@ def _action_fields(p, required: bool) -> None:
     p.add_argument("--place", required=required, metavar="ID|NAME", help="the place (an adopted locality id or a place's name)")
     p.add_argument("--action", dest="what", required=required, metavar="TEXT", help="what was agreed")
     p.add_argument("--owner", metavar="AGENCY", help="the owner agency")
-    p.add_argument("--start", metavar="YYYY-MM-DD", help="start date")
+    p.add_argument("--start", dest="starts_on", metavar="YYYY-MM-DD", help="start date")
     p.add_argument("--review", dest="review_by", metavar="YYYY-MM-DD", help="review-by date")
     p.add_argument("--status", choices=("planned", "running", "done", "dropped"), default=None)
     p.add_argument("--notes", metavar="TEXT")
@@ -381,8 +381,10 @@ def cmd_actions(args) -> int:
     with open_actions(spec, ws, places) as log:
         cmd = args.actions_command
         if cmd in ("add", "update"):
-            fields = {k: getattr(args, k) for k in ("what", "owner", "start", "review_by", "status", "notes",
+            fields = {k: getattr(args, k) for k in ("what", "owner", "starts_on", "review_by", "status", "notes",
                                                      "control", "ring_m") if getattr(args, k, None) is not None}
+            if "starts_on" in fields:  # (its own dest: --from/--to's `start` is the window every command takes)
+                fields["start"] = fields.pop("starts_on")
             if getattr(args, "place", None):
                 from geodata.places import find_place
 

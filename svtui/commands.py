@@ -100,4 +100,4 @@ def default_definition(study) -> str:
 
 
 # Subcommands that live in their own modules register themselves on import.
-from svtui import cmd_areas, cmd_backtest, cmd_brief, cmd_engine  # noqa: E402,F401
+from svtui import cmd_areas, cmd_backtest, cmd_brief, cmd_engine, cmd_pack  # noqa: E402,F401

@@ -46,21 +46,22 @@ def test_month_parser_accepts_a_month():
     assert parse_month(None, "--from") is None
 
 
+REQUIRED = {"backtest": ["--train", "2023-01:2023-02", "--test", "2023-03:2023-04"], "pack": ["--out", "pack"]}
+
+
 def test_every_command_takes_the_same_window_options():
     parser = build_parser()
     for name in COMMANDS:
-        args = parser.parse_args([name, "--from", "2023-01", "--to", "2023-06"]
-                                 + (["--train", "2023-01:2023-02", "--test", "2023-03:2023-04"] if name == "backtest" else []))
+        args = parser.parse_args([name, "--from", "2023-01", "--to", "2023-06", *REQUIRED.get(name, [])])
         assert (args.start, args.end) == ("2023-01", "2023-06"), name
-        old = parser.parse_args([name, "--start", "2023-02", "--end", "2023-05"]
-                                + (["--train", "2023-01:2023-02", "--test", "2023-03:2023-04"] if name == "backtest" else []))
+        old = parser.parse_args([name, "--start", "2023-02", "--end", "2023-05", *REQUIRED.get(name, [])])
         assert (old.start, old.end) == ("2023-02", "2023-05"), f"{name}: --start/--end stay as hidden aliases"
     assert "--start" not in build_parser()._subparsers._group_actions[0].choices["trends"].format_help()
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_a_bad_month_is_one_line_on_every_command(command, session, capsys):
-    extra = ["--train", "2023-01:2023-02", "--test", "2023-03:2023-04"] if command == "backtest" else []
+    extra = REQUIRED.get(command, [])
     code, out, err = run([command, "--from", "2024-13", *extra], session, capsys)
     assert code == 2 and out == ""
     assert err.strip().splitlines() == ["svtui: --from '2024-13': give a month as YYYY-MM (e.g. 2024-03)"]
