@@ -44,7 +44,7 @@ def make(out: Path, rows: int, months: int, seed: int, year: int = 2024) -> list
         hx = pl.Series(_HEX[ids].reshape(rows, 64).view("S64").ravel()).cast(pl.Utf8)
         asb = df["Crime type"] == "Anti-social behaviour"
         df = df.with_columns(
-            pl.when(asb).then(pl.lit("")).otherwise(hx).alias("Crime ID"),
+            pl.when(asb).then(pl.lit(None, dtype=pl.Utf8)).otherwise(hx).alias("Crime ID"),
             pl.lit(month).alias("Month"),
         )
         path = out / month / f"{month}-national-street.csv"

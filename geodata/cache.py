@@ -235,7 +235,7 @@ class _Part:
     columns: list[str] = field(default_factory=list)  # raw columns, in the reader's order
     files: dict = field(default_factory=dict)  # role -> {"path", "check", "rows"}
     header: list[str] = field(default_factory=list)  # internal names, when read fast
-    fast: bool = False  # read by the fast reader: `_offset` locates each row's line
+    fast: bool = False  # split by Polars: row r is line r of the file
     digest: str = ""
     built: bool = False
 

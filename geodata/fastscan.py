@@ -65,33 +65,35 @@ def internal_header(fields: list[str]) -> list[str] | None:
     return out
 
 
-def well_formed(data: bytes, ncol: int) -> tuple[bool, int, np.ndarray]:
-    """(plain, number of lines, positions of the LFs) for `data` without a BOM.
+def well_formed(data: bytes, ncol: int) -> tuple[bool, int]:
+    """(plain, number of lines) for `data` without a BOM.
 
     Plain: no quote, no NUL, line ends all LF or all CRLF, no blank line, and exactly
     (ncol - 1) commas per line on average. Together with Polars refusing any line with more
     than ncol fields (`truncate_ragged_lines=False`), the average makes it exact: no line can
-    have more commas, so none can have fewer.
+    have more commas, so none can have fewer. Every test is a C-level byte search or count.
     """
-    none = np.empty(0, dtype=np.int64)
     if not data or data.find(b'"') >= 0 or data.find(b"\x00") >= 0:
-        return False, 0, none
-    arr = np.frombuffer(data, dtype=np.uint8)
-    nl = np.flatnonzero(arr == _NL)
-    ends_nl = data.endswith(b"\n")
-    n_lines = len(nl) + (0 if ends_nl else 1)
-    if len(nl) == 0:
-        return False, n_lines, nl
-    n_cr = int(np.count_nonzero(arr == _CR))
+        return False, 0
+    n_nl = data.count(b"\n")
+    n_lines = n_nl + (0 if data.endswith(b"\n") else 1)
+    if n_nl == 0:
+        return False, n_lines
+    n_cr = data.count(b"\r")
     crlf = n_cr > 0
-    if crlf and (n_cr != len(nl) or nl[0] == 0 or not (arr[nl - 1] == _CR).all()):
-        return False, n_lines, nl  # mixed line ends or lone CRs: csv splits on CR
-    eol = 2 if crlf else 1
-    if nl[0] + 1 <= eol or (len(nl) > 1 and (np.diff(nl) <= eol).any()):
-        return False, n_lines, nl  # a blank line
-    if int(np.count_nonzero(arr == _COMMA)) != (ncol - 1) * n_lines:
-        return False, n_lines, nl
-    return True, n_lines, nl
+    if crlf and (n_cr != n_nl or data.count(b"\r\n") != n_nl):
+        return False, n_lines  # mixed line ends or lone CRs: csv splits on CR
+    eol = b"\r\n" if crlf else b"\n"
+    if data.startswith(eol) or data.find(eol + eol) >= 0:
+        return False, n_lines  # a blank line
+    if data.count(b",") != (ncol - 1) * n_lines:
+        return False, n_lines
+    return True, n_lines
+
+
+def line_starts(data: bytes) -> np.ndarray:
+    """Byte offset where each line after the first starts (row r of a plain file: [r - 1])."""
+    return np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == _NL) + 1
 
 
 def fast_table(data: bytes, name: str, defer_empty: bool = False, offsets: bool = False
@@ -122,7 +124,7 @@ def fast_table(data: bytes, name: str, defer_empty: bool = False, offsets: bool 
             data.decode("utf-8")
         except UnicodeDecodeError:
             return None
-    plain, n_lines, nl = well_formed(data, len(fields))
+    plain, n_lines = well_formed(data, len(fields))
     if not plain or n_lines < 2:  # header only: the exact reader notes it
         return None
     try:
@@ -140,7 +142,8 @@ def fast_table(data: bytes, name: str, defer_empty: bool = False, offsets: bool 
         pl.int_range(1, n + 1, dtype=pl.Int64).alias("source_row"),
     )
     if offsets:
-        frame = frame.with_columns(pl.Series("_offset", nl[:n] + 1 + skip, dtype=pl.Int64))
+        frame = frame.with_columns(pl.Series("_offset", line_starts(data)[:n] + skip,
+                                             dtype=pl.Int64))
     tbl = policeuk._Table(name, internal, fields, frame, _no_malformed(), ",", [])
     if not defer_empty:
         empty = _blank_row(internal)

@@ -707,9 +707,8 @@ def _location_table(labels: pl.Series) -> pl.DataFrame:
 
 # Columns of a file's accepted rows, in canonical form (what `finish_rows` turns into
 # INCIDENT_SCHEMA): `_hm` is a 64-bit hash of (Crime ID, month) for finding repeats, `_rh` a
-# hash of the row's whole text for rows without a Crime ID, `_offset` (files read fast) the
-# byte offset of the row's line.
-GOOD_COLUMNS = ("source_row", "_offset", "_cid", "_hm", "_rh", "_month", "force", "location",
+# hash of the row's whole text for rows without a Crime ID.
+GOOD_COLUMNS = ("source_row", "_cid", "_hm", "_rh", "_month", "force", "location",
                 "location_type", "lsoa_given", "crime_type", "_outcome0", "easting", "northing")
 
 
@@ -735,6 +734,7 @@ class FileRead:
     frames: dict = field(default_factory=dict)
 
     def load(self, role: str, columns=None) -> pl.DataFrame | None:
+        """The frame for `role` ("good", "bad", "malformed", "outcomes"), or None."""
         f = self.frames.get(role)
         if f is None:
             return None
@@ -742,7 +742,18 @@ class FileRead:
 
 
 def _content_digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    """Size and a hash of the first and last 64 KiB: equal digests are then confirmed on the
+    whole bytes (`_same_bytes`), so hashing never costs a pass over a large file."""
+    h = hashlib.blake2b(data[:65536], digest_size=16)
+    h.update(data[-65536:])
+    return f"{len(data)}:{h.hexdigest()}"
+
+
+def _same_bytes(a: _Member, b: _Member) -> bool:
+    try:
+        return a.read() == b.read()
+    except (OSError, SourceError):
+        return False
 
 
 def read_file(m: _Member, single: bool, fast: bool = True) -> FileRead:
@@ -763,7 +774,7 @@ def read_file(m: _Member, single: bool, fast: bool = True) -> FileRead:
             raise SourceError(m.name, f"is a zip archive ({len(sub)} CSV inside), not a CSV",
                               "give the .zip file itself, or extract it first")
         digest = _content_digest(data)
-        tbl = fastscan.fast_table(data, m.name, defer_empty=True, offsets=True) if fast else None
+        tbl = fastscan.fast_table(data, m.name, defer_empty=True) if fast else None
         is_fast = tbl is not None
         if tbl is None:
             tbl = _parse_csv(data, m.name)
@@ -894,13 +905,12 @@ def _file_frames(tbl: _Table, is_fast: bool) -> tuple[pl.DataFrame, pl.DataFrame
     bad_lf = lf.filter(pl.col("_reason").is_not_null()).select(
         "source_row", *raw_order, "_reason")
     cid = _strip("crime_id")
-    offset = pl.col("_offset") if is_fast else pl.lit(None, dtype=pl.Int64).alias("_offset")
-    whole = pl.concat_str([pl.col(c).fill_null("") for c in raw_cols], separator="\x1f")
+    whole = pl.struct(raw_cols)
     good_lf = lf.filter(pl.col("_reason").is_null()).with_columns(
         pl.when(cid == "").then(None).otherwise(cid).alias("_cid"),
         *mapped.values(),
     ).select(
-        "source_row", offset, "_cid",
+        "source_row", "_cid",
         pl.when(pl.col("_cid").is_not_null())
         .then(pl.col("_cid").hash(seed=_HASH_SEED) // 2
               + pl.col("_month").cast(pl.Int32).cast(pl.UInt64)).alias("_hm"),
@@ -911,9 +921,13 @@ def _file_frames(tbl: _Table, is_fast: bool) -> tuple[pl.DataFrame, pl.DataFrame
         "_outcome0", "_lon", "_lat",
     )
     good, bad = pl.collect_all([good_lf, bad_lf])
-    e, n = lonlat_to_bng(good["_lon"].to_numpy(), good["_lat"].to_numpy())
-    good = good.drop("_lon", "_lat").with_columns(pl.Series("easting", e, dtype=pl.Float64),
-                                                  pl.Series("northing", n, dtype=pl.Float64))
+    # police.uk snaps crimes to map points: convert each distinct point once.
+    pts = good.select("_lon", "_lat").unique()
+    e, n = lonlat_to_bng(pts["_lon"].to_numpy(), pts["_lat"].to_numpy())
+    pts = pts.with_columns(pl.Series("easting", e, dtype=pl.Float64),
+                           pl.Series("northing", n, dtype=pl.Float64))
+    good = good.join(pts, on=["_lon", "_lat"], how="left", maintain_order="left",
+                     nulls_equal=True).drop("_lon", "_lat")
     if is_fast:  # blank rows (no coordinates, so among the quarantined) are not data
         blank = pl.all_horizontal([_strip(c).fill_null("") == "" for c in tbl.header])
         n_empty = bad.select(blank.sum()).item()
@@ -963,7 +977,7 @@ def collect_parts(sources, entries: list[SourceLedger], resolve, workers: int | 
     street, outcomes = [], []
     n_street = [0] * len(entries)
     n_outcomes = [0] * len(entries)
-    digests: dict[str, str] = {}
+    digests: dict[str, _Member] = {}
     pool = ThreadPoolExecutor(max_workers=workers)
     pending: deque = deque()
     it = iter(todo)
@@ -984,11 +998,11 @@ def collect_parts(sources, entries: list[SourceLedger], resolve, workers: int | 
             entry.notes.extend(part.entry_notes)
             if part.kind in ("street", "outcomes") and part.digest:
                 first = digests.get(part.digest)
-                if first is not None:
-                    entry.notes.append(f"{m.name}: identical to {first}; read once")
+                if first is not None and _same_bytes(first, m):
+                    entry.notes.append(f"{m.name}: identical to {first.name}; read once")
                     n_dup[s.pidx] += 1
                     continue
-                digests[part.digest] = m.name
+                digests.setdefault(part.digest, m)
             if part.kind == "street":
                 n_street[s.pidx] += 1
                 street.append((s.pidx, part, m, s.single))
@@ -1097,29 +1111,21 @@ def dropped_positions(dup: dict[str, np.ndarray] | None) -> np.ndarray | None:
 
 def raw_rows(m: _Member, part, single: bool, positions: np.ndarray) -> pl.DataFrame:
     """Original text of accepted rows `positions` of a part. Accepted rows keep no text;
-    repeats are rare, so their lines are read again: from their byte offsets for files read
-    fast, else by reading the file again."""
+    repeats are rare, so the file is read again (for a file read fast, row r is line r)."""
     from geodata import fastscan
 
-    if part.fast:
-        good = part.load("good", ["source_row", "_offset"])[positions]
-        offsets = good["_offset"].to_list()
-        path = Path(m.name)
+    if part.fast:  # a plain file: row r is line r, split on commas
+        rows = part.load("good", ["source_row"])[positions]
+        data = m.read()
+        starts = fastscan.line_starts(data)
         lines = []
-        if m.ident and path.is_file():
-            with open(path, "rb") as fh:
-                for off in offsets:
-                    fh.seek(off)
-                    lines.append(fh.readline())
-        else:
-            data = m.read()
-            for off in offsets:
-                end = data.find(b"\n", off)
-                lines.append(data[off:] if end < 0 else data[off:end + 1])
+        for r in rows["source_row"].to_list():
+            off = int(starts[r - 1])
+            end = data.find(b"\n", off)
+            lines.append(data[off:] if end < 0 else data[off:end + 1])
         cols = list(zip(*[fastscan.line_fields(x) for x in lines]))
-        frame = pl.DataFrame({"source_row": good["source_row"]})
-        return frame.with_columns(pl.Series(c, cols[i], dtype=pl.Utf8)
-                                  for i, c in enumerate(part.header))
+        return rows.with_columns(pl.Series(c, cols[i], dtype=pl.Utf8)
+                                 for i, c in enumerate(part.header))
     tbl_good = part.load("good", ["source_row"])[positions]
     tbl = _parse_csv(m.read(), m.name)
     raw = [c for c in tbl.frame.columns if c in _INTERNAL_TO_HEADER]
