@@ -822,13 +822,18 @@ def read_file(m: _Member, single: bool, fast: bool = True) -> FileRead:
         digest=digest, frames={"good": good, "bad": bad, "malformed": tbl.malformed})
 
 
+def _own(name: str) -> pl.Expr:
+    return pl.concat_str([pl.col(name), pl.lit("")]).alias(name)
+
+
 def _outcome_frame(tbl: _Table) -> pl.DataFrame:
     df = tbl.frame
     if "month" not in df.columns:
         df = df.with_columns(pl.lit(None, dtype=pl.Utf8).alias("month"))
     month = _per_value(df["month"].unique(), {"_om": _month_expr()})
     return df.select(_strip("crime_id").alias("_ocid"), month["_om"],
-                     _strip("outcome_type").alias("_outcome"))
+                     _strip("outcome_type").alias("_outcome")).with_columns(
+        _own("_ocid"), _own("_outcome"))
 
 
 def _file_frames(tbl: _Table, is_fast: bool) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
@@ -921,6 +926,10 @@ def _file_frames(tbl: _Table, is_fast: bool) -> tuple[pl.DataFrame, pl.DataFrame
         "_outcome0", "_lon", "_lat",
     )
     good, bad = pl.collect_all([good_lf, bad_lf])
+    # Strings cut from the CSV reader's buffers are views that keep the whole file's text alive:
+    # give the kept text its own memory so only the rows kept are kept.
+    good = good.with_columns(_own("_cid"))
+    bad = bad.with_columns(_own(c) for c in raw_order)
     # police.uk snaps crimes to map points: convert each distinct point once.
     pts = good.select("_lon", "_lat").unique()
     e, n = lonlat_to_bng(pts["_lon"].to_numpy(), pts["_lat"].to_numpy())
@@ -949,7 +958,7 @@ def _max_workers() -> int:
 
 def collect_parts(sources, entries: list[SourceLedger], resolve, workers: int | None = None):
     """Read every member of every source with `resolve(source, member) -> part`, a bounded
-    number at a time (`workers` reading, one more waiting), taking results in order so notes,
+    number at a time (`workers` at once), taking results in order so notes,
     row order and the first error are those of a sequential read.
 
     A member that is the same file as one read before (two paths that overlap), or whose bytes
@@ -983,7 +992,7 @@ def collect_parts(sources, entries: list[SourceLedger], resolve, workers: int | 
     it = iter(todo)
     try:
         def top_up():
-            while len(pending) < workers + 1:
+            while len(pending) < workers:
                 nxt = next(it, None)
                 if nxt is None:
                     return

@@ -200,16 +200,22 @@ class Study:
 def _is_police_uk_source(path: Path) -> bool:
     from geodata import records
 
-    if path.is_dir() or path.suffix.lower() == ".zip":
+    if path.is_dir() or path.suffix.lower() == ".zip" or _special(path):
         return True
     return not records.is_records_header(sniff_header(path))
+
+
+def _special(path: Path) -> bool:
+    """A pipe, device or socket: never opened to sniff (opening a FIFO waits for a writer); the
+    police.uk reader refuses it in one line."""
+    return path.exists() and not path.is_file() and not path.is_dir()
 
 
 def _read_crimes(path: Path, ledger: Ledger) -> pl.DataFrame:
     """Route a crimes path to the police.uk reader or the record-extract reader by its header."""
     from geodata import policeuk, records
 
-    if path.is_dir() or path.suffix.lower() == ".zip":
+    if path.is_dir() or path.suffix.lower() == ".zip" or _special(path):
         return policeuk.read_police_uk([path], ledger=ledger)
     header = sniff_header(path)
     if records.is_records_header(header):
