@@ -376,13 +376,22 @@ def load_study(spec: StudySpec, progress: Progress | None = None, cache: bool | 
     if cache is None:
         cache = os.environ.get("SVTUI_CACHE") or False
     frames, placed = [], []
+    # police.uk paths are read in one call, so a file two paths both name (a folder and a file
+    # in it) or a month given twice is read once; record extracts one by one.
+    police = [p for p in spec.crimes if _is_police_uk_source(p)]
     for p in spec.crimes:
-        if cache and _is_police_uk_source(p):
-            from geodata.cache import cached_police_uk
+        if p in police:
+            if p is not police[0]:
+                continue
+            if cache:
+                from geodata.cache import cached_police_uk
 
-            frames.append(cached_police_uk([p], areas, ledger=ledger, lazy=False,
-                                           cache_dir=None if cache is True else cache))
-            placed.append(True)  # the cache stores rows with their areas assigned
+                frames.append(cached_police_uk(police, areas, ledger=ledger, lazy=False,
+                                               cache_dir=None if cache is True else cache))
+                placed.append(True)  # the cache stores rows with their areas assigned
+            else:
+                frames.append(policeuk.read_police_uk(police, ledger=ledger))
+                placed.append(False)
         else:
             frames.append(_read_crimes(p, ledger))
             placed.append(False)

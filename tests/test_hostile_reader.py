@@ -247,3 +247,21 @@ def test_swap_is_decided_per_row(tmp_path):
     assert n == 5
     assert led.sources[0].quarantined == {}
     assert "swapped back" in notes(led)
+
+
+def _check_json(capsys, *paths) -> dict:
+    import json
+
+    from svtui.cli import main
+
+    assert main(["check", "--crimes", *map(str, paths), "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_svtui_check_counts_overlap_and_redownload_as_clean(tmp_path, capsys):
+    f = month_folder(tmp_path / "clean")
+    clean = _check_json(capsys, tmp_path / "clean")["totals"]["accepted"]
+    assert clean == CLEAN_ACCEPTED
+    assert _check_json(capsys, tmp_path / "clean", f)["totals"]["accepted"] == clean
+    shutil.copy(f, f.with_name("2024-01-west-mercia-street (1).csv"))
+    assert _check_json(capsys, tmp_path / "clean")["totals"]["accepted"] == clean
