@@ -943,7 +943,7 @@ def _file_frames(tbl: _Table, is_fast: bool) -> tuple[pl.DataFrame, pl.DataFrame
         if n_empty:
             bad = bad.filter(~blank)
             tbl.frame = tbl.frame.head(tbl.frame.height - n_empty)  # only its height is used
-            tbl.notes.insert(n_notes, f"{n_empty} empty row(s) ignored")
+            tbl.notes.insert(0, f"{n_empty} empty row(s) ignored")  # before "blank line(s)"
     return good, bad, raw_order
 
 
