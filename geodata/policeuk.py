@@ -1,29 +1,38 @@
 """Reader for data.police.uk street-level crime CSVs.
 
 `read_police_uk(paths)` accepts, per path, one CSV, a folder (the monthly archive layout
-`YYYY-MM/YYYY-MM-<force>-street.csv` or CSVs flat in one folder), or the downloaded zip (read in
-memory). Several forces and months may be mixed. Every data row is accepted or quarantined with a
-reason, in one `SourceLedger(kind="crimes")` per path given.
+`YYYY-MM/YYYY-MM-<force>-street.csv` or CSVs flat in one folder; linked folders followed once),
+or the downloaded zip (members streamed, within the limits in `LIMITS`). Every entry of a folder
+or zip that is not read is listed in the ledger notes with the reason; a file named twice, or a
+street file whose bytes equal one already read, is read once with a note. Several forces and
+months may be mixed. Every data row is accepted or quarantined with a reason, in one
+`SourceLedger(kind="crimes")` per path given.
 
 How a file is read
 ------------------
-Bytes are decoded as UTF-8 (a byte-order mark is dropped; UTF-16 with a BOM is accepted; bytes that
-are not UTF-8 are decoded as Windows-1252 with a note). The delimiter is taken from the header: a
-file saved with ';', tab or '|' is read anyway, with a note. Records are split by the standard
-library's C csv parser (it handles quoted commas and quoted newlines and never drops a short row),
-then every check runs column-wise in Polars:
+One per-file reader (`read_file`), called by this module's `read_police_uk` and by the workspace
+cache (`geodata.cache`) alike. A file proved well-formed by `geodata.fastscan` (known header,
+UTF-8, no quotes, uniform line ends, the right number of commas) is split by Polars' CSV reader,
+all columns as strings; a file damaged only in whole lines has its good lines split by Polars
+and only the damaged lines looked at one by one; anything else (quotes, other encodings or
+delimiters) is split by the standard library's csv parser. Bytes are decoded as UTF-8 (a BOM is
+dropped; UTF-16 with a BOM is accepted; bytes that are not UTF-8 are decoded as Windows-1252
+with a note). The delimiter is taken from the header (';', tab or '|' read anyway, with a
+note). Then every check runs column-wise in Polars, the costly parsers once per distinct value:
 
 * a record with the wrong number of fields (including a truncated last line) -> "malformed row";
 * no Longitude/Latitude ("No Location" rows) -> "no coordinates";
 * not a number, NaN, infinite, or outside the UK lon/lat box (0,0 included) ->
-  "coordinates out of range". A file whose Longitude and Latitude columns are swapped as a whole
-  is swapped back with a note; a single swapped row in an otherwise good file is quarantined;
+  "coordinates out of range". When most of a file's rows have Longitude and Latitude swapped,
+  each row is decided on its own (swapped rows swapped back, with a note); a swapped row in an
+  otherwise good file is quarantined;
 * a Month that is not `YYYY-MM` (also accepted: `YYYY-MM-DD`, `MM/YYYY`, `DD/MM/YYYY`, Excel's
   `Jan-24`, `January 2024`) -> "unparseable date"; a readable month in a year before 1990 or
   after 2100 (a typo such as 0024-01) -> "month out of range";
 * a Crime ID seen before in the same month among the files of one call (the same crime repeated)
-  -> "duplicate id"; the first good row is kept. Anti-social behaviour rows have no Crime ID and
-  are never duplicates.
+  -> "duplicate id"; the first good row is kept. Anti-social behaviour rows have no Crime ID:
+  they are repeats ("duplicate row") only when they copy the rows of an earlier file of the same
+  name (a re-download); repeats inside one file are real and stay.
 
 Outcomes files (`*-outcomes.csv`) found with the street files are not crime rows: the latest
 `Outcome type` per Crime ID is joined into `outcome` (falling back to `Last outcome category`).
