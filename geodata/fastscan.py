@@ -65,33 +65,35 @@ def internal_header(fields: list[str]) -> list[str] | None:
     return out
 
 
-def well_formed(data: bytes, ncol: int) -> tuple[bool, int, np.ndarray]:
-    """(plain, number of lines, positions of the LFs) for `data` without a BOM.
+def well_formed(data: bytes, ncol: int) -> tuple[bool, int]:
+    """(plain, number of lines) for `data` without a BOM.
 
     Plain: no quote, no NUL, line ends all LF or all CRLF, no blank line, and exactly
     (ncol - 1) commas per line on average. Together with Polars refusing any line with more
     than ncol fields (`truncate_ragged_lines=False`), the average makes it exact: no line can
-    have more commas, so none can have fewer.
+    have more commas, so none can have fewer. Every test is a C-level byte search or count.
     """
-    none = np.empty(0, dtype=np.int64)
     if not data or data.find(b'"') >= 0 or data.find(b"\x00") >= 0:
-        return False, 0, none
-    arr = np.frombuffer(data, dtype=np.uint8)
-    nl = np.flatnonzero(arr == _NL)
-    ends_nl = data.endswith(b"\n")
-    n_lines = len(nl) + (0 if ends_nl else 1)
-    if len(nl) == 0:
-        return False, n_lines, nl
-    n_cr = int(np.count_nonzero(arr == _CR))
+        return False, 0
+    n_nl = data.count(b"\n")
+    n_lines = n_nl + (0 if data.endswith(b"\n") else 1)
+    if n_nl == 0:
+        return False, n_lines
+    n_cr = data.count(b"\r")
     crlf = n_cr > 0
-    if crlf and (n_cr != len(nl) or nl[0] == 0 or not (arr[nl - 1] == _CR).all()):
-        return False, n_lines, nl  # mixed line ends or lone CRs: csv splits on CR
-    eol = 2 if crlf else 1
-    if nl[0] + 1 <= eol or (len(nl) > 1 and (np.diff(nl) <= eol).any()):
-        return False, n_lines, nl  # a blank line
-    if int(np.count_nonzero(arr == _COMMA)) != (ncol - 1) * n_lines:
-        return False, n_lines, nl
-    return True, n_lines, nl
+    if crlf and (n_cr != n_nl or data.count(b"\r\n") != n_nl):
+        return False, n_lines  # mixed line ends or lone CRs: csv splits on CR
+    eol = b"\r\n" if crlf else b"\n"
+    if data.startswith(eol) or data.find(eol + eol) >= 0:
+        return False, n_lines  # a blank line
+    if data.count(b",") != (ncol - 1) * n_lines:
+        return False, n_lines
+    return True, n_lines
+
+
+def line_starts(data: bytes) -> np.ndarray:
+    """Byte offset where each line after the first starts (row r of a plain file: [r - 1])."""
+    return np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == _NL) + 1
 
 
 def fast_table(data: bytes, name: str, defer_empty: bool = False, offsets: bool = False
@@ -122,8 +124,11 @@ def fast_table(data: bytes, name: str, defer_empty: bool = False, offsets: bool 
             data.decode("utf-8")
         except UnicodeDecodeError:
             return None
-    plain, n_lines, nl = well_formed(data, len(fields))
-    if not plain or n_lines < 2:  # header only: the exact reader notes it
+    plain, n_lines = well_formed(data, len(fields))
+    if not plain:
+        tbl = _ranged(data, name, fields, internal, skip)
+        return tbl if tbl is None or defer_empty else drop_blank_rows(tbl)
+    if n_lines < 2:  # header only: the exact reader notes it
         return None
     try:
         frame = pl.read_csv(
@@ -140,7 +145,8 @@ def fast_table(data: bytes, name: str, defer_empty: bool = False, offsets: bool 
         pl.int_range(1, n + 1, dtype=pl.Int64).alias("source_row"),
     )
     if offsets:
-        frame = frame.with_columns(pl.Series("_offset", nl[:n] + 1 + skip, dtype=pl.Int64))
+        frame = frame.with_columns(pl.Series("_offset", line_starts(data)[:n] + skip,
+                                             dtype=pl.Int64))
     tbl = policeuk._Table(name, internal, fields, frame, _no_malformed(), ",", [])
     if not defer_empty:
         empty = _blank_row(internal)
@@ -149,6 +155,77 @@ def fast_table(data: bytes, name: str, defer_empty: bool = False, offsets: bool 
             tbl.frame = frame.filter(~empty)
             tbl.notes.append(f"{n_empty} empty row(s) ignored")
     return tbl
+
+
+def _ranged(data: bytes, name: str, fields: list[str], internal: list[str], skip: int
+            ) -> "policeuk._Table | None":
+    """A file with damaged lines but no quote character and uniform line ends: then every line
+    is one record (as the csv module splits it), so the lines with the right number of fields
+    are read by Polars in one piece and only the others are looked at one by one: blank lines
+    (noted), and lines with too few or too many fields ("malformed row", their text kept).
+    None when that cannot be proved (quotes, NUL, lone CRs, or most lines ending in an extra
+    delimiter, which the exact reader treats as an unnamed column)."""
+    if data.find(b'"') >= 0 or data.find(b"\x00") >= 0:
+        return None
+    n_nl, n_cr = data.count(b"\n"), data.count(b"\r")
+    if n_cr and (n_cr != n_nl or data.count(b"\r\n") != n_nl):
+        return None
+    arr = np.frombuffer(data, dtype=np.uint8)
+    nl = np.flatnonzero(arr == _NL)
+    starts = np.concatenate([[0], nl + 1])
+    ends = np.concatenate([nl, [len(data)]])
+    if starts[-1] == len(data):  # the file ends with a line end: no last record
+        starts, ends = starts[:-1], ends[:-1]
+    if n_cr:
+        ends = ends - (arr[np.maximum(ends - 1, 0)] == _CR) * (ends > starts)
+    commas = np.flatnonzero(arr == _COMMA)
+    count = np.searchsorted(commas, ends) - np.searchsorted(commas, starts)
+    ncol = len(fields)
+    count, starts, ends = count[1:], starts[1:], ends[1:]  # data lines (the header is line 0)
+    n = len(count)
+    if n == 0:
+        return None
+    blank = ends == starts
+    good = ~blank & (count == ncol - 1)
+    if (count == ncol).sum() > n / 2:
+        return None
+    # The header and the good lines, each without its line end, then one LF after each.
+    ks = np.concatenate([[0], starts[good]])
+    ke = np.concatenate([[int(nl[0]) - (1 if n_cr else 0)], ends[good]])
+    keep = np.zeros(len(arr) + 1, dtype=np.int32)
+    np.add.at(keep, ks, 1)
+    np.add.at(keep, ke, -1)
+    body = arr[np.cumsum(keep[:-1]) > 0]
+    lens = ke - ks
+    out = np.empty(len(body) + len(lens), dtype=np.uint8)
+    is_nl = np.zeros(len(out), dtype=bool)
+    is_nl[np.cumsum(lens + 1) - 1] = True
+    out[is_nl] = _NL
+    out[~is_nl] = body
+    n_good = int(good.sum())
+    if n_good == 0:
+        return None
+    try:
+        frame = pl.read_csv(
+            out.tobytes(), has_header=True, new_columns=internal, infer_schema=False,
+            quote_char=None, empty_string_is_null=False, raise_if_empty=True,
+            truncate_ragged_lines=False)
+    except pl.exceptions.PolarsError:
+        return None
+    if frame.width != len(internal) or frame.height != n_good:
+        return None
+    rows = np.arange(1, n + 1, dtype=np.int64)
+    frame = frame.with_columns(pl.lit(name).alias("source_file"),
+                               pl.Series("source_row", rows[good], dtype=pl.Int64))
+    bad = ~good & ~blank
+    raw = [data[a:b].decode("utf-8") for a, b in zip(starts[bad], ends[bad])]  # damaged lines only
+    malformed = pl.DataFrame({
+        "source_file": pl.Series([name] * len(raw), dtype=pl.Utf8),
+        "source_row": pl.Series(rows[bad], dtype=pl.Int64),
+        "raw": pl.Series(raw, dtype=pl.Utf8),
+    })
+    notes = [f"{int(blank.sum())} blank line(s) ignored"] if blank.any() else []
+    return policeuk._Table(name, internal, fields, frame, malformed, ",", notes)
 
 
 def _blank_row(columns: list[str]) -> pl.Expr:

@@ -18,6 +18,7 @@ REASONS = (
     "month out of range",
     "unknown area code",
     "duplicate id",
+    "duplicate row",
     "missing required value",
     "malformed row",
     "unknown offence code",

@@ -244,16 +244,22 @@ class Study:
 def _is_police_uk_source(path: Path) -> bool:
     from geodata import records
 
-    if path.is_dir() or path.suffix.lower() == ".zip":
+    if path.is_dir() or path.suffix.lower() == ".zip" or _special(path):
         return True
     return not records.is_records_header(sniff_header(path))
+
+
+def _special(path: Path) -> bool:
+    """A pipe, device or socket: never opened to sniff (opening a FIFO waits for a writer); the
+    police.uk reader refuses it in one line."""
+    return path.exists() and not path.is_file() and not path.is_dir()
 
 
 def _read_crimes(path: Path, ledger: Ledger) -> pl.DataFrame:
     """Route a crimes path to the police.uk reader or the record-extract reader by its header."""
     from geodata import policeuk, records
 
-    if path.is_dir() or path.suffix.lower() == ".zip":
+    if path.is_dir() or path.suffix.lower() == ".zip" or _special(path):
         return policeuk.read_police_uk([path], ledger=ledger)
     header = sniff_header(path)
     if records.is_records_header(header):
@@ -270,12 +276,121 @@ def sniff_header(path: Path) -> list[str]:
     return read_header(path)
 
 
-def load_study(spec: StudySpec, progress: Progress | None = None, cache: bool | str | Path | None = None) -> Study:
+PREPARED_DIR = "prepared"
+PREPARED_FORMAT = 1
+_PREPARED_FRAMES = ("incidents", "ae", "venues", "indicators")
+
+
+def prepared_inputs(spec: StudySpec) -> dict[str, str]:
+    """What a prepared (columnar) copy of a study was built from: a BLAKE2 hash of every source
+    file's bytes, and of the source of the `geodata` readers (a reader change makes it stale)."""
+    import hashlib
+
+    files = [*spec.crimes, *spec.ae, spec.areas, *spec.lookups, *spec.indicators, spec.venues,
+             spec.interventions]
+    out = {}
+    for p in files:
+        if p is not None:
+            out[Path(p).name] = hashlib.blake2b(Path(p).read_bytes(), digest_size=16).hexdigest()
+    h = hashlib.blake2b(f"format={PREPARED_FORMAT};polars={pl.__version__}".encode(), digest_size=16)
+    for mod in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        h.update(mod.name.encode() + mod.read_bytes())
+    out["(readers)"] = h.hexdigest()
+    out["(settings)"] = repr((spec.name, spec.synthetic, [Path(p).name for p in spec.crimes]))
+    return out
+
+
+def prepared_dir(spec: StudySpec) -> Path | None:
+    """`prepared/` beside the study's crime files (the sample ships one), or None."""
+    return Path(spec.crimes[0]).parent / PREPARED_DIR if spec.crimes else None
+
+
+_HERE_MARK = "{study}"
+
+
+def _rebase(df: pl.DataFrame, old: str, new: str) -> pl.DataFrame:
+    """Paths in `source_file` written relative to the study folder (so the copy is the same
+    bytes in any checkout) and back."""
+    if "source_file" not in df.columns or df.schema["source_file"] != pl.Utf8:
+        return df
+    return df.with_columns(pl.col("source_file").str.replace(old, new, literal=True))
+
+
+def _load_prepared(spec: StudySpec, t0: float) -> Study | None:
+    """The study from its prepared Parquet copy when that copy's recorded inputs equal the
+    current files and readers (else None: read the sources). Same frames, ledger and notes as
+    reading the CSVs (tests/test_sample_data.py checks it)."""
+    import json
+
+    folder = prepared_dir(spec)
+    if folder is None or not (folder / "manifest.json").is_file():
+        return None
+    try:
+        man = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        if man.get("inputs") != prepared_inputs(spec):
+            return None
+        base = str(folder.parent)
+        frames = {k: _rebase(pl.read_parquet(folder / f"{k}.parquet"), _HERE_MARK, base)
+                  for k in _PREPARED_FRAMES}
+        ledger = Ledger()
+        for i, e in enumerate(man["ledger"]):
+            entry = SourceLedger(kind=e["kind"], path=e["path"].replace(_HERE_MARK, base),
+                                 read=e["read"], accepted=e["accepted"],
+                                 quarantined=dict(e["quarantined"]),
+                                 notes=[n.replace(_HERE_MARK, base) for n in e["notes"]])
+            q = folder / f"quarantine-{i}.parquet"
+            if q.is_file():
+                entry.rows = _rebase(pl.read_parquet(q), _HERE_MARK, base)
+            ledger.add(entry)
+    except (OSError, ValueError, KeyError, TypeError, AssertionError, pl.exceptions.PolarsError):
+        return None
+    from geodata import areas as areas_mod
+    from geodata import interventions as iv_reader
+
+    areas = areas_mod.build_areas(spec.areas, spec.lookups) if spec.areas is not None else None
+    interventions = iv_reader.read_interventions(spec.interventions) if spec.interventions else []
+    return Study(spec=spec, incidents=frames["incidents"], ae=frames["ae"], venues=frames["venues"],
+                 areas=areas, indicators=frames["indicators"], interventions=interventions,
+                 ledger=ledger, notes=[n.replace(_HERE_MARK, base) for n in man["notes"]],
+                 load_seconds=time.perf_counter() - t0)
+
+
+def write_prepared(study: Study, folder: Path) -> Path:
+    """Write `study`'s frames, ledger and notes as its prepared copy in `folder` (reproducible:
+    the same inputs give the same bytes)."""
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    base = str(folder.parent)
+    for old in folder.glob("*.parquet"):
+        old.unlink()
+    for k in _PREPARED_FRAMES:
+        _rebase(getattr(study, k), base, _HERE_MARK).write_parquet(
+            folder / f"{k}.parquet", compression="zstd", statistics=False)
+    led = []
+    for i, s in enumerate(study.ledger.sources):
+        led.append({"kind": s.kind, "path": s.path.replace(base, _HERE_MARK), "read": s.read,
+                    "accepted": s.accepted, "quarantined": s.quarantined,
+                    "notes": [n.replace(base, _HERE_MARK) for n in s.notes]})
+        if s.rows is not None:
+            _rebase(s.rows, base, _HERE_MARK).write_parquet(
+                folder / f"quarantine-{i}.parquet", compression="zstd", statistics=False)
+    man = {"inputs": prepared_inputs(study.spec), "ledger": led,
+           "notes": [n.replace(base, _HERE_MARK) for n in study.notes]}
+    (folder / "manifest.json").write_text(json.dumps(man, indent=1, sort_keys=True) + "\n",
+                                          encoding="utf-8")
+    return folder
+
+
+def load_study(spec: StudySpec, progress: Progress | None = None, cache: bool | str | Path | None = None,
+               prepared: bool = True) -> Study:
     """Read every source of `spec`. Raises SourceError if a source cannot be read at all.
 
     cache: keep police.uk sources in the Parquet workspace cache (geodata.cache): read,
     checked and area-assigned once, reopened in seconds, rebuilt when a source changes. True =
     the default folder, or a folder; None = on when the SVTUI_CACHE variable names a folder.
+    prepared: use the study's prepared Parquet copy (`prepared/` beside its crime files, as the
+    sample ships) when it was built from exactly these files and readers.
     """
     from geodata import ae as ae_reader
     from geodata import interventions as iv_reader
@@ -284,6 +399,12 @@ def load_study(spec: StudySpec, progress: Progress | None = None, cache: bool | 
 
     t0 = time.perf_counter()
     say = progress or (lambda msg, frac: None)
+    if prepared:
+        say("Opening the prepared copy", 0.05)
+        found = _load_prepared(spec, t0)
+        if found is not None:
+            say("Loaded", 1.0)
+            return found
     ledger = Ledger()
     notes: list[str] = []
 
@@ -299,13 +420,22 @@ def load_study(spec: StudySpec, progress: Progress | None = None, cache: bool | 
     if cache is None:
         cache = os.environ.get("SVTUI_CACHE") or False
     frames, placed = [], []
+    # police.uk paths are read in one call, so a file two paths both name (a folder and a file
+    # in it) or a month given twice is read once; record extracts one by one.
+    police = [p for p in spec.crimes if _is_police_uk_source(p)]
     for p in spec.crimes:
-        if cache and _is_police_uk_source(p):
-            from geodata.cache import cached_police_uk
+        if p in police:
+            if p is not police[0]:
+                continue
+            if cache:
+                from geodata.cache import cached_police_uk
 
-            frames.append(cached_police_uk([p], areas, ledger=ledger, lazy=False,
-                                           cache_dir=None if cache is True else cache))
-            placed.append(True)  # the cache stores rows with their areas assigned
+                frames.append(cached_police_uk(police, areas, ledger=ledger, lazy=False,
+                                               cache_dir=None if cache is True else cache))
+                placed.append(True)  # the cache stores rows with their areas assigned
+            else:
+                frames.append(policeuk.read_police_uk(police, ledger=ledger))
+                placed.append(False)
         else:
             frames.append(_read_crimes(p, ledger))
             placed.append(False)

@@ -2020,6 +2020,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     info = write_study(args.out, args.seed)
+    __import__("sample_data.columnar").columnar.build(args.out / "study.toml")  # prepared copy
     dt = time.perf_counter() - t0
     print(f"wrote SYNTHETIC sample study to {args.out} in {dt:.1f}s: " +
           ", ".join(f"{v:,} {k}" for k, v in info.items()))

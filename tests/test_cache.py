@@ -168,11 +168,17 @@ def test_fast_table_matches_exact_reader(world, damaged):
             continue
         n_fast += 1
         assert fast.frame.equals(exact.frame), f
+        assert fast.malformed.equals(exact.malformed), f
         assert (fast.header, fast.original_header, fast.notes) == (
             exact.header, exact.original_header, exact.notes)
     assert n_fast >= 5
-    # Damaged files are left to the exact reader.
-    for name in ("2022-03-broken-street.csv", "2022-03-quoted-street.csv",
+    # A file whose only damage is in whole lines (truncated, extra field, blank) is split by
+    # line: its good lines by Polars, the others quarantined one by one.
+    (broken,) = damaged.rglob("2022-03-broken-street.csv")
+    ranged = fastscan.fast_table(broken.read_bytes(), str(broken))
+    assert ranged is not None and ranged.malformed.height == 2
+    # Other damage is left to the exact reader.
+    for name in ("2022-03-quoted-street.csv",
                  "2022-04-semicolon-street.csv", "2022-04-cp1252-street.csv",
                  "2022-05-cr-street.csv"):
         (path,) = damaged.rglob(name)
@@ -309,22 +315,35 @@ def test_force_filter_is_pushed_down(world, areas, tmp_path):
     assert "SELECTION" in scan.upper() and "force" in scan
 
 
-def test_fast_build_mirrors_current_reader():
-    assert cache.fast_build_available(), (
-        "geodata/policeuk.py, geodata/areas.py or geodata/ledger.py changed a function that "
-        "geodata/cache.py and geodata/fastscan.py mirror for speed (see cache._MIRRORED_FUNCTIONS)."
-        " Cached loads stay correct (they fall back to the exact reader) but national loads are "
-        "slow: port the change to the mirror, run this file, then set cache.MIRRORED = "
-        f"{cache.mirrored_source_hash()!r}")
+def test_one_reader_fast_and_exact_agree(world, damaged):
+    """The per-file reader gives the same rows, quarantine and notes whether a file is split by
+    Polars (proved well-formed) or by the csv module, on good and damaged files."""
+    n_fast = 0
+    for src in policeuk.list_sources([world / "police-uk" / "2022-01", damaged]):
+        for m in src.members:
+            try:
+                fast = policeuk.read_file(m, src.single, fast=True)
+            except Exception as exc:  # noqa: BLE001 - both must fail alike
+                with pytest.raises(type(exc)):
+                    policeuk.read_file(m, src.single, fast=False)
+                continue
+            exact = policeuk.read_file(m, src.single, fast=False)
+            n_fast += fast.fast
+            assert not exact.fast
+            assert (fast.kind, fast.read, fast.n_good, fast.table_notes, fast.entry_notes,
+                    fast.columns, fast.digest) == (
+                exact.kind, exact.read, exact.n_good, exact.table_notes, exact.entry_notes,
+                exact.columns, exact.digest), m.name
+            for role, frame in exact.frames.items():
+                assert fast.frames[role].equals(frame), (m.name, role)
+    assert n_fast >= 5
 
 
-def test_exact_fallback_when_the_reader_changed(damaged, areas, tmp_path, monkeypatch):
-    monkeypatch.setattr(cache, "MIRRORED", "changed")
+def test_cache_built_by_the_exact_splitter_equals_uncached(damaged, areas, tmp_path):
     ref, ref_led = _uncached([damaged], areas)
     rep, led = {}, Ledger()
     got = cache.cached_police_uk([damaged], areas, cache_dir=tmp_path, ledger=led, lazy=False,
-                                 report=rep)
-    assert "exact" in rep
+                                 report=rep, fast=False)
     assert got.equals(ref)
     _assert_same_ledger(ref_led, led)
     rep2, led2 = {}, Ledger()

@@ -301,3 +301,72 @@ def test_interventions_and_study_toml():
     for p in paths:
         assert (STUDY / p).exists(), p
     assert "SYNTHETIC" in (STUDY / "README.md").read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------------------------
+# The prepared (columnar) copy the workbench opens first (issue 14)
+
+
+def _same_study(a, b) -> None:
+    for k in ("incidents", "ae", "venues", "indicators"):
+        x, y = getattr(a, k), getattr(b, k)
+        assert x.schema == y.schema, k
+        assert x.equals(y), k
+    assert a.notes == b.notes
+    assert [s.to_dict() for s in a.ledger.sources] == [s.to_dict() for s in b.ledger.sources]
+    for s, t in zip(a.ledger.sources, b.ledger.sources):
+        assert s.notes == t.notes
+        assert (s.rows is None) == (t.rows is None)
+        if s.rows is not None:
+            assert s.rows.equals(t.rows)
+    assert a.areas.lsoa["lsoa_code"].tolist() == b.areas.lsoa["lsoa_code"].tolist()
+    assert len(a.interventions) == len(b.interventions)
+
+
+@pytest.fixture(scope="module")
+def study_copy(tmp_path_factory):
+    from sample_data import columnar
+
+    out = tmp_path_factory.mktemp("prepared_study")
+    for name in FILES:
+        (out / name).write_bytes((STUDY / name).read_bytes())
+    columnar.build(out / "study.toml")
+    return out
+
+
+def test_prepared_copy_equals_reading_the_csvs(study_copy):
+    from geodata.study import load_spec, load_study
+
+    spec = load_spec(study_copy / "study.toml")
+    steps: list[str] = []
+    fast = load_study(spec, progress=lambda msg, frac: steps.append(msg))
+    assert "Reading crimes" not in steps  # the copy was used
+    _same_study(fast, load_study(spec, prepared=False))
+    # Paths in the copy follow the folder it is opened from.
+    assert fast.incidents["source_file"][0].startswith(str(study_copy))
+
+
+def test_prepared_copy_is_not_used_once_a_csv_changes(study_copy, tmp_path):
+    from geodata.study import load_spec, load_study
+
+    changed = tmp_path / "study"
+    changed.mkdir()
+    for f in study_copy.rglob("*"):
+        if f.is_file():
+            dst = changed / f.relative_to(study_copy)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_bytes(f.read_bytes())
+    crimes = changed / "crimes.csv"
+    lines = crimes.read_bytes().splitlines(keepends=True)
+    crimes.write_bytes(b"".join(lines[:-1]))
+    steps: list[str] = []
+    got = load_study(load_spec(changed / "study.toml"), progress=lambda m, f: steps.append(m))
+    assert "Reading crimes" in steps
+    assert sum(s.read for s in got.ledger.find("records")) == len(lines) - 2
+
+
+def test_sample_ships_a_prepared_copy():
+    from geodata.study import load_spec, prepared_dir
+
+    folder = prepared_dir(load_spec(STUDY / "study.toml"))
+    assert (folder / "manifest.json").is_file() and (folder / "incidents.parquet").is_file()
