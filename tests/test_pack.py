@@ -16,11 +16,11 @@ pytest.importorskip("matplotlib")
 
 
 @pytest.fixture(scope="module")
-def sample_pack(sample_study, sample_prep, sample_analysis, tmp_path_factory):
+def sample_pack(sample_results, tmp_path_factory):
     from svtui.pack import build_pack
 
     out = tmp_path_factory.mktemp("pack")
-    return build_pack(sample_study, sample_prep, sample_analysis, out, top=10), sample_analysis
+    return build_pack(sample_results, out, top=10), sample_results.analysis
 
 
 def _docx_blocks(path):
@@ -228,12 +228,13 @@ def test_cli_pack_refuses_to_overwrite(tmp_path, capsys):
 
 def test_real_west_mercia_pack(west_mercia_study, west_mercia_prep, tmp_path):
     """police.uk has no times: the pack leaves the time chart out and says why in the notes."""
-    from hotspot.analysis import analyse
+    from hotspot.session import Session
 
     from svtui.pack import build_pack
 
-    analysis = analyse(west_mercia_prep)
-    res = build_pack(west_mercia_study, west_mercia_prep, analysis, tmp_path, top=5)
+    session = Session(west_mercia_study, prep=west_mercia_prep)
+    res = build_pack(session, tmp_path, top=5)
+    analysis = res.document and session.results().analysis
     _, blocks = _docx_blocks(res.paths[0])
     heads = [t for k, t in blocks if k.startswith("h")]
     assert sum(1 for h in heads if "briefing" in h) == 5
