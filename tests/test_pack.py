@@ -264,3 +264,35 @@ def test_workbook_tables_follow_the_disclosure_rule():
         assert out["knife_share"].to_list() == [None, 0.8]
         assert out["rank"].to_list() == [1, 2]  # not a count
     assert disclose_frame(df, dc.rule_for("none")).equals(df)
+
+
+def test_workbook_has_the_review_actions_when_the_log_exists(sample_results, tmp_path):
+    """The review group's agreed actions reach the workbook as an "actions" sheet (their latest
+    version), read from the workspace's action log; with no log there is no such sheet."""
+    from openpyxl import load_workbook
+
+    from geodata.actions import open_log
+    from geodata.workspace import actions_path
+    from svtui.pack import build_pack
+
+    empty = tmp_path / "empty-ws"
+    empty.mkdir()
+    res = build_pack(sample_results, tmp_path / "a", top=1, subjects=["Herefordshire"], workspace=empty)
+    assert "actions" not in load_workbook(res.paths[2], read_only=True).sheetnames
+    assert not actions_path(empty).exists()  # reading the pack never creates a log
+
+    ws = tmp_path / "ws"
+    with open_log(actions_path(ws)) as log:
+        a = log.add("L-TEST", "=HYPERLINK(\"x\") Patrols on Friday nights", place_name="Town centre",
+                    owner="Police", status="planned")
+        log.update(a, status="running", notes="started in March")
+    res = build_pack(sample_results, tmp_path / "b", top=1, subjects=["Herefordshire"], workspace=ws)
+    wb = load_workbook(res.paths[2], read_only=True)
+    assert wb.sheetnames[-2:] == ["actions", "provenance"]
+    rows = list(wb["actions"].iter_rows(values_only=True))
+    head = list(rows[0])
+    assert len(rows) == 2  # one action, its latest version only
+    row = dict(zip(head, rows[1]))
+    assert row["status"] == "running" and row["notes"] == "started in March" and row["place_id"] == "L-TEST"
+    assert not str(row["what"]).startswith("=")  # data, never a formula
+    assert "Patrols on Friday nights" in row["what"]
