@@ -26,6 +26,7 @@ from svtui.safe import plain
 
 MIN_TIMED = 20  # as svtui.briefing: fewer offences with a time than this gives no time chart
 N_REPEATS = 5
+MIN_REPEATS = 2  # as hotspot.repeats.MIN_REPEATS: one offence at a point is not a repeat
 N_VENUES = 8
 
 
@@ -463,8 +464,8 @@ def build_document(results, *, top: int = 10, subjects: list[str] | None = None,
         r = results.locality(lid)
         g = shapely.from_wkb(r["geometry_wkb"])
         sec = Section(plain(f"{rank}. {r['name']} ({lid})", 160), "locality", lid, 2, page_break=True)
-        sec.blocks.append(Figure("map", _locality_map(geo, g, r, points, rule), _map_caption(r, rule),
-                                 f"Map of locality {lid}", 11.0))
+        png, n_rep = _locality_map(geo, g, r, points, rule)
+        sec.blocks.append(Figure("map", png, _map_caption(r, rule, n_rep), f"Map of locality {lid}", 11.0))
         if months_all:
             sec.blocks.append(_monthly_figure(months_all, _series(months_all, lm.filter(pl.col("locality_id") == lid),
                                                                   known), rule, "the locality", 1.1))
@@ -508,10 +509,12 @@ def build_document(results, *, top: int = 10, subjects: list[str] | None = None,
     return doc
 
 
-def _map_caption(r: dict, rule) -> str:
+def _map_caption(r: dict, rule, n_repeats: int) -> str:
+    rep = (f"its top {n_repeats} repeat {dc.plural(n_repeats, 'location')} (numbered; counts under {rule.level} "
+           "disclosure)" if n_repeats else
+           f"no repeat location marked: no single point holds {max(rule.threshold, MIN_REPEATS)} or more offences")
     return (f"Locality {plain(r['locality_id'], 20)} (yellow) on its wards (solid, named) and LSOAs (dotted), with "
-            f"licensed venues (triangles) and its top repeat locations (numbered; counts under {rule.level} "
-            "disclosure).")
+            f"licensed venues (triangles); {rep}.")
 
 
 def _repeat_points(results) -> pl.DataFrame:
@@ -523,7 +526,7 @@ def _repeat_points(results) -> pl.DataFrame:
                                   lambda: repeat_locations(results.prep, results.filters, "lsoa"))
 
 
-def _locality_map(geo: _Geo, g, r: dict, points: pl.DataFrame, rule) -> bytes:
+def _locality_map(geo: _Geo, g, r: dict, points: pl.DataFrame, rule) -> tuple[bytes, int]:
     b = g.bounds
     pad = max(b[2] - b[0], b[3] - b[1]) * 0.3 + 150  # as draw.locality_map, widened below for aspect
     pad *= 2
@@ -542,7 +545,8 @@ def _locality_map(geo: _Geo, g, r: dict, points: pl.DataFrame, rule) -> bytes:
         v = v.with_columns(((pl.col("easting") - r["x"]) ** 2 + (pl.col("northing") - r["y"]) ** 2).alias("_d2"),
                            pl.col("name").is_in(top).alias("_top")).sort(["_top", "_d2"], descending=[True, False])
         venues = [(plain(n, 40), x, y) for n, x, y in v.select("name", "easting", "northing").head(N_VENUES).iter_rows()]
-    return draw.locality_map(g, lsoas, wards, venues, locality_repeats(points, g, rule), r["locality_id"])
+    reps = locality_repeats(points, g, rule)
+    return draw.locality_map(g, lsoas, wards, venues, reps, r["locality_id"]), len(reps)
 
 
 def locality_repeats(points: pl.DataFrame, geom, rule, k: int = N_REPEATS) -> list[tuple[str, float, float, str]]:

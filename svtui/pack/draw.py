@@ -247,13 +247,8 @@ def partnership_map(units, localities, width_in=6.3) -> bytes:
     w, h = bounds[2] - bounds[0], bounds[3] - bounds[1]
     fig, ax = plt.subplots(figsize=(width_in, min(width_in * h / max(w, 1), 5.4)))
     _plot_polys(ax, [g for _n, g in units], facecolor="#f4f4f4", edgecolor="#555555", linewidths=0.8)
-    for name, g in units:
-        if g is None or g.is_empty:
-            continue
-        p = g.representative_point()
-        ax.text(p.x, p.y, name, fontsize=7.5, color="#444444", ha="center", va="center", style="italic",
-                bbox=dict(fc="white", ec="none", alpha=0.55, pad=0.4))
     xmin, xmax, ymin, ymax = _frame(ax, bounds, 0.03)
+    taken: list[tuple[float, float, float, float]] = []  # boxes already used by labels and markers
     if localities:
         harms = np.array([lr["harm"] for lr in localities], float)
         norm = mpl.colors.Normalize(vmin=float(np.nanmin(harms)) * 0.9, vmax=float(np.nanmax(harms)))
@@ -262,22 +257,81 @@ def partnership_map(units, localities, width_in=6.3) -> bytes:
                     edgecolor="black", linewidths=0.5, zorder=4)
         ax.scatter([lr["x"] for lr in localities], [lr["y"] for lr in localities], s=46,
                    c=[cmap(norm(v)) for v in harms], edgecolors="black", linewidths=0.6, zorder=5)
-        placed: list[tuple[float, float]] = []
-        dy = 0.028 * (ymax - ymin)
-        for lr in sorted(localities, key=lambda r: -r["harm"]):
-            x, y = lr["x"], lr["y"] + dy
-            while any(abs(x - px) < 0.12 * (xmax - xmin) and abs(y - py) < dy * 0.9 for px, py in placed):
-                y += dy
-            placed.append((x, y))
-            ax.text(x, y, lr["locality_id"], fontsize=6.5, ha="center", va="bottom", zorder=7,
-                    bbox=dict(fc="white", ec="#555555", lw=0.4, alpha=0.9, pad=0.6))
         sm = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
         cb = fig.colorbar(sm, ax=ax, fraction=0.03, pad=0.01)
         cb.set_label("harm (CSS-weighted offences)", fontsize=7)
         cb.ax.tick_params(labelsize=6)
     fig.subplots_adjust(left=0.01, right=0.93, bottom=0.01, top=0.99)
+    ax.apply_aspect()
+    per_in = (xmax - xmin) / (ax.get_position().width * width_in)  # data metres per inch of paper
+    if localities:
+        dot = 0.06 * per_in
+        taken += [(lr["x"] - dot, lr["y"] - dot, lr["x"] + dot, lr["y"] + dot) for lr in localities]
+        for lr in sorted(localities, key=lambda r: -r["harm"]):
+            w, h = _text_box(lr["locality_id"], 6.5, per_in, pad_pt=2.5)
+            box = _free_spot(lr["x"], lr["y"], w, h, dot, taken, (xmin, ymin, xmax, ymax))
+            taken.append(box)
+            ax.text((box[0] + box[2]) / 2, (box[1] + box[3]) / 2, lr["locality_id"], fontsize=6.5, ha="center",
+                    va="center", zorder=7, bbox=dict(fc="white", ec="#555555", lw=0.4, alpha=0.9, pad=0.6))
+    # CSP names last, each where it covers no locality label or marker (searched over points
+    # inside its own area, nearest its centre first)
+    for name, g in units:
+        if g is None or g.is_empty:
+            continue
+        w, h = _text_box(name, 7.5, per_in, pad_pt=2.0)
+        spot = _name_spot(g, w, h, taken)
+        if spot is None:
+            continue
+        taken.append((spot[0] - w / 2, spot[1] - h / 2, spot[0] + w / 2, spot[1] + h / 2))
+        ax.text(spot[0], spot[1], name, fontsize=7.5, color="#444444", ha="center", va="center", style="italic",
+                zorder=6, bbox=dict(fc="white", ec="none", alpha=0.55, pad=0.4))
     _furniture(ax, xmin, xmax, ymin, ymax)
     return _png(fig)
+
+
+def _text_box(text: str, size_pt: float, per_in: float, pad_pt: float = 2.0) -> tuple[float, float]:
+    """Width and height in data units of a one-line label (DejaVu Sans averages ~0.6 em a character)."""
+    return ((len(text) * 0.6 * size_pt + 2 * pad_pt) / 72 * per_in, (1.25 * size_pt + 2 * pad_pt) / 72 * per_in)
+
+
+def _hits(box, taken) -> bool:
+    return any(box[0] < t[2] and t[0] < box[2] and box[1] < t[3] and t[1] < box[3] for t in taken)
+
+
+def _free_spot(x, y, w, h, gap, taken, frame):
+    """A label box beside a marker at (x, y): above, below, right, left, then further out, the
+    first that overlaps nothing already placed and stays in the frame."""
+    cands = []
+    for k in (1, 2, 3, 4):
+        d = gap + (k - 1) * h
+        cands += [(x - w / 2, y + d, x + w / 2, y + d + h), (x - w / 2, y - d - h, x + w / 2, y - d),
+                  (x + d, y - h / 2, x + d + w, y + h / 2), (x - d - w, y - h / 2, x - d, y + h / 2)]
+    inside = [c for c in cands if c[0] >= frame[0] and c[2] <= frame[2] and c[1] >= frame[1] and c[3] <= frame[3]]
+    for c in inside:
+        if not _hits(c, taken):
+            return c
+    return (inside or cands)[0]
+
+
+def _name_spot(geom, w, h, taken):
+    """Where an area's name goes: the point inside the area, nearest its representative point,
+    whose label box overlaps no label or marker already placed (None when there is no room:
+    the name is then left off rather than drawn over a locality)."""
+    import shapely
+
+    p = geom.representative_point()
+    b = geom.bounds
+    xs, ys = np.meshgrid(np.linspace(b[0], b[2], 25), np.linspace(b[1], b[3], 25))
+    xs, ys = np.append(xs.ravel(), p.x), np.append(ys.ravel(), p.y)
+    ok = shapely.contains_xy(geom, xs, ys)
+    xs, ys = xs[ok], ys[ok]
+    order = np.argsort((xs - p.x) ** 2 + (ys - p.y) ** 2)
+    boxes = [(xs[i] - w / 2, ys[i] - h / 2, xs[i] + w / 2, ys[i] + h / 2) for i in order]
+    free = [(i, b) for i, b in zip(order, boxes) if not _hits(b, taken)]
+    for i, box in free:  # the whole name inside its own area first
+        if shapely.contains_xy(geom, np.array([box[0], box[2]]), np.array([ys[i], ys[i]])).all():
+            return xs[i], ys[i]
+    return (xs[free[0][0]], ys[free[0][0]]) if free else None
 
 
 def locality_map(loc_geom, lsoas, wards, venues, repeats, lid: str, width_in=6.3) -> bytes:

@@ -238,4 +238,4 @@ def _select(st: SubjectText, budget: int) -> None:
                 n = more.pop(lead)
                 kept.append(("li", f"and {n} more ({'svtui brief lists it' if n == 1 else 'svtui brief lists them'})."))
         out.append((sid, title, kept))
-    st.sections = [x for x in out if x[2]]
+    st.sections = [x for x in out if any(k != "sep" for k, _t in x[2])]  # no heading left without text
