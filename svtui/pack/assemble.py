@@ -463,7 +463,8 @@ def build_document(results, *, top: int = 10, subjects: list[str] | None = None,
     for rank, (lid, st) in enumerate(zip(pl_.localities, loc_txt), start=1):
         r = results.locality(lid)
         g = shapely.from_wkb(r["geometry_wkb"])
-        sec = Section(plain(f"{rank}. {r['name']} ({lid})", 160), "locality", lid, 2, page_break=True)
+        # the first locality shares its page with the part's heading (no page holding one sentence)
+        sec = Section(plain(f"{rank}. {r['name']} ({lid})", 160), "locality", lid, 2, page_break=rank > 1)
         png, n_rep = _locality_map(geo, g, r, points, rule)
         sec.blocks.append(Figure("map", png, _map_caption(r, rule, n_rep), f"Map of locality {lid}", 11.0))
         if months_all:

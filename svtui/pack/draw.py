@@ -359,43 +359,72 @@ def locality_map(loc_geom, lsoas, wards, venues, repeats, lid: str, width_in=6.3
     named) and top repeat locations (numbered circles, named in a key box).
 
     lsoas: list of geometries; wards: list of (name, geometry); venues: list of (name, x, y);
-    repeats: list of (label, x, y, shown count text)."""
+    repeats: list of (label, x, y, shown count text).
+
+    Labels never cover each other or the map's furniture: repeat numbers first, then venue
+    names beside their triangles, then ward names where they fit; a label with no free spot is
+    left off (the triangle stays)."""
     b = loc_geom.bounds
     pad = max(b[2] - b[0], b[3] - b[1]) * 0.3 + 150
     bounds = (b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad)
     fig, ax = _figure((width_in, width_in * 0.52))
     xmin, xmax, ymin, ymax = _frame(ax, bounds, 0.0, aspect=0.52 * 0.98 / 0.98)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.99)
+    ax.apply_aspect()
+    per_in = (xmax - xmin) / (ax.get_position().width * width_in)
+    W, H = xmax - xmin, ymax - ymin
     from shapely.geometry import box
 
     view = box(xmin, ymin, xmax, ymax)
+    # the furniture's corners: legend (top left), north arrow (top right), scale bar (bottom left)
+    taken = [(xmin, ymax - 0.3 * per_in, xmin + 1.25 * per_in, ymax),
+             (xmax - 0.1 * W, ymax - 0.2 * H, xmax, ymax),
+             (xmin, ymin, xmin + 0.04 * W + _nice(W / 5) + 0.2 * per_in, ymin + 0.05 * H + 0.25 * per_in)]
     _plot_polys(ax, lsoas, facecolor="none", edgecolor="#b0b0b0", linewidths=0.5, linestyles=":")
     _plot_polys(ax, [g for _n, g in wards], facecolor="none", edgecolor="#555555", linewidths=1.1)
+    _plot_polys(ax, [loc_geom], facecolor="#fde725", edgecolor="black", linewidths=1.2, alpha=0.55, zorder=2)
+    key = []
+    r_mark = 0.08 * per_in
+    for i, (label, x, y, n_txt) in enumerate(repeats, start=1):
+        ax.scatter([x], [y], s=120, c="white", edgecolors="black", linewidths=1.0, zorder=7)
+        ax.text(x, y, str(i), fontsize=7, ha="center", va="center", weight="bold", zorder=8)
+        taken.append((x - r_mark, y - r_mark, x + r_mark, y + r_mark))
+        key.append(f"{i}  {_short(label, 34)} ({n_txt})")
+    if key:
+        kw, kh = _text_box(max(key, key=len), 6.3, per_in, 4), (len(key) + 1) * 1.25 * 6.3 / 72 * per_in + 0.1 * per_in
+        taken.append((xmax - 0.01 * W - kw, ymin + 0.02 * H, xmax, ymin + 0.02 * H + kh))
+        ax.text(0.99, 0.02, "Repeat locations\n" + "\n".join(key), transform=ax.transAxes, fontsize=6.3,
+                ha="right", va="bottom", zorder=9, bbox=dict(fc="white", ec="#555555", lw=0.5, pad=3))
+    if venues:
+        ax.scatter([v[1] for v in venues], [v[2] for v in venues], marker="^", s=26, c="#21918c",
+                   edgecolors="black", linewidths=0.5, zorder=5, label="licensed venue")
+        tri = 0.05 * per_in
+        taken += [(x - tri, y - tri, x + tri, y + tri) for _n, x, y in venues]
+        for name, x, y in venues:
+            text = _short(name, 24)
+            w, h = _text_box(text, 6.3, per_in, 1.5)
+            spot = next((c for c in ((x + tri, y - h / 2, x + tri + w, y + h / 2),
+                                     (x - tri - w, y - h / 2, x - tri, y + h / 2),
+                                     (x - w / 2, y + tri, x + w / 2, y + tri + h),
+                                     (x - w / 2, y - tri - h, x + w / 2, y - tri))
+                         if c[0] >= xmin and c[2] <= xmax and c[1] >= ymin and c[3] <= ymax and not _hits(c, taken)),
+                        None)
+            if spot is None:
+                continue
+            taken.append(spot)
+            ax.text((spot[0] + spot[2]) / 2, (spot[1] + spot[3]) / 2, text, fontsize=6.3, va="center", ha="center",
+                    zorder=6, bbox=dict(fc="white", ec="none", alpha=0.65, pad=0.2))
+        ax.legend(loc="upper left", fontsize=6.5, frameon=True, framealpha=0.85)
     for name, g in wards:
         part = g.intersection(view)
         if part.is_empty or part.area < 0.02 * view.area:
             continue
-        p = part.representative_point()
-        ax.text(p.x, p.y, name, fontsize=7.5, color="#333333", ha="center", va="center", style="italic",
+        w, h = _text_box(name, 7.5, per_in, 1.5)
+        spot = _name_spot(part, w, h, taken)
+        if spot is None:
+            continue
+        taken.append((spot[0] - w / 2, spot[1] - h / 2, spot[0] + w / 2, spot[1] + h / 2))
+        ax.text(spot[0], spot[1], name, fontsize=7.5, color="#333333", ha="center", va="center", style="italic",
                 bbox=dict(fc="white", ec="none", alpha=0.6, pad=0.3), zorder=3)
-    _plot_polys(ax, [loc_geom], facecolor="#fde725", edgecolor="black", linewidths=1.2, alpha=0.55, zorder=2)
-    if venues:
-        vx = [v[1] for v in venues]
-        vy = [v[2] for v in venues]
-        ax.scatter(vx, vy, marker="^", s=26, c="#21918c", edgecolors="black", linewidths=0.5, zorder=5,
-                   label="licensed venue")
-        for name, x, y in venues[:8]:
-            ax.text(x, y, " " + _short(name, 24), fontsize=6.3, va="center", ha="left", zorder=6,
-                    bbox=dict(fc="white", ec="none", alpha=0.65, pad=0.2))
-    key = []
-    for i, (label, x, y, n_txt) in enumerate(repeats, start=1):
-        ax.scatter([x], [y], s=120, c="white", edgecolors="black", linewidths=1.0, zorder=7)
-        ax.text(x, y, str(i), fontsize=7, ha="center", va="center", weight="bold", zorder=8)
-        key.append(f"{i}  {_short(label, 34)} ({n_txt})")
-    if key:
-        ax.text(0.99, 0.02, "Repeat locations\n" + "\n".join(key), transform=ax.transAxes, fontsize=6.3,
-                ha="right", va="bottom", zorder=9, bbox=dict(fc="white", ec="#555555", lw=0.5, pad=3))
-    if venues:
-        ax.legend(loc="upper left", fontsize=6.5, frameon=True, framealpha=0.85)
     _furniture(ax, xmin, xmax, ymin, ymax)
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.99)
     return _png(fig)
