@@ -296,3 +296,23 @@ def test_workbook_has_the_review_actions_when_the_log_exists(sample_results, tmp
     assert row["status"] == "running" and row["notes"] == "started in March" and row["place_id"] == "L-TEST"
     assert not str(row["what"]).startswith("=")  # data, never a formula
     assert "Patrols on Friday nights" in row["what"]
+
+
+def test_map_labels_never_cover_each_other():
+    """A CSP name moves off a locality's label at its centre; a locality label moves off a
+    marker and a label already placed; an area with no free room gets no name, never an overlap."""
+    import shapely
+
+    from svtui.pack.draw import _free_spot, _hits, _name_spot
+
+    area = shapely.box(0, 0, 10000, 6000)
+    centre_label = (4000, 2700, 6000, 3300)  # a locality label over the area's middle
+    x, y = _name_spot(area, 3000, 500, [centre_label])
+    name_box = (x - 1500, y - 250, x + 1500, y + 250)
+    assert not _hits(name_box, [centre_label])
+    assert area.contains(shapely.box(*name_box))
+    assert abs(y - 3000) < 1500  # still near the middle, not thrown to a corner
+    assert _name_spot(area, 3000, 500, [(-1, -1, 10001, 6001)]) is None
+    taken = [(4900, 4900, 5100, 5100), (4000, 5100, 6000, 5600)]  # a marker and the label above it
+    box = _free_spot(5000, 5000, 2000, 500, 100, taken, (0, 0, 10000, 10000))
+    assert not _hits(box, taken)

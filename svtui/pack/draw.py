@@ -391,7 +391,7 @@ def locality_map(loc_geom, lsoas, wards, venues, repeats, lid: str, width_in=6.3
         taken.append((x - r_mark, y - r_mark, x + r_mark, y + r_mark))
         key.append(f"{i}  {_short(label, 34)} ({n_txt})")
     if key:
-        kw, kh = _text_box(max(key, key=len), 6.3, per_in, 4), (len(key) + 1) * 1.25 * 6.3 / 72 * per_in + 0.1 * per_in
+        kw, kh = _text_box(max(key, key=len), 6.3, per_in, 4)[0], (len(key) + 1) * 1.25 * 6.3 / 72 * per_in + 0.1 * per_in
         taken.append((xmax - 0.01 * W - kw, ymin + 0.02 * H, xmax, ymin + 0.02 * H + kh))
         ax.text(0.99, 0.02, "Repeat locations\n" + "\n".join(key), transform=ax.transAxes, fontsize=6.3,
                 ha="right", va="bottom", zorder=9, bbox=dict(fc="white", ec="#555555", lw=0.5, pad=3))
