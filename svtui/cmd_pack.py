@@ -23,25 +23,27 @@ def configure(p) -> None:
                    help="partner (default): counts of 1-4 as 'fewer than 5' and not drawn; public: also rounded to 5 "
                         "and small localities left out; none: internal use only")
     p.add_argument("--force", action="store_true", help="replace the files if DIR already holds them")
+    p.add_argument("--workspace", metavar="DIR", help="the study's workspace folder, whose action log becomes the "
+                   "workbook's actions sheet (default beside study.toml, or ./svtui-sample-workspace for the sample)")
 
 
 def run(args) -> int:
-    from svtui.cmd_engine import run_engine
+    from svtui.cli import results_from_args
     from svtui.pack import build_pack
 
     if args.top < 0:
         raise SystemExit("svtui: --top must be 0 or more")
-    study, prep, analysis = run_engine(args)
+    results = results_from_args(args)
     try:
-        res = build_pack(study, prep, analysis, args.out, top=args.top, subjects=args.subjects,
-                         disclosure=args.disclosure, force=args.force)
+        res = build_pack(results, args.out, top=args.top, subjects=args.subjects, disclosure=args.disclosure,
+                         force=args.force, workspace=args.workspace)
     except ValueError as exc:
         print(f"svtui: {plain(exc, 400)}", file=sys.stderr)
         return 2
     doc = res.document
     n_loc = sum(1 for s in doc.sections if s.kind == "locality")
     n_area = sum(1 for s in doc.sections if s.kind in ("csp", "area"))
-    print(f"Pack for {plain(study.name, 120)}: {n_area} {'area' if n_area == 1 else 'areas'}, {n_loc} "
+    print(f"Pack for {plain(results.study.name, 120)}: {n_area} {'area' if n_area == 1 else 'areas'}, {n_loc} "
           f"{'locality' if n_loc == 1 else 'localities'}, {res.seconds:.1f} s")
     for p in res.paths:
         print(f"  {plain(str(p), 300)}")

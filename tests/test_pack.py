@@ -16,11 +16,11 @@ pytest.importorskip("matplotlib")
 
 
 @pytest.fixture(scope="module")
-def sample_pack(sample_study, sample_prep, sample_analysis, tmp_path_factory):
+def sample_pack(sample_results, tmp_path_factory):
     from svtui.pack import build_pack
 
     out = tmp_path_factory.mktemp("pack")
-    return build_pack(sample_study, sample_prep, sample_analysis, out, top=10), sample_analysis
+    return build_pack(sample_results, out, top=10), sample_results.analysis
 
 
 def _docx_blocks(path):
@@ -228,12 +228,13 @@ def test_cli_pack_refuses_to_overwrite(tmp_path, capsys):
 
 def test_real_west_mercia_pack(west_mercia_study, west_mercia_prep, tmp_path):
     """police.uk has no times: the pack leaves the time chart out and says why in the notes."""
-    from hotspot.analysis import analyse
+    from hotspot.session import Session
 
     from svtui.pack import build_pack
 
-    analysis = analyse(west_mercia_prep)
-    res = build_pack(west_mercia_study, west_mercia_prep, analysis, tmp_path, top=5)
+    session = Session(west_mercia_study, prep=west_mercia_prep)
+    res = build_pack(session, tmp_path, top=5)
+    analysis = res.document and session.results().analysis
     _, blocks = _docx_blocks(res.paths[0])
     heads = [t for k, t in blocks if k.startswith("h")]
     assert sum(1 for h in heads if "briefing" in h) == 5
@@ -263,3 +264,55 @@ def test_workbook_tables_follow_the_disclosure_rule():
         assert out["knife_share"].to_list() == [None, 0.8]
         assert out["rank"].to_list() == [1, 2]  # not a count
     assert disclose_frame(df, dc.rule_for("none")).equals(df)
+
+
+def test_workbook_has_the_review_actions_when_the_log_exists(sample_results, tmp_path):
+    """The review group's agreed actions reach the workbook as an "actions" sheet (their latest
+    version), read from the workspace's action log; with no log there is no such sheet."""
+    from openpyxl import load_workbook
+
+    from geodata.actions import open_log
+    from geodata.workspace import actions_path
+    from svtui.pack import build_pack
+
+    empty = tmp_path / "empty-ws"
+    empty.mkdir()
+    res = build_pack(sample_results, tmp_path / "a", top=1, subjects=["Herefordshire"], workspace=empty)
+    assert "actions" not in load_workbook(res.paths[2], read_only=True).sheetnames
+    assert not actions_path(empty).exists()  # reading the pack never creates a log
+
+    ws = tmp_path / "ws"
+    with open_log(actions_path(ws)) as log:
+        a = log.add("L-TEST", "=HYPERLINK(\"x\") Patrols on Friday nights", place_name="Town centre",
+                    owner="Police", status="planned")
+        log.update(a, status="running", notes="started in March")
+    res = build_pack(sample_results, tmp_path / "b", top=1, subjects=["Herefordshire"], workspace=ws)
+    wb = load_workbook(res.paths[2], read_only=True)
+    assert wb.sheetnames[-2:] == ["actions", "provenance"]
+    rows = list(wb["actions"].iter_rows(values_only=True))
+    head = list(rows[0])
+    assert len(rows) == 2  # one action, its latest version only
+    row = dict(zip(head, rows[1]))
+    assert row["status"] == "running" and row["notes"] == "started in March" and row["place_id"] == "L-TEST"
+    assert not str(row["what"]).startswith("=")  # data, never a formula
+    assert "Patrols on Friday nights" in row["what"]
+
+
+def test_map_labels_never_cover_each_other():
+    """A CSP name moves off a locality's label at its centre; a locality label moves off a
+    marker and a label already placed; an area with no free room gets no name, never an overlap."""
+    import shapely
+
+    from svtui.pack.draw import _free_spot, _hits, _name_spot
+
+    area = shapely.box(0, 0, 10000, 6000)
+    centre_label = (4000, 2700, 6000, 3300)  # a locality label over the area's middle
+    x, y = _name_spot(area, 3000, 500, [centre_label])
+    name_box = (x - 1500, y - 250, x + 1500, y + 250)
+    assert not _hits(name_box, [centre_label])
+    assert area.contains(shapely.box(*name_box))
+    assert abs(y - 3000) < 1500  # still near the middle, not thrown to a corner
+    assert _name_spot(area, 3000, 500, [(-1, -1, 10001, 6001)]) is None
+    taken = [(4900, 4900, 5100, 5100), (4000, 5100, 6000, 5600)]  # a marker and the label above it
+    box = _free_spot(5000, 5000, 2000, 500, 100, taken, (0, 0, 10000, 10000))
+    assert not _hits(box, taken)

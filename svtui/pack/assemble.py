@@ -26,6 +26,7 @@ from svtui.safe import plain
 
 MIN_TIMED = 20  # as svtui.briefing: fewer offences with a time than this gives no time chart
 N_REPEATS = 5
+MIN_REPEATS = 2  # as hotspot.repeats.MIN_REPEATS: one offence at a point is not a repeat
 N_VENUES = 8
 
 
@@ -38,12 +39,14 @@ class Plan:
     skipped: list[str] = field(default_factory=list)  # reasons, for the notes
 
 
-def plan(prep, analysis, top: int, subjects: list[str] | None, rule: dc.Rule) -> Plan:
-    """CSPs (or the named areas) and the top `top` localities by harm (or the named ones)."""
-    from svtui.briefing import resolve_area
+def plan(results, top: int, subjects: list[str] | None, rule: dc.Rule) -> Plan:
+    """CSPs (or the named areas) and the top `top` localities by harm (or the named ones).
 
-    loc = analysis.localities
-    loc = loc.sort("harm", descending=True) if loc.height else loc
+    Areas are found by Session.find_area (name or ONS code at any level), localities by id."""
+    from hotspot.session import NotFound
+
+    loc = results.localities
+    loc = loc.sort(["harm", "locality_id"], descending=[True, False]) if loc.height else loc
     allowed = loc.filter(pl.col("n_incidents") >= rule.locality_min) if loc.height else loc
     skipped = []
     if loc.height and allowed.height < loc.height:
@@ -51,19 +54,28 @@ def plan(prep, analysis, top: int, subjects: list[str] | None, rule: dc.Rule) ->
                        f"with fewer than {rule.locality_min} offences left out under {rule.level} disclosure.")
     ids = allowed["locality_id"].to_list() if allowed.height else []
     if not subjects:
-        h = prep.hierarchy.select("csp_code", "csp_name").drop_nulls().unique().sort("csp_name")
-        areas = [("csp", c, n) for c, n in h.iter_rows()]
+        h = results.session.areas("csp").drop_nulls().unique().sort(["name", "code"])
+        areas = [("csp", c, n) for c, n in h.select("code", "name").iter_rows()]
         return Plan(areas, ids[:top], skipped)
     areas, locs = [], []
+    upper = {i.upper(): i for i in (loc["locality_id"].to_list() if loc.height else [])}
     for s in subjects:
         s = s.strip()
-        if s in ids:
-            locs.append(s)
+        if s.upper() in upper:
+            lid = upper[s.upper()]
+            if lid not in ids:
+                raise ValueError(f"locality {lid} has fewer than {rule.locality_min} offences: the {rule.level} "
+                                 "disclosure rule does not allow it to be described")
+            locs.append(lid)
             continue
-        if loc.height and s in loc["locality_id"].to_list():
-            raise ValueError(f"locality {s} has fewer than {rule.locality_min} offences: the {rule.level} "
-                             "disclosure rule does not allow it to be described")
-        areas.append(resolve_area(prep, s))
+        try:
+            a = results.session.find_area(s)
+        except NotFound as exc:
+            near = f" (closest: {', '.join(plain(c, 60) for c in exc.close)})" if exc.close else ""
+            what = (f"names {len(exc.ambiguous)} areas: {', '.join(exc.ambiguous)}; give the code" if exc.ambiguous
+                    else f"is not an area or a locality of this study{near}")
+            raise ValueError(f"--subjects {plain(s, 80)!r} {what}") from None
+        areas.append((a.level, a.code, a.name))
     if areas and not locs:  # areas named: their own top localities
         keep = []
         for level, code, _n in areas:
@@ -74,7 +86,7 @@ def plan(prep, analysis, top: int, subjects: list[str] | None, rule: dc.Rule) ->
                 keep += allowed.filter(pl.col(col) == code)["locality_id"].to_list()
         seen = set(keep)
         locs = [i for i in ids if i in seen][:top]
-    return Plan(areas, locs, skipped)
+    return Plan(list(dict.fromkeys(areas)), list(dict.fromkeys(locs)), skipped)
 
 
 # ------------------------------------------------------------------------------------ tables
@@ -122,63 +134,47 @@ def _is_count(name: str) -> bool:
         n in ("read", "accepted", "quarantined", "timed_n")
 
 
-def sheet_frames(prep, analysis, study, rule: dc.Rule) -> dict[str, pl.DataFrame]:
-    """The workbook's tables (before disclosure): areas, localities, measures, risk, gaps, actions."""
-    from hotspot.area_profiles import area_profiles
-
-    from svtui.export import gaps_frame
-
-    ind = getattr(study, "indicators", None)
+def sheet_frames(results, rule: dc.Rule, workspace=None) -> dict[str, pl.DataFrame]:
+    """The workbook's tables under the disclosure rule, all from the Results: areas (CSP
+    profiles), localities, measures, risk, gaps, and actions when the review log exists."""
     out: dict[str, pl.DataFrame] = {}
-    out["areas"] = area_profiles(prep, analysis, "csp", indicators=ind)
-    out["localities"] = analysis.localities
-    try:
-        from hotspot.measures import duty_measures
-
-        out["measures"] = duty_measures(prep, getattr(study, "ae", None), analysis, "csp", indicators=ind)
-    except Exception as exc:  # noqa: BLE001 - a missing source: the sheet says why
-        out["measures"] = pl.DataFrame({"note": [f"Duty measures not available: {plain(exc, 300)}"]})
-    try:
-        from hotspot.risk import risk_factors
-
-        out["risk"] = risk_factors(prep, ind, "csp", areas=getattr(study, "areas", None), notes=[])
-    except Exception as exc:  # noqa: BLE001
-        out["risk"] = pl.DataFrame({"note": [f"Risk factors not available: {plain(exc, 300)}"]})
-    out["gaps"] = gaps_frame(prep, analysis, study, "csp")
-    act = actions_frame(study)
+    out["areas"] = results.table("areas", "csp")
+    out["localities"] = results.localities
+    for name, get in (("measures", lambda: results.measures("csp")), ("risk", lambda: results.risk("csp"))):
+        try:
+            out[name] = get()
+        except (ValueError, KeyError, OSError) as exc:  # a missing source: the sheet says why
+            out[name] = pl.DataFrame({"note": [f"{name.capitalize()} not available: {plain(exc, 300)}"]})
+    out["gaps"] = results.table("gaps", "csp")
+    act = actions_frame(results.study, workspace)
     if act is not None:
         out["actions"] = act
     return {k: disclose_frame(v.drop([c for c in v.columns if c.startswith("geometry")]), rule)
             for k, v in out.items()}
 
 
-def actions_frame(study) -> pl.DataFrame | None:
-    """The review log (workspace actions.sqlite), when the study has one: every table's rows."""
-    try:
-        from geodata.workspace import actions_path, resolve_workspace
+def actions_frame(study, workspace=None) -> pl.DataFrame | None:
+    """The review group's actions (the latest version of each, geodata.actions.ActionLog.current)
+    when the study's workspace has an action log; None when it has none. The log is never
+    created here: a pack only reads it."""
+    from geodata.actions import open_log
+    from geodata.errors import SourceError
+    from geodata.workspace import actions_path, resolve_workspace
 
-        ws = resolve_workspace(getattr(study, "spec", None))
-        p = actions_path(ws)
-    except Exception:  # noqa: BLE001 - no workspace: no review log
-        return None
-    if not p.exists():
-        return None
-    import sqlite3
-
-    con = sqlite3.connect(f"file:{p}?mode=ro", uri=True)
     try:
-        names = [r[0] for r in con.execute("select name from sqlite_master where type='table' order by name")]
-        frames = []
-        for name in names:
-            cur = con.execute(f'select * from "{name}"')  # noqa: S608 - names from sqlite_master
-            cols = [d[0] for d in cur.description]
-            rows = cur.fetchall()
-            f = pl.DataFrame([dict(zip(cols, [str(v) if v is not None else None for v in r])) for r in rows],
-                             schema={c: pl.Utf8 for c in cols}, orient="row") if rows else pl.DataFrame(schema={c: pl.Utf8 for c in cols})
-            frames.append(f.with_columns(pl.lit(name).alias("log_table")))
-        return pl.concat(frames, how="diagonal") if frames else None
+        p = actions_path(resolve_workspace(getattr(study, "spec", None), workspace))
+    except (SourceError, AttributeError, TypeError):  # no workspace for this study: no review log
+        return None
+    if not p.is_file():
+        return None
+    try:
+        log = open_log(p, create=False)
+    except SourceError as exc:
+        return pl.DataFrame({"note": [f"The review log could not be read: {plain(exc, 300)}"]})
+    try:
+        return log.current()
     finally:
-        con.close()
+        log.close()
 
 
 # ----------------------------------------------------------------------------------- figures
@@ -218,10 +214,12 @@ class _Geo:
 
 
 def _series(months_all: list[date], frame: pl.DataFrame, known: set[date]) -> np.ndarray:
-    """Counts on the full month axis: a month the study has no data for is NaN; a month with data
-    but no offence is 0."""
+    """Counts on the full month axis: a month the study has no data for (not in `known`, or a
+    null count, as Results.monthly gives a missing month) is NaN; a month with data but no
+    offence is 0."""
     got = dict(zip(frame["month"].to_list(), frame["n"].to_list())) if frame.height else {}
-    return np.array([float(got.get(m, 0)) if m in known else np.nan for m in months_all])
+    return np.array([np.nan if m not in known or (m in got and got[m] is None) else float(got.get(m, 0))
+                     for m in months_all])
 
 
 def _limits(series: np.ndarray):
@@ -349,32 +347,34 @@ def _loc_table(loc: pl.DataFrame, ids: list[str], rule) -> Table:
 # ------------------------------------------------------------------------------------- build
 
 
-def build_document(study, prep, analysis, *, top: int = 10, subjects: list[str] | None = None,
-                   disclosure: str = dc.DEFAULT_LEVEL, timings: dict | None = None) -> Document:
-    """The whole pack as a Document (see svtui.pack.model); nothing is written here."""
-    from hotspot.area_profiles import area_categories, area_monthly, area_profiles
-    from shapely import from_wkb
+def build_document(results, *, top: int = 10, subjects: list[str] | None = None,
+                   disclosure: str = dc.DEFAULT_LEVEL, workspace=None, timings: dict | None = None) -> Document:
+    """The whole pack as a Document (see svtui.pack.model) from one hotspot.session.Results;
+    nothing is written here."""
+    import shapely
 
-    from svtui.briefing import area_incidents
+    from hotspot.area_profiles import missing_months
+
     from svtui.export import provenance
 
     t0 = time.perf_counter()
     timings = timings if timings is not None else {}
     rule = dc.rule_for(disclosure)
-    pl_ = plan(prep, analysis, top, subjects, rule)
+    prep, study = results.prep, results.study
+    pl_ = plan(results, top, subjects, rule)
     d = prep.definition
     labels = {c.id: c.label for c in d.categories}
-    win = analysis.window
+    win = results.window
     months_all = draw.month_axis(*win) if win else []
-    known = set(prep.months)
-    loc = analysis.localities
+    gaps = set(missing_months(prep))
+    known = {m for m in months_all if m not in gaps}
+    loc = results.localities
 
-    # --- text, once, with the pack's editing rules
+    # --- text, once, with the pack's editing rules (budgets and caveats once are enforced here)
     said: dict[str, None] = {}
-    cache: dict = {}
-    force_txt = subject_text(prep, analysis, study, ("force", None), rule.level, cache)
-    area_txt = [subject_text(prep, analysis, study, (lvl, code), rule.level, cache) for lvl, code, _n in pl_.areas]
-    loc_txt = [subject_text(prep, analysis, study, ("locality", lid), rule.level, cache) for lid in pl_.localities]
+    force_txt = subject_text(results, ("force", None), rule.level)
+    area_txt = [subject_text(results, (lvl, code), rule.level) for lvl, code, _n in pl_.areas]
+    loc_txt = [subject_text(results, ("locality", lid), rule.level) for lid in pl_.localities]
     all_txt = [force_txt] + area_txt + loc_txt
     for st in all_txt:
         lift_caveats(st, said)
@@ -405,19 +405,19 @@ def build_document(study, prep, analysis, *, top: int = 10, subjects: list[str] 
             sect.blocks += body
     loc_rows = []
     if loc.height and pl_.localities:
-        sub = loc.filter(pl.col("locality_id").is_in(pl_.localities))
-        for r in sub.select("locality_id", "x", "y", "harm", "geometry_wkb").iter_rows(named=True):
-            loc_rows.append({**r, "geometry": from_wkb(r["geometry_wkb"])})
+        sub = loc.filter(pl.col("locality_id").is_in(pl_.localities)).select("locality_id", "x", "y", "harm",
+                                                                            "geometry_wkb")
+        geoms = shapely.from_wkb(sub["geometry_wkb"].to_numpy())
+        loc_rows = [{**r, "geometry": g} for r, g in zip(sub.drop("geometry_wkb").iter_rows(named=True), geoms)]
     png = draw.partnership_map(geo.units(), loc_rows)
-    sect.blocks.append(Figure("map", png, f"The partnership's CSPs and the {len(loc_rows)} hotspot "
+    sect.blocks.append(Figure("map", png, f"The partnership's CSPs (names in italics) and the {len(loc_rows)} hotspot "
                                           f"{dc.plural(len(loc_rows), 'locality', 'localities')} in this pack, shaded by "
                                           "harm (darker = more harm) and labelled by id.",
                               "Map of the partnership with its hotspot localities"))
-    fm = area_monthly(prep, analysis.filters, "force")
+    fm = results.monthly("force")
     if months_all and fm.height:
         sect.blocks.append(_monthly_figure(months_all, _series(months_all, fm, known), rule, "the force area"))
-    profiles = area_profiles(prep, analysis, "csp", indicators=getattr(study, "indicators", None))
-    sect.blocks.append(_csp_table(profiles, rule))
+    sect.blocks.append(_csp_table(results.profiles("csp"), rule))
     if pl_.localities:
         sect.blocks.append(_loc_table(loc, pl_.localities, rule))
     for sid, title, body in _text_blocks(force_txt, skip=("headline", "focus")):
@@ -427,27 +427,24 @@ def build_document(study, prep, analysis, *, top: int = 10, subjects: list[str] 
     doc.word_counts["summary"] = force_txt.words
 
     # --- one section per CSP (or named area)
-    level_sets = {lvl for lvl, _c, _n in pl_.areas}
-    monthly = {lvl: area_monthly(prep, analysis.filters, lvl) for lvl in level_sets}
-    cats = {lvl: area_categories(prep, analysis.filters, lvl) for lvl in level_sets}
     has_times = False
     for (lvl, code, name), st in zip(pl_.areas, area_txt):
         sec = Section(plain(st.title, 160), "csp" if lvl == "csp" else "area", code, 1, page_break=True)
         sec.blocks.append(Para(st.subtitle, "note"))
-        blocks = _text_blocks(st)
-        for sid, title, body in blocks:
+        for sid, title, body in _text_blocks(st):
             if sid != "headline":
                 sec.blocks.append(Para(title, "subhead"))
             sec.blocks += body
             if sid == "headline" and months_all:
-                m = monthly[lvl].filter(pl.col("code") == code)
+                m = results.monthly(lvl).filter(pl.col("code") == code)
                 sec.blocks.append(_monthly_figure(months_all, _series(months_all, m, known), rule, plain(name, 80)))
             if sid == "what":
-                f = _category_figure(cats[lvl].filter(pl.col("code") == code), labels, rule, plain(name, 80))
+                f = _category_figure(results.categories(lvl).filter(pl.col("code") == code), labels, rule,
+                                     plain(name, 80))
                 if f:
                     sec.blocks.append(f)
             if sid == "when":
-                f = _time_figure(area_incidents(prep, analysis, lvl, code), rule, plain(name, 80))
+                f = _time_figure(results.area_incidents(lvl, code), rule, plain(name, 80))
                 if f:
                     has_times = True
                     sec.blocks.append(f)
@@ -461,15 +458,15 @@ def build_document(study, prep, analysis, *, top: int = 10, subjects: list[str] 
         doc.sections.append(Section("Hotspot localities", "part", "localities", 1, page_break=True, blocks=[
             Para(f"One page for each of the {len(pl_.localities)} localities with most harm, largest first: its map, "
                  "its monthly series and its briefing.", "body")]))
-    inc = analysis.incidents
-    lm = analysis.locality_monthly
-    lcats = analysis.locality_categories
-    for lid, st in zip(pl_.localities, loc_txt):
-        r = loc.filter(pl.col("locality_id") == lid).row(0, named=True)
-        g = from_wkb(r["geometry_wkb"])
-        sec = Section(plain(f"{r['name']} ({lid})", 160), "locality", lid, 2, page_break=True)
-        sec.blocks.append(Figure("map", _locality_map(geo, g, r, inc, rule), _map_caption(r, rule),
-                                 f"Map of locality {lid}", 11.0))
+    points = _repeat_points(results)
+    lm = results.locality_monthly()
+    for rank, (lid, st) in enumerate(zip(pl_.localities, loc_txt), start=1):
+        r = results.locality(lid)
+        g = shapely.from_wkb(r["geometry_wkb"])
+        # the first locality shares its page with the part's heading (no page holding one sentence)
+        sec = Section(plain(f"{rank}. {r['name']} ({lid})", 160), "locality", lid, 2, page_break=rank > 1)
+        png, n_rep = _locality_map(geo, g, r, points, rule)
+        sec.blocks.append(Figure("map", png, _map_caption(r, rule, n_rep), f"Map of locality {lid}", 11.0))
         if months_all:
             sec.blocks.append(_monthly_figure(months_all, _series(months_all, lm.filter(pl.col("locality_id") == lid),
                                                                   known), rule, "the locality", 1.1))
@@ -487,7 +484,7 @@ def build_document(study, prep, analysis, *, top: int = 10, subjects: list[str] 
     for st in all_txt:
         for n in st.notes:
             seen.setdefault(n, None)
-    items = list(seen) + list(said)
+    items = list(seen) + [n for n in said if n not in seen]
     if not has_times and pl_.areas:
         items.append("No time-of-day or day-of-week chart: " + (
             "police.uk gives the month of each offence only, never the day or time." if d.applies_to == "police.uk"
@@ -504,21 +501,33 @@ def build_document(study, prep, analysis, *, top: int = 10, subjects: list[str] 
 
     # --- the workbook's tables and provenance
     t3 = time.perf_counter()
-    doc.tables = sheet_frames(prep, analysis, study, rule)
-    doc.provenance = provenance(study, analysis, prep, kind="pack", extra={
-        "disclosure": rule.describe(), "top": top, "subjects": subjects or [],
-        "localities": pl_.localities, "areas": [c for _l, c, _n in pl_.areas]})
+    doc.tables = sheet_frames(results, rule, workspace)
+    doc.provenance = provenance(results, kind="pack", extra={
+        "disclosure_rule": rule.describe(), "top": top, "subjects": subjects or [],
+        "localities": pl_.localities, "areas": [c for _l, c, _n in pl_.areas],
+        "sheets": list(doc.tables)})
     timings["tables"] = time.perf_counter() - t3
     return doc
 
 
-def _map_caption(r: dict, rule) -> str:
+def _map_caption(r: dict, rule, n_repeats: int) -> str:
+    rep = (f"its top {n_repeats} repeat {dc.plural(n_repeats, 'location')} (numbered; counts under {rule.level} "
+           "disclosure)" if n_repeats else
+           f"no repeat location marked: no single point holds {max(rule.threshold, MIN_REPEATS)} or more offences")
     return (f"Locality {plain(r['locality_id'], 20)} (yellow) on its wards (solid, named) and LSOAs (dotted), with "
-            f"licensed venues (triangles) and its top repeat locations (numbered; counts under {rule.level} "
-            "disclosure).")
+            f"licensed venues (triangles); {rep}.")
 
 
-def _locality_map(geo: _Geo, g, r: dict, inc: pl.DataFrame, rule) -> bytes:
+def _repeat_points(results) -> pl.DataFrame:
+    """Every repeat location of the window (hotspot.repeats.repeat_locations per LSOA, so a
+    locality's handful of LSOAs offers up to TOP_N points each), computed once per Results."""
+    from hotspot.repeats import repeat_locations
+
+    return results.session.cached(("pack", "repeats", results.filters),
+                                  lambda: repeat_locations(results.prep, results.filters, "lsoa"))
+
+
+def _locality_map(geo: _Geo, g, r: dict, points: pl.DataFrame, rule) -> tuple[bytes, int]:
     b = g.bounds
     pad = max(b[2] - b[0], b[3] - b[1]) * 0.3 + 150  # as draw.locality_map, widened below for aspect
     pad *= 2
@@ -536,27 +545,29 @@ def _locality_map(geo: _Geo, g, r: dict, inc: pl.DataFrame, rule) -> bytes:
         top = [plain(x, 60) for x in (r.get("top_venues") or [])]
         v = v.with_columns(((pl.col("easting") - r["x"]) ** 2 + (pl.col("northing") - r["y"]) ** 2).alias("_d2"),
                            pl.col("name").is_in(top).alias("_top")).sort(["_top", "_d2"], descending=[True, False])
-        venues = [(plain(n, 40), x, y) for n, x, y in v.select("name", "easting", "northing").head(N_VENUES * 3).iter_rows()]
-    return draw.locality_map(g, lsoas, wards, venues[:N_VENUES], repeat_locations(inc, r["locality_id"], rule), r["locality_id"])
+        venues = [(plain(n, 40), x, y) for n, x, y in v.select("name", "easting", "northing").head(N_VENUES).iter_rows()]
+    reps = locality_repeats(points, g, rule)
+    return draw.locality_map(g, lsoas, wards, venues, reps, r["locality_id"]), len(reps)
 
 
-def repeat_locations(inc: pl.DataFrame, lid: str, rule, k: int = N_REPEATS) -> list[tuple[str, float, float, str]]:
-    """The locality's top places by offences: (label, x, y, count as shown). Offences at one
-    point (police.uk snaps to map points; record data to an address point) are grouped by their
-    location label and point; a place needs at least 2 offences, and a place whose count the
-    disclosure rule would withhold is not drawn at all."""
-    if "locality_id" not in inc.columns:
+def locality_repeats(points: pl.DataFrame, geom, rule, k: int = N_REPEATS) -> list[tuple[str, float, float, str]]:
+    """The locality's top repeat locations: (label, x, y, count as shown), from
+    hotspot.repeats.repeat_locations rows whose snapped point lies inside the locality. A point
+    whose count the disclosure rule would withhold is not drawn at all."""
+    import shapely
+
+    if points.height == 0:
         return []
-    li = inc.filter(pl.col("locality_id") == lid)
-    if li.height == 0:
+    b = geom.bounds
+    near = points.filter(pl.col("easting").is_between(b[0], b[2]) & pl.col("northing").is_between(b[1], b[3]))
+    if near.height == 0:
         return []
-    g = (li.with_columns(pl.col("location").fill_null("").alias("_loc"),
-                         (pl.col("easting") / 25).round(0).alias("_gx"), (pl.col("northing") / 25).round(0).alias("_gy"))
-         .group_by("_loc", "_gx", "_gy")
-         .agg(pl.len().alias("n"), pl.col("easting").mean().alias("x"), pl.col("northing").mean().alias("y"))
-         .filter(pl.col("n") >= 2).sort(["n", "_loc"], descending=[True, False]))
+    inside = shapely.contains_xy(geom, near["easting"].to_numpy(), near["northing"].to_numpy())
+    g = (near.filter(pl.Series(inside))
+         .group_by("location", "easting", "northing").agg(pl.col("n").sum(), pl.col("harm").sum())
+         .sort(["n", "harm", "location"], descending=[True, True, False]))
     out = []
-    for label, _gx, _gy, n, x, y in g.iter_rows():
+    for label, x, y, n, _h in g.iter_rows():
         s = dc.count(n, rule)
         if s.value is None:
             continue

@@ -81,36 +81,21 @@ class SubjectText:
         return sum(len(t.split()) for _sid, _t, bl in self.sections for _k, t in bl)
 
 
-def subject_text(prep, analysis, study, subject: tuple[str, str], disclosure: str,
-                 cache: dict | None = None) -> SubjectText:
-    """THE adapter: the briefing for subject ("locality", id) | (level, code) | ("force", None).
+def subject_text(results, subject: tuple[str, str | None], disclosure: str) -> SubjectText:
+    """THE adapter: the briefing for subject ("locality", id) | (level, code) | ("force", None),
+    from svtui.briefing.build_briefing over one hotspot.session.Results.
 
-    cache: a dict kept across the subjects of one pack, so the engine tables behind the text
-    (profiles, coverage, risk) are computed once per pack, not once per briefing. It holds the
-    briefing module's per-analysis engine; if that module changes shape, the plain public
-    build_briefing is used instead (same text, slower)."""
-    from svtui import briefing as bm
+    The engine tables behind the text (profiles, coverage, risk) live in the Results' session
+    cache, so a pack of many briefings computes each table once."""
+    from svtui.briefing import build_briefing
 
     kind, key = subject
-    b = None
-    if cache is not None and all(hasattr(bm, n) for n in ("_Engine", "_voice", "_area_briefing", "_locality_briefing",
-                                                           "resolve_area", "_force_code", "_force_name")):
-        from svtui import disclosure as dc
-
-        eng = cache.setdefault("engine", bm._Engine(prep, analysis, study))
-        rule, voice = dc.rule_for(disclosure), bm._voice(prep.definition)
-        if kind == "locality":
-            b = bm._locality_briefing(eng, rule, voice, str(key).strip())
-        else:
-            lvl, code, name = (("force", bm._force_code(prep), bm._force_name(prep)) if kind == "force"
-                               else bm.resolve_area(prep, key))
-            b = bm._area_briefing(eng, rule, voice, lvl, code, name)
-    elif kind == "locality":
-        b = bm.build_briefing(prep, analysis, study, hotspot=key, disclosure=disclosure)
+    if kind == "locality":
+        b = build_briefing(results, hotspot=key, disclosure=disclosure)
     elif kind == "force":
-        b = bm.build_briefing(prep, analysis, study, disclosure=disclosure)
+        b = build_briefing(results, disclosure=disclosure)
     else:
-        b = bm.build_briefing(prep, analysis, study, area=key, disclosure=disclosure)
+        b = build_briefing(results, area=key, disclosure=disclosure)
     body, notes = [], []
     for s in b.sections:
         blocks = [(k, plain(t[2:] if k == "li" and t.startswith("- ") else t, None))
@@ -253,4 +238,4 @@ def _select(st: SubjectText, budget: int) -> None:
                 n = more.pop(lead)
                 kept.append(("li", f"and {n} more ({'svtui brief lists it' if n == 1 else 'svtui brief lists them'})."))
         out.append((sid, title, kept))
-    st.sections = [x for x in out if x[2]]
+    st.sections = [x for x in out if any(k != "sep" for k, _t in x[2])]  # no heading left without text
