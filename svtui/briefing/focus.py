@@ -57,8 +57,9 @@ def _focus(ctx: _Ctx) -> Section:
                      f"problem profile, licensing and environmental changes, patrols{peak}.")
     if is_gap("night_time_economy"):
         elsewhere = ivs_for("night_time_economy", reaching_only=False)
-        s = (f"{_b('Primary prevention: the night-time economy.')} No night-time scheme reaches most of it: work "
-             "with licensees, door staff and taxi marshals")
+        here = w.label(r.get("focus") or ctx.name)
+        s = (f"{_b('Primary prevention: the night-time economy.')} No night-time scheme reaches most of it at {here}: "
+             "work with licensees, door staff and taxi marshals")
         s += f", or extend {names(elsewhere[:2])} here." if elsewhere else "."
         items.append(s)
     elif flags["nte_high"] and ivs_for("night_time_economy"):

@@ -295,11 +295,11 @@ def _loc_headline(ctx: _Ctx) -> Section:
         if trend in ("rising", "falling") or (trend == "no clear trend" and pattern != "Persistent Hot Spot"):
             t = {"rising": "a rising trend", "falling": "a falling trend", "no clear trend": "no clear trend"}[trend]
             bits.append(f"its monthly count shows {t}")
+    # said in the first paragraph, which names the place: no sentence repeated in every briefing
     rest = bits[1:] if sig else bits
-    if sig:
-        w.p(sig + ("." if not rest else ". " + _cap("; ".join(rest)) + "."))
-    elif rest:
-        w.p("; ".join(rest) + ".")
+    tail = (f" {sig}." if sig else "") + (f" {_cap('; '.join(rest))}." if rest else "")
+    if tail:
+        w.s.blocks[0] = ("p", w.s.blocks[0][1] + tail)
     return w.done("")
 
 
@@ -333,7 +333,5 @@ def _significance_words(w: _W, ctx: _Ctx) -> str:
     if "significant" not in r or r.get("significant") is None:
         return ""
     if r["significant"]:
-        return ("It is a significant concentration: more offences than a random spread over the study area "
-                "would put there, after allowing for testing every place")
-    return ("It is not a significant concentration: a random spread over the study area could put this many "
-            "offences there")
+        return "It is a significant concentration of offences (see the data notes)"
+    return "It is not a significant concentration: chance could put this many offences there"

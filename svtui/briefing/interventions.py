@@ -19,7 +19,7 @@ def _coverage(ctx: _Ctx):
     return keep(reach), keep(gaps), level, unit
 
 
-MAX_GAPS = 3  # the largest gaps (svtui gaps lists them all)
+MAX_GAPS = {"area": 3, "locality": 2}  # the largest gaps (svtui gaps lists them all)
 
 
 def _interventions(ctx: _Ctx) -> Section:
@@ -50,9 +50,11 @@ def _interventions(ctx: _Ctx) -> Section:
         w.p(lead[:-1] + ": " + "; ".join(x.rstrip(".") for x in lines) + ".")
     real = gaps.filter(pl.col("status").is_in(["gap", "partly met"])) if gaps.height else gaps
     if real.height:
-        w.p("Gaps, largest first:")
+        ng, cap = real.height, MAX_GAPS[ctx.kind]
+        w.p(f"{_cap(_count_words(ng, None, w))} {dc.plural(ng, 'gap')} in {w.label(ctx.name)}"
+            + (", the largest first:" if ng > cap else (", largest first:" if ng > 1 else ":")))
         top = real.sort(["gap_score", "need"], descending=[True, False])
-        for gr in top.head(MAX_GAPS).iter_rows(named=True):
+        for gr in top.head(cap).iter_rows(named=True):
             w.li(_gap_line(w, ctx, gr, src_g, unit))
     else:
         status = {r["need"]: r["status"] for r in gaps.iter_rows(named=True)} if gaps.height else {}

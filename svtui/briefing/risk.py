@@ -51,9 +51,9 @@ def _risk(ctx: _Ctx) -> Section:
         for fr in near.iter_rows(named=True):
             w.li(_risk_line(w, ctx, fr, src))
         if near.height and venue:
-            w.p(venue.strip())
+            w.p(f"Venue density in {name}: not known (no venue file).")
     if flagged.height and "reason" in rows.columns and (rows["reason"] == "no_venue_file").any():
-        w.p("Venue density not known (no venue file).")
+        w.p(f"Venue density in {name}: not known (no venue file).")
     said = set(flagged.head(3 if ctx.kind == "area" else 2)["factor"].to_list())
     dep = rows.filter(pl.col("factor") == "imd_most_deprived_share")
     if dep.height and "imd_most_deprived_share" not in said and ctx.kind == "area":

@@ -41,15 +41,15 @@ def _what(ctx: _Ctx) -> Section:
                 lab, ref = w.label(plain_label(p.label)), by_label[p.label][3]
             cnt = w.count(p.n, ref)
             items.append(f"{cnt} ({p.percent.text}) {'were ' if not items else ''}{lab}")
-        w.p(f"Of the {total} in {unit}{_period_words(w, ctx)}, {join_words(items)}.")
+        w.p(f"Of the {total} in {unit}, {join_words(items)}.")
     else:
         items = []
-        top = 4 if ctx.kind == "area" else 2
+        top = 3 if ctx.kind == "area" else 2
         for cid, lab, n, ref in shown[:top]:
             cnt = w.count(n, ref)
             pc = w.pct(n, n_total, ref, ctx.n_ref)
             items.append(f"{cnt}{'' if pc == 'withheld' else f' ({pc})'} {'were ' if not items else ''}{w.label(_label_mid(lab))}")
-        s = f"Of the {total} in {unit}{_period_words(w, ctx)}, {join_words(items)}"
+        s = f"Of the {total} in {unit}, {join_words(items)}"
         rest = shown[top:]
         if rest:
             s += f"; {_num_words(len(rest))} other {dc.plural(len(rest), 'part')} held fewer"
