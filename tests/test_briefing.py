@@ -194,6 +194,8 @@ def lookup(tables: Tables, ref):
         return f.height
     if ref.agg == "count_covered":  # months with data (a missing month has a null count)
         return f.filter(pl.col(ref.column).is_not_null()).height
+    if ref.agg == "count_null":  # missing months (a gap has a null count, never 0)
+        return f.filter(pl.col(ref.column).is_null()).height
     if ref.agg == "count_units":
         return f.filter(pl.col("value").is_not_null())["code"].n_unique()
     if ref.agg == "sum":

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+import re
 
 import polars as pl
 
@@ -49,6 +50,29 @@ def _unplaced_words(w: "_W", ctx) -> str:
                 "area below it.")
     return (f"Another {cnt} in the force ({pc} of its total) have no location, so no area, this one included, "
             "can count them.")
+
+
+def _months_words(w: "_W", ctx, m_txt: str, months: int) -> str:
+    """'4 months', or '7 months with data in a span of 55' when months are missing."""
+    r = ctx.row
+    cov = r.get("months_covered")
+    if r.get("n_covered_only") and not _is_null(cov) and cov < months:
+        return f"{w.number(cov, ctx.ref('months_covered'))} months with data in a span of {m_txt}"
+    return f"{m_txt} {dc.plural(months, 'month')}"
+
+
+def _month_list(w: "_W", months: list[str], most: int = 4) -> str:
+    """Missing months ("YYYY-MM") as runs: '2022-05 to 2023-12', '2021-03, 2021-07 to 2021-09'."""
+    idx = sorted({int(m[:4]) * 12 + int(m[5:7]) - 1 for m in months if re.fullmatch(r"\d{4}-\d\d", str(m))})
+    runs: list[list[int]] = []
+    for i in idx:
+        if runs and i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    ym = lambda i: f"{i // 12}-{i % 12 + 1:02d}"  # noqa: E731
+    parts = [w.label(ym(a) if a == b else f"{ym(a)} to {ym(b)}", 30) for a, b in runs[:most]]
+    return ", ".join(parts) + (" and more" if len(runs) > most else "")
 
 
 def _change_p(r: dict, key: str):
@@ -113,7 +137,7 @@ def _area_headline(ctx: _Ctx) -> Section:
             w.p(s + ".")
         elif r.get("change_3y_reason") == "months_missing":
             miss = [str(m) for m in (r.get("change_3y_missing") or [])]
-            shown = ", ".join(w.label(m, 10) for m in miss[:6]) + (" and more" if len(miss) > 6 else "")
+            shown = _month_list(w, miss)
             w.p(s + ". Change over three years: not known: months missing" + (f" ({shown})." if miss else "."))
         else:
             w.p(s + f". A three-year change needs {w.const('36', 'months for a three-year change')} months of data; "
@@ -122,13 +146,13 @@ def _area_headline(ctx: _Ctx) -> Section:
         n_txt = w.count(ctx.n, ctx.n_ref, v.noun)
         if v.proxy:
             s = (f"Police.uk recorded {n_txt} of violence, robbery or weapon possession in {area} {span} "
-                 f"({m_txt} {dc.plural(months, 'month')}): the public proxy, which over-counts serious violence "
+                 f"({_months_words(w, ctx, m_txt, months)}): the public proxy, which over-counts serious violence "
                  "(see the data notes).")
         else:
-            s = f"{v.subject} in {area}: {n_txt} {span} ({m_txt} {dc.plural(months, 'month')})."
+            s = f"{v.subject} in {area}: {n_txt} {span} ({_months_words(w, ctx, m_txt, months)})."
         gaps = [str(m) for m in (r.get("change_12m_missing") or [])]
         if r.get("change_12m_reason") == "months_missing":
-            shown = ", ".join(w.label(m, 10) for m in gaps[:6]) + (" and more" if len(gaps) > 6 else "")
+            shown = _month_list(w, gaps)
             s += (" Change over the year: not known: months missing"
                   + (f" ({shown})" if gaps else "") + "; a missing month is not a month with no offences.")
         else:
@@ -143,8 +167,11 @@ def _area_headline(ctx: _Ctx) -> Section:
     if not _is_null(rate):
         rt = w.rate(rate, latest if not _is_null(latest) else ctx.n, ctx.ref(rate_col))
         if rt not in ("withheld", "not known"):
+            cov = r.get("months_covered")
+            over = (f"over the {w.number(cov, ctx.ref('months_covered'))} months with data"
+                    if r.get("n_covered_only") and not _is_null(cov) else "over the period")
             s = (f"That is {rt} {dc.plural(2, v.noun)} per {w.const('1,000', 'rate base')} residents "
-                 + ("a year" if not _is_null(latest) else "over the period"))
+                 + ("a year" if not _is_null(latest) else over))
             inside = []
             lo, hi = r.get(f"{rate_col}_lower"), r.get(f"{rate_col}_upper")
             if not _is_null(lo) and not _is_null(hi):  # the engine's 95% interval (Byar / exact Poisson)
@@ -278,7 +305,7 @@ def _loc_headline(ctx: _Ctx) -> Section:
         w.s.blocks[-1] = ("p", w.s.blocks[-1][1] + " " + yr)
     elif cr is not None and cr.get("change_12m_reason") == "months_missing":
         miss = [str(m) for m in (cr.get("change_12m_missing") or [])]
-        shown = ", ".join(w.label(m, 10) for m in miss[:6]) + (" and more" if len(miss) > 6 else "")
+        shown = _month_list(w, miss)
         w.p("Change over the year: not known: months missing" + (f" ({shown})." if miss else "."))
     bits = []
     sig = _significance_words(w, ctx)

@@ -71,7 +71,8 @@ def _when(ctx: _Ctx) -> Section:
             if gaps:
                 cov_ref = Ref(msrc, "n", mkey, agg="count_covered")
                 s += (f", over the {w.fig(str(covered.height), covered.height, 'count', cov_ref)} months with data "
-                      f"only: {_num_words(gaps) if gaps <= 10 else gaps} {dc.plural(gaps, 'month')} in the period "
+                      f"only: {_num_words(gaps) if gaps <= 10 else w.fig(str(gaps), gaps, 'count', Ref(msrc, 'n', mkey, agg='count_null'))} "
+                      f"{dc.plural(gaps, 'month')} in the period "
                       f"{'is' if gaps == 1 else 'are'} missing")
             w.p(s + "." + untimed)
             said = True
