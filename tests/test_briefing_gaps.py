@@ -55,3 +55,19 @@ def test_no_briefing_states_a_change_or_average_across_missing_months(mixed_res)
     force = build_briefing(mixed_res)
     assert_sound(force, t)
     assert "have no location: they are in the force total" in force.section("headline").text
+
+
+def test_trends_notes_say_population_unplaced_and_covered_months(mixed_res):
+    from svtui.cmd_areas import month_runs, profile_rows, profile_table_notes, PROFILE_HEADERS
+
+    df = mixed_res.profiles("csp")
+    notes = " ".join(profile_table_notes(mixed_res, df))
+    assert "mid-2019 estimates" in notes and "2011 areas converted to 2021 by equal split" in notes
+    assert "have no location" in notes and f"{df['unplaced_n'][0]:,} offences" in notes
+    assert "over the 7 months with data only; months missing: 2020-01 to 2023-12" in notes
+    rows = profile_rows(df)
+    vs = PROFILE_HEADERS.index("against the force")
+    assert [r[vs] for r in rows] == [v or "not known" for v in df["rate_vs_force"].to_list()]
+    assert all(r[PROFILE_HEADERS.index("latest 12 months")].startswith("not known: months missing (2022-05 to 2023-12)")
+               for r in rows)
+    assert month_runs(["2024-02", "2024-01", "2023-12"]) == "2023-12 to 2024-02"
