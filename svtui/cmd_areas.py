@@ -278,6 +278,8 @@ def gaps(args) -> int:
     notes = list(res.notes) + list(cov.notes)
     if not res.study.interventions:
         notes.append("The study names no interventions file: every need is unmet.")
+    if level in ("csp", "district", "ward", "lsoa", "force"):  # what the needs cannot see (no population here)
+        notes += [n for n in profile_table_notes(res, res.profiles(level)) if not n.startswith("Rates per 1,000")]
     label = _label(res)
     extra = {"level": level, "table": "reach" if args.reach else ("needs" if args.all_needs else "gaps")}
     if args.reach:
