@@ -231,7 +231,7 @@ def _area_headline(ctx: _Ctx) -> Section:
         when = f"in the year to {w.date_end(end, ctx.ref('period_end'))}" if use_year else span
         if said:
             notes = [x for x in mrows.filter(pl.col("measure") == "ae_knife_assault")["note"].to_list() if x]
-            under = " (A&E below the force: an undercount, see the data notes)" if notes and not ctx.is_force else ""
+            under = " (A&E: most attendances have no location, see the data notes)" if notes and not ctx.is_force else ""
             s = f"The Serious Violence Duty's measures {when}: {join_words(said)}{under}."
             if missing:
                 s += f" The data cannot give {join_words(missing)}."
