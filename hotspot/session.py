@@ -357,6 +357,8 @@ class Session:
         self.definition = self._definition(study, definition)
         self._cache = _LRU(cache_entries)
         self._prep: Prepared | None = prep  # an already prepared study (tests and benches share one)
+        if prep is not None:
+            _attach_unplaced(prep, study)
         self._prep_lock = threading.Lock()
         self._hash: dict | None = None
 
@@ -384,7 +386,9 @@ class Session:
         if self._prep is None:
             with self._prep_lock:
                 if self._prep is None:
-                    self._prep = engine.prepare(self.study, self.definition, self.params)
+                    prep = engine.prepare(self.study, self.definition, self.params)
+                    _attach_unplaced(prep, self.study)
+                    self._prep = prep
         return self._prep
 
     @property
@@ -589,6 +593,16 @@ class Session:
 # --------------------------------------------------------------------------------------------
 # Results
 # --------------------------------------------------------------------------------------------
+
+
+def _attach_unplaced(prep: Prepared, study) -> None:
+    """Keep the study's rows without a place on `prep`, so force totals include them
+    (hotspot.area_profiles.attach_unplaced; docs/needs.md)."""
+    from hotspot.area_profiles import _UNPLACED_KEY, attach_unplaced
+
+    ledger = getattr(study, "ledger", None)
+    if ledger is not None and _UNPLACED_KEY not in prep.cache:
+        attach_unplaced(prep, ledger)
 
 
 class Results:
@@ -821,6 +835,32 @@ class Results:
             return self._get("risk", level, compute=compute)
         # area risk factors do not depend on the filters: one per session
         return self.session.cached(("risk", level), compute)
+
+    def context(self, level: str = "csp") -> pl.DataFrame:
+        """hotspot.context counts (anti-social behaviour, public order, drugs, criminal damage) in
+        the same place and window, per area of `level` or per locality (level="locality")."""
+        from hotspot.context import area_context, locality_context
+
+        if level == "locality":
+            return self._get("context", level, compute=lambda: locality_context(self.prep, self.analysis))
+        level = self._level(level)
+        return self._get("context", level, compute=lambda: area_context(self.prep, self.filters, level))
+
+    def outcomes(self, level: str = "csp") -> pl.DataFrame:
+        """hotspot.context outcome shares (Wilson intervals) per area of `level` or per locality."""
+        from hotspot.context import area_outcomes, locality_outcomes
+
+        if level == "locality":
+            return self._get("outcomes", level, compute=lambda: locality_outcomes(self.analysis))
+        level = self._level(level)
+        return self._get("outcomes", level, compute=lambda: area_outcomes(self.prep, self.filters, level))
+
+    def repeats(self, level: str = "csp") -> pl.DataFrame:
+        """hotspot.repeats.repeat_locations: each area's most frequent snapped points."""
+        from hotspot.repeats import repeat_locations
+
+        level = self._level(level)
+        return self._get("repeats", level, compute=lambda: repeat_locations(self.prep, self.filters, level))
 
     def risk_terrain(self, **kw) -> tuple[pl.DataFrame, pl.DataFrame]:
         """hotspot.risk.risk_terrain over this analysis (seconds on a large grid; cached)."""

@@ -134,8 +134,7 @@ def change_text(r: dict, key: str = "12m") -> str:
     why = REASON_WORDS.get(r.get(f"change_{key}_reason"))
     if text == fmt.NOT_KNOWN and why:
         missing = r.get(f"change_{key}_missing") or []
-        text += f": {why}" + (f" ({', '.join(plain(m, 7) for m in missing[:6])}{', ...' if len(missing) > 6 else ''})"
-                              if missing else "")
+        text += f": {why}" + (f" ({month_runs(missing)})" if missing else "")
     return text
 
 
@@ -148,15 +147,75 @@ REASON_WORDS = {
 }
 
 
-PROFILE_HEADERS = ["area", "serious violence", "per month", "per 1,000 residents", "latest 12 months", "trend",
-                   "domestic abuse", "youth", "knife", "night-time economy"]
+PROFILE_HEADERS = ["area", "serious violence", "per month", "per 1,000 residents", "against the force",
+                   "latest 12 months", "trend", "domestic abuse", "youth", "knife", "night-time economy"]
+
+
+def versus_force(r: dict) -> str:
+    """'higher' / 'lower' only when the engine's interval test says so (rate_vs_force), else
+    'similar'; 'not known' with the reason when there is no rate."""
+    vs = r.get("rate_vs_force")
+    if vs in ("higher", "lower", "similar"):
+        return vs
+    return {"is_force": "(the force)", "no_population": "not known: no population"}.get(
+        r.get("rate_vs_force_reason"), fmt.NOT_KNOWN)
 
 
 def profile_rows(df) -> list[list[str]]:
     """The printed rows of `trends` (profiles), every number through svtui.fmt."""
-    return [[r["name"], fmt.count(r["n"]), fmt.num(r["per_month"], 1), rate_text(r), change_text(r),
+    return [[r["name"], fmt.count(r["n"]), fmt.num(r["per_month"], 1), rate_text(r), versus_force(r), change_text(r),
              r["trend"] or fmt.NOT_KNOWN, fmt.pct(r["domestic_abuse_share"]), fmt.pct(r["youth_share"]),
              fmt.pct(r["knife_share"]), fmt.pct(r["nte_share"])] for r in df.iter_rows(named=True)]
+
+
+UNPLACED_SAY = 0.01  # the offences a level cannot place are stated above 1% (issue 12 must 2)
+
+
+def profile_table_notes(res, df) -> list[str]:
+    """What a reader of the profile table needs said once: the population's source and year, the
+    offences with no location, and averages over covered months only."""
+    notes: list[str] = []
+    if df.height == 0:
+        return notes
+    if "rate_per_1000" in df.columns and df["rate_per_1000"].drop_nulls().len():
+        notes.append(population_words(res))
+    r = df.row(0, named=True)
+    n, share = r.get("unplaced_n"), r.get("unplaced_share")
+    if not fmt.is_missing(share) and share > UNPLACED_SAY and n:
+        notes.append(f"{fmt.count(n)} offences ({fmt.pct(share, 1)} of the force total) have no location: they are in "
+                     "the force total but in no area below it.")
+    if r.get("n_covered_only"):
+        miss = r.get("window_missing_months") or []
+        notes.append(f"Per month, rates and trends are over the {fmt.count(r.get('months_covered'))} months with data "
+                     f"only; months missing: {month_runs(miss)}. A missing month is a gap, not a month with no offences.")
+    return [n for n in notes if n]
+
+
+def population_words(res) -> str:
+    """'population: mid-2019 estimates from FILE, 2011 areas converted to 2021 by equal split'."""
+    from hotspot.area_profiles import population_provenance
+
+    p = population_provenance(res.study) or {}
+    if not p.get("source"):
+        return ""
+    s = "Rates per 1,000 residents (95% intervals); population: " + (
+        f"mid-{p['year']} estimates from " if p.get("year") else "") + plain(p["source"], 120)
+    if p.get("conversion") == "lsoa11_to_lsoa21_equal_split" or p.get("converted"):
+        s += ", 2011 areas converted to 2021 by equal split"
+    return s + "."
+
+
+def month_runs(months) -> str:
+    """'2022-05 to 2023-12, 2024-02' from a list of 'YYYY-MM' months."""
+    idx = sorted({int(str(m)[:4]) * 12 + int(str(m)[5:7]) - 1 for m in months if len(str(m)) >= 7})
+    runs: list[list[int]] = []
+    for i in idx:
+        if runs and i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    ym = lambda i: f"{i // 12}-{i % 12 + 1:02d}"  # noqa: E731
+    return ", ".join(ym(a) if a == b else f"{ym(a)} to {ym(b)}" for a, b in runs) or "none"
 
 
 @command("trends", "Area profiles: serious violence, change, shares, the Duty's measures and risk factors per area.",
@@ -170,15 +229,22 @@ def trends(args) -> int:
     extra = {"level": level, "table": args.table}
     if args.table == "profiles":
         df = res.profiles(level)
-        notes = res.profile_notes(level)
+        notes = res.profile_notes(level) + profile_table_notes(res, df)
         headers = PROFILE_HEADERS
         rows = profile_rows(df)
         return _emit(args, res, df, "trends", f"Serious violence by {level}: {label}", headers, rows, notes, extra)
     if args.table == "monthly":
         df = res.monthly(level)
-        rows = [[r["name"], f"{r['month']:%Y-%m}", fmt.count(r["n"]), fmt.num(r["harm"])] for r in df.iter_rows(named=True)]
+        rows = [[r["name"], f"{r['month']:%Y-%m}",
+                 "missing" if r.get("month_missing") else fmt.count(r["n"]),
+                 "missing" if r.get("month_missing") else fmt.num(r["harm"]),
+                 "missing" if r.get("month_missing") else
+                 f"{fmt.count(r.get('unplaced_n'))} ({fmt.pct(r.get('unplaced_share'), 1)})"]
+                for r in df.iter_rows(named=True)]
+        notes = ["A missing month (no rows in a source's span) is shown as missing, never 0.",
+                 "Cannot place: the month's offences with no area of this level (share of all the month's offences)."]
         return _emit(args, res, df, "trends", f"Monthly serious violence by {level}: {label}",
-                     ["area", "month", "incidents", "harm"], rows, [], extra)
+                     ["area", "month", "incidents", "harm", "cannot place"], rows, notes, extra)
     if args.table == "measures":
         df = res.measures(level)
         notes = res.measure_notes(level)
@@ -212,6 +278,8 @@ def gaps(args) -> int:
     notes = list(res.notes) + list(cov.notes)
     if not res.study.interventions:
         notes.append("The study names no interventions file: every need is unmet.")
+    if level in ("csp", "district", "ward", "lsoa", "force"):  # what the needs cannot see (no population here)
+        notes += [n for n in profile_table_notes(res, res.profiles(level)) if not n.startswith("Rates per 1,000")]
     label = _label(res)
     extra = {"level": level, "table": "reach" if args.reach else ("needs" if args.all_needs else "gaps")}
     if args.reach:

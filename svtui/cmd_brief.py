@@ -29,21 +29,69 @@ def _opts(p) -> None:
                    help="briefings for the N hotspot localities with most harm (a batch: --out names a folder)")
     p.add_argument("--subjects", nargs="+", metavar="NAME|CODE|ID",
                    help="briefings for these areas and hotspots (a batch: --out names a folder)")
-    p.add_argument("--format", choices=("md", "txt"), default=None,
-                   help="Markdown or plain text (default: from --out's extension, else md)")
+    p.add_argument("--format", choices=FORMATS, default=None,
+                   help="md (Markdown), txt (plain text), docx (Word, needs --out) or html (one self-contained "
+                        "file) (default: from --out's extension, else md)")
     p.add_argument("--disclosure", choices=("none", "partner", "public"), default="partner",
                    help="partner (default): counts of 1-4 as 'fewer than 5'; public: also rounded to 5 and small "
                         "localities left out; none: internal use only")
-    add_out_options(p, "the briefing (a batch: into the folder FILE)", ".md or .txt; its provenance beside it")
+    add_out_options(p, "the briefing (a batch: into the folder FILE)", ".md, .txt, .docx or .html; its provenance beside it")
     p.add_argument("--json", action="store_true", help="print the structured briefing (sections and figures) as JSON")
+
+
+FORMATS = ("md", "txt", "docx", "html")
+_EXT = {".txt": "txt", ".text": "txt", ".docx": "docx", ".html": "html", ".htm": "html"}
 
 
 def _format(args, out: str | None = None) -> str:
     if args.format:
         return args.format
-    if out and Path(out).suffix.lower() in (".txt", ".text"):
-        return "txt"
-    return "md"
+    return _EXT.get(Path(out).suffix.lower(), "md") if out else "md"
+
+
+def briefing_document(b):
+    """The briefing as the pack's document model (svtui.pack.model), so Word and HTML come from
+    the pack's own writers: one section per briefing section, paragraphs and bullet lists."""
+    from svtui.briefing.model import _strip_marks
+    from svtui.pack.model import Bullets, Document, Para, Section
+    from svtui.safe import plain
+
+    doc = Document(title=plain(b.title, None), subtitle=plain(b.subtitle, None), synthetic=b.synthetic)
+    if b.synthetic:
+        doc.sections.append(Section("SYNTHETIC sample data", "notes", level=2, blocks=[Para(
+            "Every area, venue and offence in this briefing is made up. Do not use it for decisions.", "note")]))
+    for s in b.sections:
+        blocks, items = [], []
+        for kind, raw in s.blocks:
+            text = plain(_strip_marks(raw), None)
+            if kind == "li":
+                items.append(text)
+                continue
+            if items:
+                blocks.append(Bullets(items))
+                items = []
+            blocks.append(Para(text, "lead" if s.id == "headline" else ("note" if s.id == "notes" else "body")))
+        if items:
+            blocks.append(Bullets(items))
+        doc.sections.append(Section(plain(s.title, None), "notes" if s.id == "notes" else b.subject_kind,
+                                    key=s.id, level=2, blocks=blocks))
+    return doc
+
+
+def write_briefing_file(b, fmt: str, path, force: bool, prov: dict) -> Path:
+    """Word or HTML through the pack's writers (svtui.pack.writers.write_docx / write_html), with
+    the provenance beside it; the one place that calls them, so a signature change is one edit."""
+    from geodata.atomic import write_text_atomic
+    from svtui.export import _check_free, sidecar_path
+    from svtui.pack.writers import write_docx, write_html
+
+    path = Path(path)
+    side = sidecar_path(path)
+    _check_free([path, side], force)  # WouldOverwrite: the same exit as every export
+    out = (write_docx if fmt == "docx" else write_html)(briefing_document(b), path, force=force)
+    prov = dict(prov, sidecar_of=path.name, format=fmt)
+    write_text_atomic(json.dumps(prov, indent=2, default=str) + "\n", side, force=force)
+    return out
 
 
 def slug(text: str) -> str:
@@ -103,6 +151,18 @@ def brief(args) -> int:
         b = build_briefing(res, area=args.area, hotspot=args.hotspot, disclosure=args.disclosure)
     except ValueError as exc:
         return fail(exc)
+    fmt = _format(args, args.out)
+    if fmt in ("docx", "html") and not args.json:
+        if not args.out:
+            if fmt == "docx":
+                return fail("brief --format docx: give --out FILE.docx (Word is a file, not text for the terminal)")
+            from svtui.pack.writers import render_html
+
+            sys.stdout.write(render_html(briefing_document(b)))
+            return 0
+        path = write_briefing_file(b, fmt, args.out, args.force, _prov(res, b, args))
+        print(f"Briefing written to {plain(str(path), 300)}, with its provenance")
+        return 0
     text = _text(b, args, args.out)
     if args.out:
         from svtui.export import export_briefing
@@ -129,7 +189,7 @@ def _batch(args) -> int:
         wanted = subjects(args, res)
     except ValueError as exc:
         return fail(exc)
-    ext = ".json" if args.json else (".txt" if _format(args) == "txt" else ".md")
+    ext = ".json" if args.json else "." + _format(args)
     built, skipped = [], []
     for kind, key in wanted:  # build every briefing first: nothing is written if a name is wrong
         try:
@@ -147,7 +207,10 @@ def _batch(args) -> int:
             return fail(f"{taken[0]}: already exists (fix: choose another folder or pass --force)")
     folder.mkdir(parents=True, exist_ok=True)
     for b, path in built:
-        export_briefing(_text(b, args, str(path)), path, force=args.force, prov=_prov(res, b, args))
+        if not args.json and _format(args) in ("docx", "html"):
+            write_briefing_file(b, _format(args), path, args.force, _prov(res, b, args))
+        else:
+            export_briefing(_text(b, args, str(path)), path, force=args.force, prov=_prov(res, b, args))
         print(f"{plain(b.subject_code, 40)}: {plain(str(path), 300)}")
     for key, why in skipped:
         print(f"svtui: {plain(key, 40)} left out: {plain(why, 300)}", file=sys.stderr)

@@ -58,6 +58,18 @@ class Tables:
 
             reach, gaps = coverage(prep, analysis, study.interventions, level, all_needs=True)
             out = reach if kind == "coverage.reach" else gaps
+        elif kind == "context":
+            from hotspot.context import area_context, locality_context
+
+            out = locality_context(prep, analysis) if level == "locality" else area_context(prep, analysis.filters, level)
+        elif kind == "outcomes":
+            from hotspot.context import area_outcomes, locality_outcomes
+
+            out = locality_outcomes(analysis) if level == "locality" else area_outcomes(prep, analysis.filters, level)
+        elif kind == "repeat_locations":
+            from hotspot.repeats import repeat_locations
+
+            out = repeat_locations(prep, analysis.filters, level)
         elif source == "localities":
             out = analysis.localities
         elif source == "locality_categories":
@@ -180,6 +192,10 @@ def lookup(tables: Tables, ref):
         f = f.filter(pl.col(k).is_in(list(v))) if isinstance(v, tuple) else f.filter(pl.col(k) == v)
     if ref.agg == "count":
         return f.height
+    if ref.agg == "count_covered":  # months with data (a missing month has a null count)
+        return f.filter(pl.col(ref.column).is_not_null()).height
+    if ref.agg == "count_null":  # missing months (a gap has a null count, never 0)
+        return f.filter(pl.col(ref.column).is_null()).height
     if ref.agg == "count_units":
         return f.filter(pl.col("value").is_not_null())["code"].n_unique()
     if ref.agg == "sum":
@@ -423,7 +439,8 @@ def test_suggested_focus_names_the_studys_interventions(sample_prep, sample_anal
     text = build_briefing(sample_res, area=code).section("focus").text
     assert any(n in text for n in names)
     assert "primary prevention" in text.lower() and "secondary prevention" in text.lower()
-    assert "5Cs" in text
+    b = build_briefing(sample_res, area=code)
+    assert "5Cs" not in text and "5Cs" in b.section("notes").text  # said once, in the data notes
 
 
 def test_markdown_keeps_data_inert():
@@ -479,11 +496,15 @@ def test_real_police_uk_briefing_says_what_it_cannot_show(west_mercia_analysis, 
     assert "month only" in notes
     assert "snaps every location" in notes
     assert "over-counts serious violence" in notes
-    assert "over-counts" in b.section("headline").text
-    assert "cannot be given" in b.section("headline").text  # four months: no change over a year
-    assert "month only" in b.section("when").text
-    assert "no victim or suspect ages" in b.section("who").text
-    assert "cannot show" in b.section("what").text
+    # each caveat is said once, in the data notes, with at most a short pointer where it bites
+    assert "over-counts" in b.section("headline").text and "see the data notes" in b.section("headline").text
+    assert "No change over the year" in b.section("headline").text  # four months: no change over a year
+    assert "month only" in b.section("when").text and "data notes" in b.section("when").text
+    assert "holds no ages" in b.section("who").text
+    body = " ".join(s.text for s in b.sections if s.id != "notes")
+    assert "snaps every location" not in body and body.count("over-counts") == 1
+    # the force total includes the offences with no location; the CSP says how many it cannot place
+    assert "have no location" in b.section("headline").text
 
 
 def test_real_police_uk_locality_briefing(west_mercia_analysis, wm_res):

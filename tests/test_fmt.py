@@ -117,12 +117,23 @@ def test_the_disclosure_share_and_fmt_agree_on_counts():
     assert fmt.month(date(2024, 3, 1)) == "Mar 2024"
 
 
+def test_trends_says_higher_or_lower_only_when_the_engine_does():
+    from svtui.cmd_areas import versus_force
+
+    assert versus_force({"rate_vs_force": "higher"}) == "higher"
+    assert versus_force({"rate_vs_force": None, "rate_vs_force_reason": "no_population"}) == "not known: no population"
+    assert versus_force({"rate_vs_force": None, "rate_vs_force_reason": "is_force"}) == "(the force)"
+    assert versus_force({}) == "not known"
+
+
 def test_the_cli_says_why_a_change_is_not_known():
     from svtui.cmd_areas import change_text
 
     gap = {"latest_12m": None, "previous_12m": None, "change_12m_reason": "months_missing",
            "change_12m_missing": ["2019-03", "2019-04"]}
-    assert change_text(gap) == "not known: months missing (2019-03, 2019-04)"
+    assert change_text(gap) == "not known: months missing (2019-03 to 2019-04)"  # a run, however long
+    gap["change_12m_missing"] = ["2019-01", "2019-03", "2019-04", "2019-05"]
+    assert change_text(gap) == "not known: months missing (2019-01, 2019-03 to 2019-05)"
     assert change_text({"latest_12m": 7, "previous_12m": 4}) == "from 4 to 7"
     assert change_text({"latest_12m": 70, "previous_12m": 40, "change_12m_significant": False}) == \
         "no significant change (from 40 to 70)"

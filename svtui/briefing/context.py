@@ -79,6 +79,26 @@ class _Source:
                                         lambda: locality_area_shares(self.prep, self.analysis, level))
         return frame.filter(pl.col("code") == code)
 
+    def context(self, level: str) -> pl.DataFrame | None:
+        """Anti-social behaviour, public order, drugs and criminal damage in the same place and
+        window (Results.context; None when the Results has no such accessor)."""
+        if not hasattr(self.res, "context"):
+            return None
+        self.sources[f"context:{level}"] = f"Results.context({level!r}) (hotspot.context)"
+        return self.res.context(level)
+
+    def outcomes(self, level: str) -> pl.DataFrame | None:
+        if not hasattr(self.res, "outcomes"):
+            return None
+        self.sources[f"outcomes:{level}"] = f"Results.outcomes({level!r}) (hotspot.context outcome shares)"
+        return self.res.outcomes(level)
+
+    def repeats(self, level: str) -> pl.DataFrame | None:
+        if not hasattr(self.res, "repeats"):
+            return None
+        self.sources[f"repeat_locations:{level}"] = f"Results.repeats({level!r}) (hotspot.repeats.repeat_locations)"
+        return self.res.repeats(level)
+
     def locality_changes(self) -> pl.DataFrame:
         from hotspot.subjects import locality_changes
 
@@ -119,7 +139,7 @@ def _voice(definition) -> _Voice:
 
 
 def _harm_words() -> str:
-    return "harm (offences weighted by the ONS Crime Severity Score)"
+    return "harm"  # defined once, in the data notes (offences weighted by the ONS Crime Severity Score)
 
 
 @dataclass

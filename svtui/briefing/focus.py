@@ -12,6 +12,9 @@ from svtui.briefing.words import _b, _is_null, join_words
 from svtui.briefing.writer import _W
 
 
+MAX_ITEMS = {"area": 3, "locality": 2}  # suggestions a reader acts on (word budget, issue 16)
+
+
 def _focus(ctx: _Ctx) -> Section:
     w = _W("focus", "Suggested focus", ctx.rule)
     r = ctx.row
@@ -45,87 +48,66 @@ def _focus(ctx: _Ctx) -> Section:
         if loc.height:
             places = join_words([_short_place(w, lr) for lr in loc.head(2).iter_rows(named=True)])
             when = " at the peak times" if not _is_null(ctx.row.get("night_share")) else ""
-            items.append(f"{_b('Primary prevention: places.')} Focus problem-solving partnership work on {places}, "
-                         "where the harm is most concentrated: licensing conditions, guardianship, lighting and CCTV, "
-                         f"and visible patrols{when} protect everyone who uses these places.")
+            items.append(f"{_b('Primary prevention: places.')} Focus problem-solving on {places}: licensing, "
+                         f"guardianship, lighting, CCTV and patrols{when}.")
     else:
         peak = " at the peak times above" if not _is_null(r.get("timed_n")) and r.get("timed_n") else ""
-        items.append(f"{_b('Primary prevention: this place.')} Put the locality on the tasking agenda with a problem "
-                     f"profile: licensing and environmental changes, and patrols{peak}, reviewed each month against "
-                     "its count.")
+        focus = r.get("focus") or r.get("name")
+        items.append(f"{_b('Primary prevention: this place.')} Put {w.label(focus)} on the tasking agenda: a "
+                     f"problem profile, licensing and environmental changes, patrols{peak}.")
     if is_gap("night_time_economy"):
         elsewhere = ivs_for("night_time_economy", reaching_only=False)
-        s = (f"{_b('Primary prevention: the night-time economy.')} No night-time scheme reaches most of the "
-             "night-time harm here. Work with licensees, door staff and taxi marshals on the busiest nights")
-        s += f"; the model of {names(elsewhere[:2])} elsewhere in the study could be extended here." if elsewhere else "."
+        here = w.label(r.get("focus") or ctx.name)
+        s = (f"{_b('Primary prevention: the night-time economy.')} No night-time scheme reaches most of it at {here}: "
+             "work with licensees, door staff and taxi marshals")
+        s += f", or extend {names(elsewhere[:2])} here." if elsewhere else "."
         items.append(s)
     elif flags["nte_high"] and ivs_for("night_time_economy"):
         items.append(f"{_b('Primary prevention: the night-time economy.')} Keep {names(ivs_for('night_time_economy'))} "
-                     "running on the peak nights, and check its hours against the peak times above.")
+                     "running on the peak nights.")
     # secondary prevention: people at risk
     if is_gap("youth") or flags["youth_high"]:
         youth_ivs = ivs_for("youth")
         s = f"{_b('Secondary prevention: young people at risk.')} "
         if youth_ivs:
-            s += f"Make sure young people involved in violence here are referred to {names(youth_ivs)}"
+            s += f"Refer young people involved in violence here to {names(youth_ivs)}"
             if flags["young_adults"] and ctx.ages().get("either_18_to_24", 0) >= ctx.rule.share_min:
-                s += (f". The youth offer here stops at {w.const(str(youth_max), 'oldest age of the youth interventions')}, "
-                      f"yet young adults aged {w.const('18', 'age band')} to {w.const('24', 'age band')} are involved "
-                      "in many offences: consider provision for that age through colleges, probation and employment "
-                      "support")
+                s += (f"; the offer stops at {w.const(str(youth_max), 'oldest age of the youth interventions')}, so "
+                      f"consider provision for ages {w.const('18', 'age band')} to {w.const('24', 'age band')}")
             s += "."
         else:
             other = ivs_for("youth", reaching_only=False)
-            s += ("No youth programme reaches this area"
-                  + (f"; consider extending {names(other[:2])} here." if other else "; consider commissioning one."))
+            s += ("No youth programme reaches it"
+                  + (f": extend {names(other[:2])} here." if other else ": commission one."))
         items.append(s)
     if is_gap("domestic_abuse"):
         other = ivs_for("domestic_abuse", reaching_only=False)
-        items.append(f"{_b('Secondary prevention: domestic abuse.')} Domestic abuse is a large part of the violence here "
-                     "and no domestic-abuse service reaches most of it"
-                     + (f": extending {names(other)} here would close the gap." if other else
-                        ": raise it with the domestic abuse partnership board."))
+        items.append(f"{_b('Secondary prevention: domestic abuse.')} No service reaches most of it"
+                     + (f": extend {names(other)} here." if other else ": raise it with the domestic abuse board."))
     if is_gap("sexual_violence"):
         other = ivs_for("sexual_violence", reaching_only=False)
-        items.append(f"{_b('Secondary prevention: sexual violence.')} The share of sexual offences is above the force "
-                     "level and little of it is reached: vulnerability training for licensed premises and safe "
-                     "spaces on the busiest nights"
+        items.append(f"{_b('Secondary prevention: sexual violence.')} Little of it is reached: vulnerability "
+                     "training for licensed premises and safe spaces"
                      + (f" (as {names(other[:2])} provide elsewhere)." if other else "."))
     # tertiary prevention: people already involved
     knife_ivs = ivs_for("knife")
     knife_high = flags["knife_high"] and (r.get("knife_n") or 0) >= ctx.rule.share_min  # disclosure
     if is_gap("knife") or (knife_ivs and knife_high):
         if knife_ivs:
-            items.append(f"{_b('Tertiary prevention: knife crime.')} Use {names(knife_ivs)} for people already "
-                         "involved in knife crime, so that an arrest or a stop is also a referral.")
+            items.append(f"{_b('Tertiary prevention: knife crime.')} Make an arrest or stop for a knife a referral "
+                         f"to {names(knife_ivs)}.")
         else:
-            items.append(f"{_b('Tertiary prevention: knife crime.')} No knife-crime programme reaches this area: agree a "
-                         "referral route for people found carrying or using a knife.")
+            items.append(f"{_b('Tertiary prevention: knife crime.')} No programme reaches it: agree a referral "
+                         "route.")
     # priority from the trend
     if flags["rising"]:
-        items.append(f"{_b('Priority.')} Violence here rose over the latest year: take this area to the next "
-                     "strategic group and set a date to review it.")
+        items.append(f"{_b('Priority.')} It rose over the latest year: take it to the next strategic group.")
     if flags["locality_rising"]:
-        items.append(f"{_b('Priority.')} The monthly count here is rising: review it at the next tasking meeting.")
-    # data
-    if ctx.voice.proxy:
-        items.append(f"{_b('Data.')} This briefing rests on public police.uk data. A record-level extract from the "
-                     "force (offence codes, markers, dates and times) and A&E assault data (Cardiff Model) would show "
-                     "the serious violence this proxy cannot.")
-    elif ctx.eng.study is not None and (getattr(ctx.eng.study, "ae", None) is None or ctx.eng.study.ae.height == 0):
-        items.append(f"{_b('Data.')} Add A&E assault data (Cardiff Model, ISTV) to the study: most assault victims seen "
-                     "in emergency departments never report to the police.")
-
-    w.p("These suggestions follow rules from the figures above and the public health approach: primary prevention "
-        "for places and whole populations, secondary prevention for people at risk, tertiary prevention for people "
-        "already involved. They are a starting point for the partnership, not a decision.")
+        items.append(f"{_b('Priority.')} Rising month by month: review it at the next tasking meeting.")
     if items:
-        for it in items:
+        for it in items[:MAX_ITEMS[ctx.kind]]:  # the strongest first: places, then people, then priority
             w.li(it)
     else:
-        w.p("None found: no need passes its threshold and no gap was found, so the only suggestion is to keep "
-            "current provision under review.")
-    w.p(f"Deliver them through the {w.const('5', 'the 5Cs')}Cs: collaboration between partners, co-production with "
-        "communities and young people, cooperation in data and intelligence sharing, counter-narrative development, "
-        "and community consent.")
+        w.p(f"No need passes its threshold in {w.label(ctx.name) if ctx.kind == 'area' else 'the locality'} and no "
+            "gap was found: keep current provision under review.")
     return w.done("")

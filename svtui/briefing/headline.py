@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+import re
 
 import polars as pl
 
@@ -14,8 +15,8 @@ from svtui.briefing.writer import _W, _between, _key
 
 
 def _population_words(w: "_W", ctx) -> str:
-    """Where the population behind a rate comes from (hotspot.area_profiles.population_provenance,
-    when the engine has it): source file and year, and whether 2011 areas were split into 2021 ones."""
+    """'population: mid-2019 estimates from population.csv, 2011 areas converted to 2021 by
+    equal split' (hotspot.area_profiles.population_provenance), said beside every rate."""
     try:
         from hotspot.area_profiles import population_provenance
     except ImportError:
@@ -24,12 +25,54 @@ def _population_words(w: "_W", ctx) -> str:
     if not p.get("source"):
         return ""
     year = p.get("year")
-    s = f"Populations are from {w.label(p['source'], 120)}" + (
-        f" (mid-{w.fig(str(year), year, 'constant', Ref('constant', 'population year (population_provenance)'))} "
-        "estimates)" if year else "")
-    if p.get("conversion"):
-        s += ", split from 2011 to 2021 areas, so they are estimates"
-    return s + "."
+    s = "population: " + (
+        f"mid-{w.fig(str(year), year, 'constant', Ref('constant', 'population year (population_provenance)'))} "
+        "estimates from " if year else "") + w.label(p["source"], 120)
+    if p.get("conversion") == "lsoa11_to_lsoa21_equal_split" or p.get("converted"):
+        s += (f", {w.const('2011', 'LSOA vintage (population_provenance)')} areas converted to "
+              f"{w.const('2021', 'LSOA vintage (population_provenance)')} by equal split")
+    return s
+
+
+UNPLACED_SAY = 0.01  # state offences that cannot be placed when they are above 1% (issue 12)
+
+
+def _unplaced_words(w: "_W", ctx) -> str:
+    """How many offences the level cannot place (no location), stated when above 1%."""
+    r = ctx.row
+    n, share = r.get("unplaced_n"), r.get("unplaced_share")
+    if _is_null(n) or _is_null(share) or share <= UNPLACED_SAY or not n:
+        return ""
+    cnt = w.count(n, ctx.ref("unplaced_n"), ctx.voice.noun)
+    pc = w.share_of(share, n, None, ctx.ref("unplaced_share"))
+    if ctx.is_force:
+        return (f"{_cap(cnt)} ({pc} of the total) have no location: they are in the force total but in no "
+                "area below it.")
+    return (f"Another {cnt} in the force ({pc} of its total) have no location, so no area, this one included, "
+            "can count them.")
+
+
+def _months_words(w: "_W", ctx, m_txt: str, months: int) -> str:
+    """'4 months', or '7 months with data in a span of 55' when months are missing."""
+    r = ctx.row
+    cov = r.get("months_covered")
+    if r.get("n_covered_only") and not _is_null(cov) and cov < months:
+        return f"{w.number(cov, ctx.ref('months_covered'))} months with data in a span of {m_txt}"
+    return f"{m_txt} {dc.plural(months, 'month')}"
+
+
+def _month_list(w: "_W", months: list[str], most: int = 4) -> str:
+    """Missing months ("YYYY-MM") as runs: '2022-05 to 2023-12', '2021-03, 2021-07 to 2021-09'."""
+    idx = sorted({int(m[:4]) * 12 + int(m[5:7]) - 1 for m in months if re.fullmatch(r"\d{4}-\d\d", str(m))})
+    runs: list[list[int]] = []
+    for i in idx:
+        if runs and i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    ym = lambda i: f"{i // 12}-{i % 12 + 1:02d}"  # noqa: E731
+    parts = [w.label(ym(a) if a == b else f"{ym(a)} to {ym(b)}", 30) for a, b in runs[:most]]
+    return ", ".join(parts) + (" and more" if len(runs) > most else "")
 
 
 def _change_p(r: dict, key: str):
@@ -93,26 +136,29 @@ def _area_headline(ctx: _Ctx) -> Section:
                 s += f", and {'rose' if ch3v > 0 else 'fell'} by {ch3} over three years (from {b3} in the year to {b3_end})"
             w.p(s + ".")
         elif r.get("change_3y_reason") == "months_missing":
-            w.p(s + ". A three-year change cannot be given: months it needs have no data.")
+            miss = [str(m) for m in (r.get("change_3y_missing") or [])]
+            shown = _month_list(w, miss)
+            w.p(s + ". Change over three years: not known: months missing" + (f" ({shown})." if miss else "."))
         else:
             w.p(s + f". A three-year change needs {w.const('36', 'months for a three-year change')} months of data; "
                 f"this study has {m_txt}.")
     else:
         n_txt = w.count(ctx.n, ctx.n_ref, v.noun)
         if v.proxy:
-            w.p(f"Police.uk recorded {n_txt} of violence, robbery or weapon possession in {area} {span} "
-                f"({m_txt} {dc.plural(months, 'month')}). This is the public proxy for serious violence: it counts "
-                "all violence, from common assault to homicide, so it over-counts serious violence.")
+            s = (f"Police.uk recorded {n_txt} of violence, robbery or weapon possession in {area} {span} "
+                 f"({_months_words(w, ctx, m_txt, months)}): the public proxy, which over-counts serious violence "
+                 "(see the data notes).")
         else:
-            w.p(f"{v.subject} in {area}: {n_txt} {span} ({m_txt} {dc.plural(months, 'month')}).")
+            s = f"{v.subject} in {area}: {n_txt} {span} ({_months_words(w, ctx, m_txt, months)})."
         gaps = [str(m) for m in (r.get("change_12m_missing") or [])]
         if r.get("change_12m_reason") == "months_missing":
-            shown = ", ".join(w.label(m, 10) for m in gaps[:6]) + (" and more" if len(gaps) > 6 else "")
-            w.p("A change over the year cannot be given: months it needs have no data"
-                + (f" ({shown})" if gaps else "") + ", and a missing month is not a month with no offences.")
+            shown = _month_list(w, gaps)
+            s += (" Change over the year: not known: months missing"
+                  + (f" ({shown})" if gaps else "") + "; a missing month is not a month with no offences.")
         else:
-            w.p(f"A change over the year cannot be given: it needs {w.const('24', 'months for a 12-month change')} "
-                f"months of data and this study has {m_txt}.")
+            s += (f" No change over the year: that needs {w.const('24', 'months for a 12-month change')} months of "
+                  "data.")
+        w.p(s)
 
     # rate, share of the force, trend
     bits = []
@@ -121,46 +167,51 @@ def _area_headline(ctx: _Ctx) -> Section:
     if not _is_null(rate):
         rt = w.rate(rate, latest if not _is_null(latest) else ctx.n, ctx.ref(rate_col))
         if rt not in ("withheld", "not known"):
+            cov = r.get("months_covered")
+            over = (f"over the {w.number(cov, ctx.ref('months_covered'))} months with data"
+                    if r.get("n_covered_only") and not _is_null(cov) else "over the period")
             s = (f"That is {rt} {dc.plural(2, v.noun)} per {w.const('1,000', 'rate base')} residents "
-                 + ("a year" if not _is_null(latest) else "over the period"))
+                 + ("a year" if not _is_null(latest) else over))
+            inside = []
             lo, hi = r.get(f"{rate_col}_lower"), r.get(f"{rate_col}_upper")
             if not _is_null(lo) and not _is_null(hi):  # the engine's 95% interval (Byar / exact Poisson)
-                s += (f" ({w.const('95%', 'confidence level')} confidence interval "
-                      f"{w.rate(lo, None, ctx.ref(f'{rate_col}_lower'))} to {w.rate(hi, None, ctx.ref(f'{rate_col}_upper'))})")
+                inside.append(f"{w.const('95%', 'confidence level')} interval "
+                              f"{w.rate(lo, None, ctx.ref(f'{rate_col}_lower'))} to "
+                              f"{w.rate(hi, None, ctx.ref(f'{rate_col}_upper'))}")
+            pop = _population_words(w, ctx)
+            if pop:
+                inside.append(pop)
+            if inside:
+                s += f" ({'; '.join(inside)})"
             fr = ctx.force_row
             if fr and not ctx.is_force and not _is_null(fr.get(rate_col)):
                 frt = w.rate(fr[rate_col], fr.get("latest_12m") if not _is_null(latest) else fr.get("n"),
                              ctx.force_ref(rate_col))
                 if frt not in ("withheld", "not known"):
-                    s += (f", the same as across {w.label(fr['name'])}" if frt == rt
-                          else f", against {frt} across {w.label(fr['name'])}")
+                    s += f", against {frt} across {w.label(fr['name'])}"
             bits.append(s + ".")
         vs = r.get("rate_vs_force")
         if vs in ("higher", "lower", "similar") and not ctx.is_force:
-            ci = w.const("95%", "confidence level")
-            bits.append({
-                "higher": f"Over the period its rate is higher than the force's: its {ci} confidence interval lies above it.",
-                "lower": f"Over the period its rate is lower than the force's: its {ci} confidence interval lies below it.",
-                "similar": f"Over the period its rate is similar to the force's: the force's rate lies inside its {ci} "
-                           "confidence interval.",
-            }[vs])
-        pop = _population_words(w, ctx)
-        if pop:
-            bits.append(pop)
-    elif r.get("population_note"):
-        bits.append("A rate per head cannot be given: the study has no population figures for this area.")
+            bits.append({"higher": "Over the period its rate is higher than the force's.",
+                         "lower": "Over the period its rate is lower than the force's.",
+                         "similar": "Over the period its rate is similar to the force's."}[vs])
+    elif r.get("population_note") or r.get("rate_vs_force_reason") == "no_population":
+        bits.append("No rate per head: the study has no population figures.")
     fr = ctx.force_row
     if not ctx.is_force and fr and not _is_null(r.get("share_of_total")):
         sh = w.share_of(r["share_of_total"], ctx.n, fr["n"], ctx.ref("share_of_total"))
         hs = w.share_of(r["harm_share_of_total"], ctx.n, fr["n"], ctx.ref("harm_share_of_total"))
         if sh not in ("withheld", "not known"):
-            bits.append(f"Over the period, {area} accounts for {sh} of the {v.noun}s in {w.label(fr['name'])} and "
-                        f"{hs} of the {_harm_words()}.")
+            bits.append(f"{area} accounts for {sh} of the {v.noun}s in {w.label(fr['name'])} and {hs} of the harm.")
     trend = r.get("trend")
     mk = {"rising": "a rising trend", "falling": "a falling trend", "no clear trend": "no clear trend"}.get(trend)
     if mk and months >= 12:
-        bits.append(f"Month by month, the {m_txt}-month series shows {mk} (Mann-Kendall test at the "
-                    f"{w.const('5%', 'significance level')} level).")
+        bits.append(f"The {m_txt}-month series shows {mk}.")
+    elif r.get("trend_reason") == "months_missing":
+        bits.append("No trend is given: months are missing from the series.")
+    un = _unplaced_words(w, ctx)
+    if un:
+        bits.append(un)
     if bits:
         w.p(" ".join(bits))
 
@@ -179,15 +230,13 @@ def _area_headline(ctx: _Ctx) -> Section:
             said.append(_duty_phrase(w, mr["measure"], mr[col], ref))
         when = f"in the year to {w.date_end(end, ctx.ref('period_end'))}" if use_year else span
         if said:
-            s = f"On the Serious Violence Duty's headline measures, {area} recorded {join_words(said)} {when}."
+            notes = [x for x in mrows.filter(pl.col("measure") == "ae_knife_assault")["note"].to_list() if x]
+            under = " (A&E: most attendances have no location, see the data notes)" if notes and not ctx.is_force else ""
+            s = f"The Serious Violence Duty's measures {when}: {join_words(said)}{under}."
             if missing:
                 s += f" The data cannot give {join_words(missing)}."
             w.p(s)
-            notes = [x for x in mrows.filter(pl.col("measure") == "ae_knife_assault")["note"].to_list() if x]
-            if notes and not ctx.is_force:
-                w.p("Most A&E attendances carry no location, so they count only in the force total: the A&E "
-                    f"figure for {area} is an undercount.")
-        elif missing:
+        elif missing and not v.proxy:  # police.uk's: said once, in the data notes
             w.p(f"The Serious Violence Duty's headline measures cannot be given from this data: it cannot show "
                 f"{join_words(missing)}.")
     return w.done("")
@@ -204,9 +253,9 @@ def _duty_phrase(w: _W, measure: str, n, ref: Ref) -> str:
     if measure == "homicide":
         return w.count(n, ref, "homicide")
     if measure == "ae_knife_assault":
-        return w.count(n, ref, "A&E attendance") + " for assault with a knife or sharp object"
+        return w.count(n, ref, "A&E attendance") + " for knife assault"
     if measure == "knife_crime":
-        return w.count(n, ref, "police-recorded knife or sharp-instrument offence")
+        return w.count(n, ref, "police-recorded knife offence")
     return w.count(n, ref, "event")
 
 
@@ -230,10 +279,14 @@ def _loc_headline(ctx: _Ctx) -> Section:
         if sh not in ("withheld", "not known"):
             s += f", {sh} of the {_harm_words()} in {w.label(r['csp_name'])}"
     km2 = w.fig(f"{r['area_m2'] / 1e6:.2f}", r["area_m2"], "km2", ctx.ref("area_m2"))
-    w.p(s + f", in an area of {km2} km².")
+    s += f", in an area of {km2} km²."
     # the year against the year before (hotspot.subjects.year_change over the locality's months)
     ch_frame = ctx.eng.locality_changes()
     cr = _row(ch_frame, locality_id=ctx.code)
+    if (cr is not None and _is_null(cr.get("latest_12m")) and cr.get("change_12m_reason") != "months_missing"
+            and cr.get("months")):
+        s += f" No change over the year: that needs {w.const('24', 'months for a 12-month change')} months of data."
+    w.p(s)
     if cr is not None and not _is_null(cr.get("latest_12m")):
         ref_now, ref_prev = Ref("locality_changes", "latest_12m", ctx.key), Ref("locality_changes", "previous_12m", ctx.key)
         end_txt = w.date_end(cr["period_end"], Ref("locality_changes", "period_end", ctx.key))
@@ -242,29 +295,70 @@ def _loc_headline(ctx: _Ctx) -> Section:
         now_txt = w.count(now_n, ref_now, v.noun)
         prev_txt = w.count(prev_n, ref_prev)
         if ch == "no significant change":
-            w.p(f"In the year to {end_txt} it recorded {now_txt}, against {prev_txt} the year before: no significant "
-                "change.")
+            yr = f"In the year to {end_txt}: {now_txt}, against {prev_txt} the year before (no significant change)."
         elif chv is None:
-            w.p(f"In the year to {end_txt} it recorded {now_txt}, against {prev_txt} the year before.")
+            yr = f"In the year to {end_txt}: {now_txt}, against {prev_txt} the year before."
         elif chv == 0:
-            w.p(f"In the year to {end_txt} it recorded {now_txt}, the same as the year before.")
+            yr = f"In the year to {end_txt}: {now_txt}, the same as the year before."
         else:
-            w.p(f"In the year to {end_txt} it recorded {now_txt}, {'up' if chv > 0 else 'down'} {ch} on the year "
-                f"before ({prev_txt}).")
+            yr = f"In the year to {end_txt}: {now_txt}, {'up' if chv > 0 else 'down'} {ch} on the year before ({prev_txt})."
+        w.s.blocks[-1] = ("p", w.s.blocks[-1][1] + " " + yr)
     elif cr is not None and cr.get("change_12m_reason") == "months_missing":
-        w.p("A change over the year cannot be given: some months in the last two years have no data (svtui check "
-            "lists them).")
-    elif cr is not None and cr.get("months"):
-        w.p(f"A change over the year needs {w.const('24', 'months for a 12-month change')} months of data; this "
-            f"analysis has {w.number(cr['months'], Ref('locality_changes', 'months', ctx.key))}.")
+        miss = [str(m) for m in (cr.get("change_12m_missing") or [])]
+        shown = _month_list(w, miss)
+        w.p("Change over the year: not known: months missing" + (f" ({shown})." if miss else "."))
     bits = []
+    sig = _significance_words(w, ctx)
+    if sig:
+        bits.append(sig)
+    steps = _too_few_steps(w, ctx, r)
     pattern = r.get("pattern")
-    if pattern in PATTERN_WORDS:
-        bits.append(f"Emerging hot spot analysis classes it as {PATTERN_WORDS[pattern]}")
-    trend = r.get("trend")
-    if trend in ("rising", "falling") or (trend == "no clear trend" and pattern != "Persistent Hot Spot"):
-        t = {"rising": "a rising trend", "falling": "a falling trend", "no clear trend": "no clear trend"}[trend]
-        bits.append(f"its monthly count shows {t} (Mann-Kendall test at the {w.const('5%', 'significance level')} level)")
-    if bits:
-        w.p("; ".join(bits) + ".")
+    if steps:
+        bits.append(f"It has {steps}")
+    else:
+        if pattern in PATTERN_WORDS:
+            bits.append(f"Over time it is {PATTERN_WORDS[pattern]}")
+        trend = r.get("trend")
+        if trend in ("rising", "falling") or (trend == "no clear trend" and pattern != "Persistent Hot Spot"):
+            t = {"rising": "a rising trend", "falling": "a falling trend", "no clear trend": "no clear trend"}[trend]
+            bits.append(f"its monthly count shows {t}")
+    # said in the first paragraph, which names the place: no sentence repeated in every briefing
+    rest = bits[1:] if sig else bits
+    tail = (f" {sig}." if sig else "") + (f" {_cap('; '.join(rest))}." if rest else "")
+    if tail:
+        w.s.blocks[0] = ("p", w.s.blocks[0][1] + tail)
     return w.done("")
+
+
+TOO_FEW_STEPS = "too_few_steps"  # hotspot.trend.TOO_FEW_STEPS (the localities' pattern_reason)
+
+
+def _too_few_steps(w: _W, ctx: _Ctx, r: dict) -> str:
+    """'too few months for a trend (has 4, needs 10)' when the engine left the pattern out for
+    want of time steps (pattern_reason / trend_reason "too_few_steps", n_steps, steps_needed)."""
+    if TOO_FEW_STEPS in (r.get("pattern_reason"), r.get("trend_reason")) and not _is_null(r.get("n_steps")):
+        has = w.number(r["n_steps"], ctx.ref("n_steps"))
+    elif "pattern_reason" not in r and ctx.eng.analysis.window:
+        # an engine without the rule: the window's months are the time steps (issue 11 must 6)
+        a0, a1 = ctx.eng.analysis.window
+        n = _n_months(a0, a1)
+        if n >= 10:
+            return ""
+        has = w.number(n, Ref("analysis", "window months"))
+    else:
+        return ""
+    need = r.get("steps_needed")
+    needs = (w.number(need, ctx.ref("steps_needed")) if not _is_null(need)
+             else w.const("10", "hotspot.trend.MIN_STEPS"))
+    return f"too few months for a trend (has {has}, needs {needs})"
+
+
+def _significance_words(w: _W, ctx: _Ctx) -> str:
+    """Whether the locality is a significant concentration, in words (the locality's
+    `significant`, `p_value`, `q_value` from the exact scan test, when the engine gives them)."""
+    r = ctx.row
+    if "significant" not in r or r.get("significant") is None:
+        return ""
+    if r["significant"]:
+        return "It is a significant concentration of offences (see the data notes)"
+    return "It is not a significant concentration: chance could put this many offences there"

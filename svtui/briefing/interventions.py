@@ -19,13 +19,15 @@ def _coverage(ctx: _Ctx):
     return keep(reach), keep(gaps), level, unit
 
 
+MAX_GAPS = {"area": 3, "locality": 2}  # the largest gaps (svtui gaps lists them all)
+
+
 def _interventions(ctx: _Ctx) -> Section:
     w = _W("interventions", "Interventions and gaps", ctx.rule)
     ivs = list(getattr(ctx.eng.study, "interventions", []) or [])
-    name = w.label(ctx.name) if ctx.kind == "area" else "the locality"
+    name = w.label(ctx.name) if ctx.kind == "area" else "it"
     if not ivs:
-        w.p("None found: the study lists no interventions, so coverage and gaps cannot be assessed. Add an "
-            "interventions file (docs/formats.md) to see which programmes reach this area.")
+        w.p(f"Not known for {w.label(ctx.name)}: the study lists no interventions (see the data notes).")
         return w.done("")
     cov = _coverage(ctx)
     if cov is None:
@@ -44,19 +46,20 @@ def _interventions(ctx: _Ctx) -> Section:
         else:
             lead = (f"{_cap(_count_words(reaching.height, None, w))} of the study's {_count_words(n_iv, None, w)} "
                     f"{dc.plural(n_iv, 'intervention')} {'reaches' if reaching.height == 1 else 'reach'} {name}:")
-        w.p(lead)
-        for ir in reaching.iter_rows(named=True):
-            w.li(_reach_line(w, ctx, ir, ivs, src_r, unit))
+        lines = [_reach_line(w, ctx, ir, ivs, src_r, unit) for ir in reaching.iter_rows(named=True)]
+        w.p(lead[:-1] + ": " + "; ".join(x.rstrip(".") for x in lines) + ".")
     real = gaps.filter(pl.col("status").is_in(["gap", "partly met"])) if gaps.height else gaps
     if real.height:
-        w.p("Gaps, largest first (a need where no matching intervention reaches most of its harm):")
-        for gr in real.sort(["gap_score", "need"], descending=[True, False]).iter_rows(named=True):
+        ng, cap = real.height, MAX_GAPS[ctx.kind]
+        w.p(f"{_cap(_count_words(ng, None, w))} {dc.plural(ng, 'gap')} in {w.label(ctx.name)}"
+            + (", the largest first:" if ng > cap else (", largest first:" if ng > 1 else ":")))
+        top = real.sort(["gap_score", "need"], descending=[True, False])
+        for gr in top.head(cap).iter_rows(named=True):
             w.li(_gap_line(w, ctx, gr, src_g, unit))
     else:
         status = {r["need"]: r["status"] for r in gaps.iter_rows(named=True)} if gaps.height else {}
         if not status or all(s == "not known" for s in status.values()):
-            w.p("Gaps: none can be judged. The data has no markers, ages or times of day (police.uk has none), so "
-                "svtui cannot tell which needs an area has or whether provision meets them.")
+            w.p(f"Gaps in {w.label(ctx.name)}: none can be judged without markers, ages or times (see the data notes).")
         else:
             met = [_provision(k) for k, s in status.items() if s == "met"]
             w.p("Gaps: none found. " + (f"The {join_words(met)} provision that {name} needs reaches it, and no "
@@ -68,21 +71,13 @@ def _interventions(ctx: _Ctx) -> Section:
 def _reach_line(w: _W, ctx: _Ctx, ir: dict, ivs: list, src: str, unit: str) -> str:
     k = _key(unit=unit, code=ctx.code, intervention=ir["intervention"])
     iv = next((i for i in ivs if i.name == ir["intervention"]), None)
-    line = _b(w.label(ir["intervention"]))
-    if ir.get("provider"):
-        line += f" ({w.label(ir['provider'])})"
-    if iv is not None and iv.cohort:
-        line += f", for {w.label(iv.cohort)}"
-    elif iv is not None and iv.ages is not None:
-        a0, a1 = iv.ages
-        line += (f", for ages {w.fig(str(a0), a0, 'constant', Ref('interventions', 'ages[0]', _key(name=iv.name)))} to "
-                 f"{w.fig(str(a1), a1, 'constant', Ref('interventions', 'ages[1]', _key(name=iv.name)))}")
+    line = _b(w.label(ir["intervention"]))  # provider and cohort are in the study's interventions file
     bits = []
     if ir["reaches"] == "partly":
         bits.append(f"its area covers only {w.share_of(ir['place_share'], None, None, Ref(src, 'place_share', k))} of the harm")
     if iv is not None and not iv.any_time and not _is_null(ir.get("time_share")):
         ts = w.share_of(ir["time_share"], None, None, Ref(src, "time_share", k))
-        bits.append(f"it runs {w.label('; '.join(iv.times_text))}, when {ts} of the offences with a time happened")
+        bits.append(f"its hours hold {ts} of the offences with a time")
     return line + (": " + "; ".join(bits) if bits else "") + "."
 
 
@@ -91,14 +86,14 @@ def _gap_line(w: _W, ctx: _Ctx, gr: dict, src: str, unit: str) -> str:
     need = _cap(NEED_WORDS.get(gr["need"], gr["need"].replace("_", " ")))
     known_n = int(round((gr.get("known") or 0) * ctx.n))
     sh = w.share_of(gr["share"], gr["n_flagged"], known_n, Ref(src, "share", k)) if not _is_null(gr.get("share")) else "not known"
-    base = f"{need}: {sh} of the {ctx.voice.thing}" if sh not in ("withheld", "not known") else need
+    base = f"{need} ({sh})" if sh not in ("withheld", "not known") else need
     cov = gr.get("covered_share")
     if _is_null(cov) or cov <= 0:
-        return base + f"; no {_provision(gr['need'])} intervention reaches it."
+        return base + ": no intervention reaches it."
     cs = w.share_of(cov, None, None, Ref(src, "covered_share", k))
     names = _provider_names(gr.get("providers") or "")
     who = join_words([w.label(n) for n in names]) or "the provision there"
-    return base + f"; {who} {'reaches' if len(names) <= 1 else 'reach'} only {cs} of its harm."
+    return base + f": {who} {'reaches' if len(names) <= 1 else 'reach'} {cs} of its harm."
 
 
 def _provider_names(text: str) -> list[str]:

@@ -9,7 +9,7 @@ import polars as pl
 from svtui import disclosure as dc
 from svtui.briefing.context import _Ctx
 from svtui.briefing.model import Ref, Section
-from svtui.briefing.words import _is_null, _num_words, join_words
+from svtui.briefing.words import _cap, _is_null, _num_words, join_words
 from svtui.briefing.writer import _W, _between, _key, _merge_refs
 
 
@@ -41,22 +41,19 @@ def _what(ctx: _Ctx) -> Section:
                 lab, ref = w.label(plain_label(p.label)), by_label[p.label][3]
             cnt = w.count(p.n, ref)
             items.append(f"{cnt} ({p.percent.text}) {'were ' if not items else ''}{lab}")
-        w.p(f"Of the {total} in {unit}{_period_words(w, ctx)}, {join_words(items)}.")
-        if v.proxy:
-            w.p("police.uk cannot tell serious violence from other violence: its violence type holds everything "
-                "from common assault and harassment to grievous bodily harm and homicide.")
+        w.p(f"Of the {total} in {unit}, {join_words(items)}.")
     else:
         items = []
-        for cid, lab, n, ref in shown[:6]:
+        top = 3 if ctx.kind == "area" else 2
+        for cid, lab, n, ref in shown[:top]:
             cnt = w.count(n, ref)
             pc = w.pct(n, n_total, ref, ctx.n_ref)
             items.append(f"{cnt}{'' if pc == 'withheld' else f' ({pc})'} {'were ' if not items else ''}{w.label(_label_mid(lab))}")
-        s = f"Of the {total} in {unit}{_period_words(w, ctx)}, {join_words(items)}"
-        rest = shown[6:]
+        s = f"Of the {total} in {unit}, {join_words(items)}"
+        rest = shown[top:]
         if rest:
-            s += f"; {_num_words(len(rest))} other {dc.plural(len(rest), 'part')} of the definition held fewer"
-        w.fig("100%", 1.0, "constant", Ref("constant", "whole"))
-        w.p(s + ". An offence can meet more than one part of the definition, so these shares add up to more than 100%.")
+            s += f"; {_num_words(len(rest))} other {dc.plural(len(rest), 'part')} held fewer"
+        w.p(s + ".")
     # markers
     items, recorded = [], []
     for flag, phrase in (("domestic_abuse", "were linked to domestic abuse"), ("sexual", "were sexual offences"),
@@ -67,18 +64,77 @@ def _what(ctx: _Ctx) -> Section:
         known_n = int(round(known * n))
         pc = w.pct(nf, known_n, sref)
         items.append(f"{w.count(nf, nref) if pc == 'withheld' else pc} {phrase}")
-        if known < 0.995:
-            kn = w.share_of(known, known_n, n, ctx.ref(f"{flag}_known"))
-            if kn not in ("withheld", "not known"):
-                recorded.append(f"the {_MARKER_NAME[flag]} for {kn}" + (" of offences" if not recorded else ""))
     if items:
         w.p(f"Of these offences, {join_words(items)}.")
-    if recorded:
-        w.p(f"Each share is of the offences where the fact is recorded: {join_words(recorded)}.")
     cannot = _cannot_flags(ctx, ("domestic_abuse", "knife", "sexual"))
-    if cannot:
+    if cannot and not v.proxy:  # police.uk's blind spots are said once, in the data notes
         w.p(f"The data cannot show {join_words(cannot)}.")
+    _context(w, ctx)
+    _outcomes(w, ctx)
     return w.done("")
+
+
+#: hotspot.context's columns, in words (the same place and window as the subject's violence).
+CONTEXT_WORDS = (
+    ("asb_n", "anti-social behaviour incident"),
+    ("public_order_n", "public order offence"),
+    ("drugs_n", "drugs offence"),
+    ("criminal_damage_n", "criminal damage or arson offence"),
+)
+
+
+def _context(w: _W, ctx: _Ctx) -> None:
+    """Anti-social behaviour, public order, drugs and criminal damage in the same place and months."""
+    level = "locality" if ctx.kind == "locality" else ctx.level
+    frame = ctx.eng.context(level)
+    keycol = "locality_id" if ctx.kind == "locality" else "code"
+    if frame is None or frame.height == 0 or keycol not in frame.columns:
+        return
+    row = frame.filter(pl.col(keycol) == ctx.code)
+    if row.height == 0:
+        return
+    cr = row.row(0, named=True)
+    if all(_is_null(cr.get(c)) or not cr.get(c) for c, _ in CONTEXT_WORDS):
+        return
+    if not ctx.voice.proxy and not frame["asb_n"].sum():  # a record extract without the context types
+        return
+    src = f"context:{level}"
+    parts = [w.count(cr[c], Ref(src, c, _key(**{keycol: ctx.code})), noun) for c, noun in CONTEXT_WORDS
+             if not _is_null(cr.get(c))]
+    w.p(f"In the same place and months, police.uk also recorded {join_words(parts)}.")
+
+
+#: hotspot.context.OUTCOME_CLASSES in words.
+OUTCOME_WORDS = (
+    ("charged_summonsed", "led to a charge or summons"),
+    ("no_suspect", "closed with no suspect identified"),
+    ("under_investigation", "were still under investigation"),
+)
+
+
+def _outcomes(w: _W, ctx: _Ctx) -> None:
+    """police.uk outcomes as plain-word shares of the offences with a recorded outcome."""
+    level = "locality" if ctx.kind == "locality" else ctx.level
+    frame = ctx.eng.outcomes(level)
+    keycol = "locality_id" if ctx.kind == "locality" else "code"
+    if frame is None or frame.height == 0 or keycol not in frame.columns:
+        return
+    row = frame.filter(pl.col(keycol) == ctx.code)
+    if row.height == 0:
+        return
+    orow = row.row(0, named=True)
+    known = orow.get("outcomes_known")
+    if orow.get("outcomes_reason") == "no_outcomes" or _is_null(known) or not known:
+        return
+    src = f"outcomes:{level}"
+    k = _key(**{keycol: ctx.code})
+    parts = []
+    for cls, words in OUTCOME_WORDS:
+        pc = w.pct(orow[f"{cls}_n"], known, Ref(src, f"{cls}_n", k), Ref(src, "outcomes_known", k))
+        if pc not in ("withheld", "not known"):
+            parts.append(f"{pc} {words}")
+    if parts:
+        w.p(f"Of the offences with a recorded police.uk outcome, {join_words(parts)}.")
 
 
 _MARKER_NAME = {

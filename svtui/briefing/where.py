@@ -23,9 +23,8 @@ def _area_where(ctx: _Ctx) -> Section:
 
         k = min_incidents_for(analysis.incidents.height)
         kt = w.fig(str(k), k, "constant", Ref("constant", "hotspot.localities.min_incidents_for(n)"))
-        w.p(f"No hotspot localities were found in {area}: none of its {ctx.voice.thing} forms a statistically "
-            f"significant cluster of harm (Getis-Ord Gi*, false discovery rate {w.const('5%', 'FDR alpha')}) holding "
-            f"at least {kt} {dc.plural(2, ctx.voice.noun)}.")
+        w.p(f"No hotspot localities were found in {area}: no place in it concentrates at least {kt} "
+            f"{dc.plural(2, ctx.voice.noun)} more than chance would.")
     elif loc.height == 0:
         lm = w.fig(str(ctx.rule.locality_min), ctx.rule.locality_min, "constant", Ref("constant", "disclosure locality_min"))
         w.p(f"Hotspot localities were found in {area}, but each has fewer than {lm} {dc.plural(2, ctx.voice.noun)}, so "
@@ -95,17 +94,39 @@ def _area_where(ctx: _Ctx) -> Section:
                     parts.append(f"{w.label(sr['name'])} ({pt})")
             if parts:
                 w.p(f"By {'CSP' if sub_level == 'csp' else 'ward'}, the most harm was in {join_words(parts)}.")
+    _repeats(w, ctx)
     _place_mix(w, ctx)
     return w.done(f"There is no {ctx.voice.thing} in {area} in the period, so there is nowhere to describe.")
+
+
+REPEATS_SHOWN = 3  # repeat locations named in a briefing (the table in svtui trends has more)
+
+
+def _repeats(w: _W, ctx: _Ctx) -> None:
+    """The area's most frequent snapped locations ("On or near X") with their counts, so a town
+    that never reaches the locality threshold still shows where its violence concentrates."""
+    frame = ctx.eng.repeats(ctx.level)
+    if frame is None or frame.height == 0:
+        return
+    rows = frame.filter(pl.col("code") == ctx.code).sort("rank")
+    floor = max(ctx.rule.locality_min or 0, 5)  # a handful at one point is no pattern to name
+    rows = rows.filter(pl.col("n") >= floor)
+    rows = rows.filter(pl.col("location").str.len_chars() > 0).head(REPEATS_SHOWN)
+    if rows.height == 0:
+        return
+    src = f"repeat_locations:{ctx.level}"
+    parts = []
+    for i, rr in enumerate(rows.iter_rows(named=True)):
+        ref = Ref(src, "n", _key(code=ctx.code, rank=rr["rank"]))
+        parts.append(f"{w.label(rr['location'])} ({w.count(rr['n'], ref, ctx.voice.noun if i == 0 else None)})")
+    w.p(f"The most frequent locations were {join_words(parts)}.")
 
 
 def _place_mix(w: _W, ctx: _Ctx) -> None:
     """Public place against home, as a breakdown that adds up to 100."""
     share, known, nf, sref, nref, n = _flag_values(ctx, "public_place")
     if _is_null(share) or not known:
-        if ctx.voice.proxy:
-            w.p("police.uk does not say whether an offence happened in a home or a public place.")
-        return
+        return  # police.uk's blind spots are said once, in the data notes
     known_n = int(round(known * n))
     ncol = ctx.n_ref.column
     whole = ctx.ref(f"public_place_known*{ncol}")
@@ -115,7 +136,7 @@ def _place_mix(w: _W, ctx: _Ctx) -> None:
                         per=whole, min_lines=2)
     pc = {p.label: p.percent.text for p in parts}
     if len(parts) == 2:
-        w.p(f"Of the offences with a recorded place, {pc['public']} happened in a public place and {pc['home']} in a home.")
+        w.p(f"Where the place is recorded, {pc['public']} were in a public place and {pc['home']} in a home.")
     elif public == 0 or home == 0:
         w.p("Every offence with a recorded place happened " + ("in a home." if public == 0 else "in a public place."))
     else:  # one side is too small for a percentage: counts only
@@ -155,7 +176,7 @@ def _locality_line(w: _W, ctx: _Ctx, lr: dict) -> str:
     if ctx.level == "csp" and not _is_null(lr.get("share_of_area_harm")):
         sh = w.share_of(lr["share_of_area_harm"], lr["n_incidents"], ctx.n, Ref("localities", "share_of_area_harm", lk))
         if sh not in ("withheld", "not known"):
-            first += f" and {sh} of the CSP's harm"
+            first += f", {sh} of the harm"
     elif ctx.is_force and ctx.row.get("harm"):
         sh = w.share_of(lr["harm"] / ctx.row["harm"], lr["n_incidents"], ctx.n, Ref("localities", "harm", lk),
                         ctx.ref("harm"))
@@ -173,9 +194,13 @@ def _locality_line(w: _W, ctx: _Ctx, lr: dict) -> str:
                           else f"{w.count(orow['n'], Ref(src, 'n', ok))} of them")
                 first += f", {inside} in {ctx.short}, holding {sh} of its harm"
     bits = [first]
+    if lr.get("significant") is not None:
+        bits.append("a significant concentration" if lr["significant"] else "not a significant concentration")
     pattern = lr.get("pattern")
     kind = PATTERN_WORDS[pattern].split(" (")[0] if pattern in PATTERN_WORDS else ""
-    if lr.get("trend") in ("rising", "falling"):
+    if _too_few_steps(lr, ctx):
+        kind = "too few months for a trend"
+    elif lr.get("trend") in ("rising", "falling"):
         kind = (kind + ", " if kind else "") + f"{lr['trend']} month by month"
     if kind:
         bits.append(kind)
@@ -185,15 +210,16 @@ def _locality_line(w: _W, ctx: _Ctx, lr: dict) -> str:
 def _loc_where(ctx: _Ctx) -> Section:
     w = _W("where", "Where", ctx.rule)
     r = ctx.row
+    lsoa = f", mainly in LSOA {w.label(r['lsoa_code'])}" if r.get("lsoa_code") else ""
     if r.get("focus"):
-        w.p(f"Most of the harm centres on {w.label(r['focus'])}.")
+        w.p(f"Most of the harm centres on {w.label(r['focus'])}{lsoa}.")
+    elif lsoa:
+        w.p(f"It lies{lsoa[1:]}.")
     area = []
     if r.get("ward_name"):
         area.append(f"{w.label(r['ward_name'])} ward")
     if r.get("district_name"):
         area.append(w.label(spoken_name(r["district_name"])))
-    if r.get("lsoa_code"):
-        w.p(f"The locality lies mainly in LSOA {w.label(r['lsoa_code'])}" + (f" ({', '.join(area)})" if area else "") + ".")
     venues = r.get("top_venues") or []
     counts = r.get("top_venue_n") or []
     if venues:
@@ -202,8 +228,17 @@ def _loc_where(ctx: _Ctx) -> Section:
             ref = Ref("localities", "top_venue_n", _key(locality_id=ctx.code), agg=f"item{i}")
             parts.append(f"{w.label(vn)} ({w.count(vc, ref, ctx.voice.noun if i == 0 else None)})")
         near = w.const("100", "hotspot.profiles.NEAR_VENUE_M")
-        w.p(f"The licensed venues with most harm within {near} metres are {join_words(parts)}.")
+        w.p(f"Licensed venues with most harm within {near} metres: {join_words(parts)}.")
     elif not ctx.voice.proxy:
         w.p("No licensed venue lies within 100 metres of its offences.".replace("100", w.const("100", "hotspot.profiles.NEAR_VENUE_M")))
     _place_mix(w, ctx)
     return w.done("The data does not say more about where in the locality the harm falls.")
+
+
+def _too_few_steps(lr: dict, ctx: _Ctx) -> bool:
+    """The engine left the pattern out for want of months (reason "too_few_steps"), or, from an
+    engine without that rule, the window has fewer than 10 months (issue 11 must 6)."""
+    if "too_few_steps" in (lr.get("pattern_reason"), lr.get("trend_reason")):
+        return True
+    win = ctx.eng.analysis.window
+    return "pattern_reason" not in lr and bool(win) and ((win[1].year - win[0].year) * 12 + win[1].month - win[0].month + 1) < 10

@@ -18,8 +18,9 @@ def _who(ctx: _Ctx) -> Section:
     share, known, nf, sref, nref, n = _flag_values(ctx, "youth")
     if _is_null(share) or not known:
         under = w.const("25", "hotspot.profiles.YOUTH_UNDER")
-        w.p(f"The data holds no victim or suspect ages, so it cannot show how much of the {v.short} involves young "
-            f"people (under {under}, the Serious Violence Duty's focus).")
+        unit = w.label(ctx.name) if ctx.kind == "area" else f"the locality {w.label(ctx.code)}"
+        w.p(f"How much of the {v.short} in {unit} involves young people (under {under}) is not known: the data "
+            "holds no ages" + (" (see the data notes)." if v.proxy else "."))
         return w.done("")
     known_n = int(round(known * n))
     pc = w.pct(nf, known_n, sref)
@@ -39,37 +40,15 @@ def _who(ctx: _Ctx) -> Section:
                            else f", against {fpc} across {w.label(fr['name'])}")
         w.p(f"Where an age is recorded ({kn} of offences), {pc} involved a victim or suspect under {under}{cmp_txt}.")
     ages = ctx.ages()
-    small: list[str] = []
-    for who, col in (("victim", "victim"), ("suspect", "suspect")):
-        k = ages.get(f"{col}_known", 0)
-        if not k:
-            continue
-        items = [(lab, ages.get(f"{col}_{lab.replace(' ', '_')}", 0)) for lab, _lo, _hi in AGE_BANDS]
-        parts = w.breakdown(
-            items, order="given", per=Ref("ages", f"{col}_known", ctx.age_key()), min_lines=2,
-            ref_of=lambda p, col=col: Ref("ages", "+".join(f"{col}_{m.replace(' ', '_')}" for m in (p.merged or (p.label,))),
-                                          ctx.age_key()),
-            other_label="other ages",
-        )
-        if len(parts) < 2:
-            if parts:  # everything folded into one line: nothing to break down
-                small.append(who)
-            continue
-        descs = [f"{p.percent.text} {_age_words(w, p.label)}" for p in parts]
-        kt = w.count(k, Ref("ages", f"{col}_known", ctx.age_key()))
-        w.p(f"By {who} age (recorded for {kt} {dc.plural(k, 'offence')}): {join_words(descs)}.")
-    if small:
-        w.p(f"Too few offences have a recorded {' or '.join(small)} age to break the ages down under the "
-            "disclosure rule.")
     ek = ages.get("either_known", 0)
-    if ek:
+    if ek and ctx.kind == "area":
         p18 = w.pct(ages.get("either_under_18", 0), ek, Ref("ages", "either_under_18", ctx.age_key()),
                     Ref("ages", "either_known", ctx.age_key()))
         p24 = w.pct(ages.get("either_18_to_24", 0), ek, Ref("ages", "either_18_to_24", ctx.age_key()),
                     Ref("ages", "either_known", ctx.age_key()))
         if p18 not in ("withheld", "not known") and p24 not in ("withheld", "not known"):
-            w.p(f"Someone under {w.const('18', 'age band')} (victim or suspect) was involved in {p18} of the offences "
-                f"with a known age, and someone aged {w.const('18', 'age band')} to {w.const('24', 'age band')} in {p24}.")
+            w.p(f"Someone under {w.const('18', 'age band')} was involved in {p18} of them, and someone aged "
+                f"{w.const('18', 'age band')} to {w.const('24', 'age band')} in {p24}.")
     return w.done("")
 
 
