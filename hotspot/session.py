@@ -385,7 +385,16 @@ class Session:
             with self._prep_lock:
                 if self._prep is None:
                     self._prep = engine.prepare(self.study, self.definition, self.params)
+        self._attach_unplaced(self._prep)
         return self._prep
+
+    def _attach_unplaced(self, prep: Prepared) -> None:
+        """Rows the readers could not place count in force totals (docs/needs.md): classify
+        them once per prepared study (hotspot.area_profiles.attach_unplaced)."""
+        from hotspot.area_profiles import _UNPLACED_KEY, attach_unplaced
+
+        if _UNPLACED_KEY not in prep.cache and getattr(self.study, "ledger", None) is not None:
+            attach_unplaced(prep, self.study.ledger)
 
     @property
     def prepared(self) -> bool:
@@ -780,6 +789,53 @@ class Results:
             out = profiles.peak_times(inc, "_code")
             return out.row(0, named=True) if out.height else {}
         return self._get("peak", kind, key, compute=compute)
+
+    # -- context, repeat locations, gaps, population (issue 12) ---------------------------------
+    def context(self, level: str = "csp") -> pl.DataFrame:
+        """hotspot.context.area_context: ASB, public order, drugs, criminal damage per area."""
+        from hotspot.context import area_context
+
+        level = self._level(level)
+        return self._get("context", level, compute=lambda: area_context(self.prep, self.filters, level))
+
+    def locality_context(self) -> pl.DataFrame:
+        """hotspot.context.locality_context: the same counts inside each locality's polygon."""
+        from hotspot.context import locality_context
+
+        return self._get("locality_context", compute=lambda: locality_context(self.prep, self.analysis))
+
+    def outcomes(self, level: str = "csp") -> pl.DataFrame:
+        """hotspot.context.area_outcomes (shares with Wilson intervals; reason "no_outcomes")."""
+        from hotspot.context import area_outcomes
+
+        level = self._level(level)
+        return self._get("outcomes", level, compute=lambda: area_outcomes(self.prep, self.filters, level))
+
+    def repeats(self, level: str = "csp") -> pl.DataFrame:
+        """hotspot.repeats.repeat_locations: each area's top snapped points."""
+        from hotspot.repeats import repeat_locations
+
+        level = self._level(level)
+        return self._get("repeats", level, compute=lambda: repeat_locations(self.prep, self.filters, level))
+
+    def repeat_monthly(self, level: str = "csp") -> pl.DataFrame:
+        """hotspot.repeats.repeat_monthly: monthly counts of those points (null = missing month)."""
+        from hotspot.repeats import repeat_monthly
+
+        level = self._level(level)
+        return self._get("repeat_monthly", level, compute=lambda: repeat_monthly(self.prep, self.filters, level))
+
+    def missing_months(self) -> list[date]:
+        """hotspot.area_profiles.missing_months: months of the span with no (or too few) rows."""
+        from hotspot.area_profiles import missing_months
+
+        return list(missing_months(self.prep))
+
+    def population(self) -> dict:
+        """hotspot.area_profiles.population_provenance: the population's file, year, method."""
+        from hotspot.area_profiles import population_provenance
+
+        return self.session.cached(("population",), lambda: population_provenance(self.study))
 
     # -- Duty measures, risk, coverage ---------------------------------------------------------
     def measures(self, level: str = "csp") -> pl.DataFrame:

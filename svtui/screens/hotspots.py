@@ -21,8 +21,16 @@ def _pct_cell(v) -> Text:
 def _trend_cell(v) -> Text:
     if not v:
         return Text(fmt.DASH, style="dim")
-    style = "bold red" if v == "rising" else "green" if v == "falling" else "dim"
-    return Text(plain(v, 20), style=style)
+    if v.startswith("too few months"):  # "too few months for a trend (has N, needs 10)"
+        return Text("too few months " + v[v.find("(has"):].replace("has ", "").replace(", needs ", "/"), style="dim")
+    style = "bold red" if v.startswith("rising") else "green" if v.startswith("falling") else "dim"
+    return Text(plain(v, 40), style=style)
+
+
+def _sig_cell(v) -> Text:
+    if v is None:
+        return Text(fmt.DASH, style="dim")
+    return Text("yes", style="bold") if v else Text("no", style="dim")
 
 
 def _z_cell(v) -> Text:
@@ -36,8 +44,9 @@ COLUMNS = [
     Column("n_incidents", "Incidents"),
     Column("harm", "Harm"),
     Column("share_of_area_harm", "CSP harm", _pct_cell),
+    Column("significant", "Signif.", _sig_cell),
     Column("gi_max_z", "Gi* z", _z_cell),
-    Column("trend", "Trend", _trend_cell),
+    Column("trend_words", "Trend", _trend_cell),
     Column("domestic_abuse_share", "DA", _pct_cell),
     Column("knife_share", "Knife", _pct_cell),
     Column("youth_share", "Youth", _pct_cell),
@@ -74,6 +83,11 @@ class HotspotsScreen(TableMapPanes, WorkbenchScreen):
         import polars as pl
 
         frame = loc.with_row_index("rank", offset=1) if loc.height else loc.with_columns(pl.lit(0).alias("rank"))
+        from svtui.screens import adapt
+
+        frame = frame.with_columns(pl.Series("trend_words", [adapt.trend_words(r) for r in frame.select(
+            [c for c in ("trend", "pattern", "trend_reason", "pattern_reason", "n_steps", "steps_needed") if c in frame.columns]
+        ).iter_rows(named=True)], dtype=pl.Utf8))
         table = self.query_one(PagedTable)
         keep = table.current_key
         table.set_frame(frame, COLUMNS, key_column="locality_id", sort="rank" if table.sort_key is None else None, descending=False, keep_position=table.sort_key is not None)

@@ -14,6 +14,7 @@ SCREENS = (
     ("gaps", "4", "Gaps"),
     ("briefing", "5", "Briefing"),
     ("data", "6", "Data"),
+    ("review", "7", "Review"),
 )
 
 
@@ -77,6 +78,10 @@ class StatusLine(Static):
         busy = getattr(app, "busy", "")
         right = Text(f" ⟳ {busy} ", style="bold reverse") if busy else Text("")
         left = Text(" ")
+        cover = getattr(app, "area_cover_summary", lambda: "")()
+        if cover:
+            left.append(cover, style="bold")
+            left.append(" · ")
         summary = getattr(app, "filter_summary", lambda: "")()
         if summary:
             left.append("Filters: ", style="bold")
