@@ -40,11 +40,11 @@ def _z_cell(v) -> Text:
 COLUMNS = [
     Column("rank", "#", lambda v: Text(str(v), justify="right")),
     Column("name", "Hotspot", lambda v: fmt.cell(v, 38)),
+    Column("significant", "Signif.", _sig_cell),
     Column("csp_name", "CSP", lambda v: fmt.cell(v, 22)),
     Column("n_incidents", "Incidents"),
     Column("harm", "Harm"),
     Column("share_of_area_harm", "CSP harm", _pct_cell),
-    Column("significant", "Signif.", _sig_cell),
     Column("gi_max_z", "Gi* z", _z_cell),
     Column("trend_words", "Trend", _trend_cell),
     Column("domestic_abuse_share", "DA", _pct_cell),
