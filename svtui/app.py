@@ -178,7 +178,7 @@ class SvtuiApp(InertOutput, App[int]):  # InertOutput: notices and copies throug
         from svtui import fmt
 
         share = a.locality_area_share() if hasattr(a, "locality_area_share") else None
-        text = f"Hotspots {fmt.pct(share, 1)} of area" if share is not None else ""
+        text = f"Hotspots {fmt.pct(share, 2 if share < 0.01 else 1)} of area" if share is not None else ""
         budget = getattr(self.params, "area_share", None)
         if budget is not None:
             cap = getattr(self.params, "max_localities", None)
@@ -409,7 +409,12 @@ class SvtuiApp(InertOutput, App[int]):  # InertOutput: notices and copies throug
         from hotspot.session import Session
 
         old = self.session
-        self.session = Session(old.study, old.definition, params, prep=old.prep)
+        try:
+            self.session = Session(old.study, old.definition, params, prep=old.prep)
+        except Exception as exc:  # noqa: BLE001  (said on screen; the last analysis stays)
+            self.notify(f"{type(exc).__name__}: {exc}", title="Area budget not applied", severity="error",
+                        timeout=10, markup=False)
+            return
         self.params = self.session.params
         self.busy = "Re-running the analysis for the new area budget"
         self.run_analysis(filters)

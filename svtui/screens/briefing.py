@@ -118,7 +118,7 @@ class BriefingScreen(WorkbenchScreen):
     def _not_in_analysis(self, subject) -> None:
         """Say plainly that the chosen hotspot is not in this analysis (never a ValueError)."""
         self.brief_text = None
-        name = plain(self.subject_label, 100)
+        name = plain(self.subject_label.removeprefix("hotspot "), 100)
         self.query_one(Markdown).update(
             f"## {name} is not a hotspot with these filters\n\n"
             f"The filters now in use ({plain(self.wb.filter_summary(), 300)}) do not find the hotspot "

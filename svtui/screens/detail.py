@@ -84,9 +84,10 @@ def locality_detail(app, rec: dict, rank: int | None = None) -> Detail:
                      style="bold yellow" if rec["significant"] else "dim")
     d = Detail(title)
     if sig is not None:
-        d.add("Significance", Text(sig[0].upper() + sig[1:] + ": " + (
-            "more offences than chance would put there (exact scan test, FDR 5%)" if rec["significant"]
-            else "no more offences than chance could put there (exact scan test, FDR 5%)")))
+        tests = sig[sig.find("(") + 1:-1]  # "p ..., q ..."
+        d.add("Significant", Text(
+            ("yes: more offences than chance would put there" if rec["significant"]
+             else "no: no more offences than chance could put there") + f" (exact scan test, FDR 5%; {tests})"))
     if trend:
         style = "bold red" if trend.startswith("rising") else "bold green" if trend.startswith("falling") else "dim"
         d.add("Trend", Text(trend, style=style))
