@@ -215,8 +215,15 @@ class AreasScreen(WorkbenchScreen):
             if lv != level:
                 self._populate(node)
                 node.expand()
-        tree.move_cursor(node)
-        tree.scroll_to_node(node)
+
+        def move() -> None:  # after the expanded levels are laid out, or the cursor line is not there yet
+            tree.move_cursor(node)
+            tree.scroll_to_node(node)
+
+        self.current = (level, code)
+        self.wb.selected_area = (level, code)
+        self._show(level, code)
+        tree.call_after_refresh(move)
         tree.focus()
         return True
 
