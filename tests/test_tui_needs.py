@@ -173,7 +173,7 @@ def test_filters_set_the_area_budget(sample_session):
             from svtui.screens.filters import FiltersScreen
 
             assert isinstance(app.screen, FiltersScreen)
-            assert "Area budget not accepted" in screen_text(app)
+            await wait_for(pilot, lambda: "Area budget not accepted" in screen_text(app))
 
     asyncio.run(go())
 

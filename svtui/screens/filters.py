@@ -31,7 +31,7 @@ class FiltersScreen(ModalScreen):
     #filters-dialog #f-harm, #filters-dialog #f-share, #filters-dialog #f-max { width: 24; }
     #filters-buttons { height: 3; align: center middle; }
     #filters-buttons Button { margin: 0 1; min-width: 10; }
-    #filters-hint { color: $text-muted; padding: 0 1; height: 1; }
+    #filters-hint { color: $text-muted; padding: 0 1; height: auto; max-height: 3; }
     """
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
@@ -157,8 +157,10 @@ class FiltersScreen(ModalScreen):
     def action_apply(self) -> None:
         try:
             params = self._budget()
-        except ValueError as exc:
-            self.notify(plain(str(exc), 300), title="Area budget not accepted", severity="error", markup=False)
+        except ValueError as exc:  # said in the dialog, which stays open
+            msg = plain(str(exc), 300)
+            self.query_one("#filters-hint", Static).update(Text("Area budget not accepted: " + msg, style="bold red"))
+            self.notify(msg, title="Area budget not accepted", severity="error", markup=False)
             return
         filters = self._build()
         self.dismiss(filters if params is self.params else (filters, params))
