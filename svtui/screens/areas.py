@@ -316,6 +316,8 @@ class AreasScreen(WorkbenchScreen):
         import polars as pl
 
         table = self.query_one("#ar-hotspots", DataTable)
+        from svtui.screens import adapt
+
         table.clear(columns=True)
         for key, label in (("rank", "#"), ("name", "Hotspot"), ("n", "Incidents"), ("harm", "Harm"), ("trend", "Trend")):
             table.add_column(Text(label, style="bold"), key=key)
@@ -332,7 +334,7 @@ class AreasScreen(WorkbenchScreen):
                 fmt.cell(rec.get("name"), 44),
                 fmt.cell(rec.get("n_incidents")),
                 fmt.cell(rec.get("harm")),
-                fmt.cell(rec.get("trend")),
+                fmt.cell(adapt.trend_words(rec), 48),
                 key=str(rec["locality_id"]),
             )
 

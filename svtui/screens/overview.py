@@ -256,6 +256,8 @@ class OverviewScreen(WorkbenchScreen):
     def _top_hotspots(self) -> None:
         table = self.query_one("#top-table", DataTable)
         table.clear(columns=True)
+        from svtui.screens import adapt
+
         for key, label in (("rank", "#"), ("name", "Hotspot"), ("csp", "CSP"), ("n", "Incidents"), ("harm", "Harm"), ("trend", "Trend")):
             table.add_column(Text(label, style="bold"), key=key)
         loc = self.wb.analysis.localities
@@ -266,7 +268,7 @@ class OverviewScreen(WorkbenchScreen):
                 fmt.cell(rec.get("csp_name"), 28),
                 fmt.cell(rec.get("n_incidents")),
                 fmt.cell(rec.get("harm")),
-                fmt.cell(rec.get("trend")),
+                fmt.cell(adapt.trend_words(rec), 48),
                 key=str(rec["locality_id"]),
             )
 
