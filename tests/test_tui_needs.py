@@ -58,7 +58,7 @@ def test_area_browser_states_rate_interval_population_context_repeats_and_labels
                     "similar": "similar to the force"}[prof["rate_vs_force"]] in text
             assert "population from population.csv" in text
             # offences it cannot place: count and share, and per month in the monthly view
-            assert f"Cannot place {prof['unplaced_n']} offences ({fmt.pct(prof['unplaced_share'])})" in text
+            assert f"Unplaced {prof['unplaced_n']} offences ({fmt.pct(prof['unplaced_share'])}) of the window have no ward" in text
             assert "month offences cannot place" in text
             # context: the other crime of the same area and window, by its police.uk names
             ctx = res.context("ward").filter(pl.col("code") == code).row(0, named=True)

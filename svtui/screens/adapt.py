@@ -196,7 +196,7 @@ def unplaced_words(r: dict, level: str) -> str:
         return "not known"
     if level == "force":
         return f"{fmt.count(n)} offences ({fmt.pct(share)}) have no location; they are counted in the force total"
-    return f"{fmt.count(n)} offences ({fmt.pct(share)}) of the window cannot be placed in any {LEVEL_WORD.get(level, level)}"
+    return f"{fmt.count(n)} offences ({fmt.pct(share)}) of the window have no {LEVEL_WORD.get(level, level)} (no location, or outside the areas)"
 
 
 def area_profile_text(res, level: str, code: str) -> Text:
@@ -220,7 +220,7 @@ def area_profile_text(res, level: str, code: str) -> Text:
     t.append("\n")
     if not fmt.is_missing(r.get("rate_per_1000")):
         t.append("      " + population_words(res.population()) + "\n", style="dim")
-    t.append("Cannot place  ", style="bold")
+    t.append("Unplaced  ", style="bold")
     t.append(unplaced_words(r, level) + "\n")
     mon = res.monthly(level).filter(pl.col("code") == code).sort("month")
     if mon.height:

@@ -106,10 +106,11 @@ class HotspotsScreen(TableMapPanes, WorkbenchScreen):
 
     @staticmethod
     def _coverage(res):
-        return res.coverage("csp").reach
+        ctx = res.locality_context() if hasattr(res, "locality_context") else None
+        return res.coverage("csp").reach, ctx
 
-    def _coverage_done(self, reach) -> None:
-        self._reach = reach
+    def _coverage_done(self, got) -> None:
+        self._reach, self._loc_context = got
         self._show_selected(zoom=False)
 
     def _coverage_failed(self, message: str) -> None:
@@ -172,6 +173,17 @@ class HotspotsScreen(TableMapPanes, WorkbenchScreen):
 
             rows = reach.filter((reach["unit"] == "locality") & (reach["code"] == rec["locality_id"])) if reach.height else reach
             d.add("Reached by", adapt.reach_text(rows))
+        ctx = getattr(self, "_loc_context", None)
+        if ctx is not None and ctx.height:
+            import polars as pl
+
+            row = ctx.filter(pl.col("locality_id") == rec["locality_id"])
+            if row.height:
+                c = row.row(0, named=True)
+                d.add("Around it", " · ".join(f"{label} {fmt.count(c.get(f'{k}_n'))}" for k, label in (
+                    ("asb", "anti-social behaviour"), ("public_order", "public order"), ("drugs", "drugs"),
+                    ("criminal_damage", "criminal damage")))
+                      + " (other crime inside it, same window)")
         d.footer = Text("b brief · m map · a its area · 4 gaps · c copy table", style="dim")
         return d
 
