@@ -84,7 +84,7 @@ class FiltersScreen(ModalScreen):
                 budget = self.budget_fields()
                 if "area_share" in budget:
                     share = getattr(self.params, "area_share", None)
-                    yield Label("Area budget: % of the study area the localities cover (1 = default; plans work at 0.5–2)")
+                    yield Label("Area budget, % of the study area (default 1; plans use 0.5–2)")
                     yield Input(value=f"{share:g}" if share is not None else "", placeholder="1", type="number", id="f-share")
                 if "max_localities" in budget:
                     cap = getattr(self.params, "max_localities", None)
