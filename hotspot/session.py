@@ -795,6 +795,30 @@ class Results:
             return out.row(0, named=True) if out.height else {}
         return self._get("peak", kind, key, compute=compute)
 
+    # -- context, repeat locations, gaps, population (issue 12) ---------------------------------
+    def locality_context(self) -> pl.DataFrame:
+        """The context counts inside each locality's polygon (= context("locality"))."""
+        return self.context("locality")
+
+    def repeat_monthly(self, level: str = "csp") -> pl.DataFrame:
+        """hotspot.repeats.repeat_monthly: monthly counts of those points (null = missing month)."""
+        from hotspot.repeats import repeat_monthly
+
+        level = self._level(level)
+        return self._get("repeat_monthly", level, compute=lambda: repeat_monthly(self.prep, self.filters, level))
+
+    def missing_months(self) -> list[date]:
+        """hotspot.area_profiles.missing_months: months of the span with no (or too few) rows."""
+        from hotspot.area_profiles import missing_months
+
+        return list(missing_months(self.prep))
+
+    def population(self) -> dict:
+        """hotspot.area_profiles.population_provenance: the population's file, year, method."""
+        from hotspot.area_profiles import population_provenance
+
+        return self.session.cached(("population",), lambda: population_provenance(self.study))
+
     # -- Duty measures, risk, coverage ---------------------------------------------------------
     def measures(self, level: str = "csp") -> pl.DataFrame:
         """hotspot.measures.duty_measures: one row per area of `level` and measure."""

@@ -169,6 +169,22 @@ class SvtuiApp(InertOutput, App[int]):  # InertOutput: notices and copies throug
     def ready(self) -> bool:
         return self.analysis is not None
 
+    def area_cover_summary(self) -> str:
+        """'Hotspots 1.0% of area (budget 1%)': the share the localities actually cover, and the
+        area budget (Params.area_share) when the engine has one (issue 11)."""
+        a = self.analysis
+        if a is None:
+            return ""
+        from svtui import fmt
+
+        share = a.locality_area_share() if hasattr(a, "locality_area_share") else None
+        text = f"Hotspots {fmt.pct(share, 2 if share < 0.01 else 1)} of area" if share is not None else ""
+        budget = getattr(self.params, "area_share", None)
+        if budget is not None:
+            cap = getattr(self.params, "max_localities", None)
+            text += f" (budget {fmt.num(budget, 1 if budget % 1 else 0)}%" + (f", at most {cap}" if cap else "") + ")"
+        return text
+
     def filter_summary(self) -> str:
         f = self.filters
         if f is None:
@@ -379,11 +395,29 @@ class SvtuiApp(InertOutput, App[int]):  # InertOutput: notices and copies throug
             return
         from svtui.screens.filters import FiltersScreen
 
-        def chosen(filters) -> None:
-            if filters is not None:
-                self.apply_filters(filters)
+        def chosen(choice) -> None:
+            if isinstance(choice, tuple):  # the area budget changed too
+                self.apply_params(choice[1], choice[0])
+            elif choice is not None:
+                self.apply_filters(choice)
 
-        self.push_screen(FiltersScreen(self.prep, self.filters), chosen)
+        self.push_screen(FiltersScreen(self.prep, self.filters, self.params), chosen)
+
+    def apply_params(self, params, filters) -> None:
+        """Re-run with new Params (the area budget): a new Session on the same prepared study
+        (the budget does not change the grid), so its cache never mixes two budgets."""
+        from hotspot.session import Session
+
+        old = self.session
+        try:
+            self.session = Session(old.study, old.definition, params, prep=old.prep)
+        except Exception as exc:  # noqa: BLE001  (said on screen; the last analysis stays)
+            self.notify(f"{type(exc).__name__}: {exc}", title="Area budget not applied", severity="error",
+                        timeout=10, markup=False)
+            return
+        self.params = self.session.params
+        self.busy = "Re-running the analysis for the new area budget"
+        self.run_analysis(filters)
 
     def action_toggle_night(self) -> None:
         if self.filters is None:

@@ -69,3 +69,52 @@ def test_review_screen_at_80x24(sample_study, sample_prep, tmp_path, monkeypatch
             assert "## Evaluations of completed actions" in minutes and "Street marshals" in minutes
 
     asyncio.run(go())
+
+
+def test_review_action_edit_keeps_its_row_at_80x24(sample_study, sample_prep, tmp_path, monkeypatch):
+    """Edit with the keyboard only, then mark done: the edited action stays selected after the
+    save re-reads the log, so `d` marks that action and never another place's or row's."""
+    monkeypatch.setenv("SVTUI_WORKSPACE", str(tmp_path))
+    app = SvtuiApp(sample_study.spec, study=sample_study, prep=sample_prep, animations=False)
+
+    async def go():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("7")
+            await settle(pilot)
+            await pilot.press("n", "a")
+            await pilot.pause()
+            await pilot.press(*"Street marshals", "enter", *"Community safety", "enter", "enter", *"2024-06-30", "ctrl+s")
+            await settle(pilot)
+            with open_log(tmp_path / "actions.sqlite") as log:
+                new = log.current().filter(lambda_what("Street marshals")).row(0, named=True)
+            assert new["review_by"] == "2024-06-30" and new["owner"] == "Community safety"
+            # to the actions, down to the new one, edit: the form is that action's
+            await pilot.press("tab", "down", "e")
+            await pilot.pause()
+            assert f"Edit action {new['action_id']}" in screen_text(app)
+            await pilot.press("enter", "enter", "enter", "enter", "ctrl+u", *"running", "enter", *"Fri and Sat", "ctrl+s")
+            await settle(pilot)
+            await pilot.press("d")
+            await settle(pilot)
+            with open_log(tmp_path / "actions.sqlite") as log:
+                hist = log.history(new["action_id"])
+                others = log.current().filter(lambda_what("Street marshals", negate=True))
+            assert hist["status"].to_list() == ["planned", "running", "done"]
+            assert hist["notes"].to_list()[-1] == "Fri and Sat"
+            # no other action was touched
+            assert all(len(log_versions(tmp_path, a)) == 1 for a in others["action_id"].to_list())
+
+    asyncio.run(go())
+
+
+def lambda_what(what, negate=False):
+    import polars as pl
+
+    e = pl.col("what") == what
+    return ~e if negate else e
+
+
+def log_versions(ws, aid):
+    with open_log(ws / "actions.sqlite") as log:
+        return log.history(aid)["version"].to_list()

@@ -70,6 +70,12 @@ class AreasScreen(WorkbenchScreen):
                 with VerticalScroll(id="ar-detail"):
                     yield Static("", id="ar-title", markup=False)
                     yield Static("", id="ar-profile", markup=False)
+                    yield Static("Last 12 months (offences; the level's offences it cannot place)", classes="section-title")
+                    yield Static("", id="ar-months", markup=False)
+                    yield Static("Context: other crime and outcomes", classes="section-title")
+                    yield Static("", id="ar-context", markup=False)
+                    yield Static("Repeat locations (most frequent snapped points)", classes="section-title")
+                    yield DataTable(id="ar-repeats", cursor_type="row", zebra_stripes=True)
                     yield Static("Risk factors", classes="section-title")
                     yield Static("", id="ar-risk", markup=False)
                     yield Static("Hotspots in this area", classes="section-title")
@@ -209,8 +215,15 @@ class AreasScreen(WorkbenchScreen):
             if lv != level:
                 self._populate(node)
                 node.expand()
-        tree.move_cursor(node)
-        tree.scroll_to_node(node)
+
+        def move() -> None:  # after the expanded levels are laid out, or the cursor line is not there yet
+            tree.move_cursor(node)
+            tree.scroll_to_node(node)
+
+        self.current = (level, code)
+        self.wb.selected_area = (level, code)
+        self._show(level, code)
+        tree.call_after_refresh(move)
         tree.focus()
         return True
 
@@ -253,26 +266,45 @@ class AreasScreen(WorkbenchScreen):
         err = Text.assemble(("The area's profile could not be computed: ", "bold red"), plain(message, 400))
         self._texts.update(profile=err)
         self.query_one("#ar-profile", Static).update(err)
-        self.query_one("#ar-risk", Static).update("")
-        self.query_one("#ar-interventions", Static).update("")
+        for wid in ("#ar-risk", "#ar-interventions", "#ar-months", "#ar-context"):
+            self.query_one(wid, Static).update("")
 
     def _detail_job(self, level, code):
         from svtui.screens import adapt, scenes
 
         res = self.wb.results
         profile = adapt.area_profile_text(res, level, code)
+        months = self._months_text(adapt.monthly_rows(res, level, code))
+        context = adapt.context_text(res, level, code)
+        repeats = adapt.repeat_rows(res, level, code)
         risk = adapt.risk_text(res, level, code)
         ivs = adapt.interventions_for_area(res, level, code)
         outline = scenes.area_outline(self.wb, level, code)
         bounds = scenes.area_bounds(self.wb, level, code)
-        return level, code, profile, risk, ivs, outline, bounds
+        return level, code, profile, risk, ivs, outline, bounds, months, context, repeats
+
+    @staticmethod
+    def _months_text(rows) -> Text:
+        t = Text()
+        if not rows:
+            t.append("No months in the window.", style="dim")
+            return t
+        t.append(f"{'month':<9} {'offences':>14}  cannot place\n", style="dim")
+        for m, n, un in rows:
+            t.append(f"{m:<9} ")
+            t.append(f"{n:>14}", style="yellow" if n.startswith("gap") else "")
+            t.append(f"  {un}\n")
+        return t
 
     def _detail_done(self, result) -> None:
-        level, code, profile, risk, ivs, outline, bounds = result
+        level, code, profile, risk, ivs, outline, bounds, months, context, repeats = result
         if self.current != (level, code):
             return
-        self._texts.update(profile=profile, risk=risk, interventions=ivs)
+        self._texts.update(profile=profile, risk=risk, interventions=ivs, months=months, context=context)
         self.query_one("#ar-profile", Static).update(profile)
+        self.query_one("#ar-months", Static).update(months)
+        self.query_one("#ar-context", Static).update(context)
+        self._fill_repeats(repeats)
         self.query_one("#ar-risk", Static).update(risk)
         self.query_one("#ar-interventions", Static).update(ivs)
         m = self.query_one("#ar-map", MapView)
@@ -284,6 +316,8 @@ class AreasScreen(WorkbenchScreen):
         import polars as pl
 
         table = self.query_one("#ar-hotspots", DataTable)
+        from svtui.screens import adapt
+
         table.clear(columns=True)
         for key, label in (("rank", "#"), ("name", "Hotspot"), ("n", "Incidents"), ("harm", "Harm"), ("trend", "Trend")):
             table.add_column(Text(label, style="bold"), key=key)
@@ -300,9 +334,20 @@ class AreasScreen(WorkbenchScreen):
                 fmt.cell(rec.get("name"), 44),
                 fmt.cell(rec.get("n_incidents")),
                 fmt.cell(rec.get("harm")),
-                fmt.cell(rec.get("trend")),
+                fmt.cell(adapt.trend_words(rec), 48),
                 key=str(rec["locality_id"]),
             )
+
+    def _fill_repeats(self, rows) -> None:
+        table = self.query_one("#ar-repeats", DataTable)
+        table.clear(columns=True)
+        for key, label in (("rank", "#"), ("location", "Location"), ("n", "Offences (share)"), ("monthly", "Monthly")):
+            table.add_column(Text(label, style="bold"), key=key)
+        for rank, where, n, spark in rows:
+            table.add_row(Text(rank, justify="right"), Text(where), Text(n, justify="right"), Text(spark, style="bold"), key=rank)
+        if not rows:
+            table.add_row(Text(""), Text("No point with 2 or more offences in the window.", style="dim"), Text(""), Text(""))
+        self._texts["repeats"] = Text("\n".join(f"{r} {w}: {n}" for r, w, n, _s in rows))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "ar-hotspots":
@@ -341,6 +386,8 @@ class AreasScreen(WorkbenchScreen):
         if self.current is None:
             return None
         t = getattr(self, "_texts", {})
-        parts = [t.get("title"), t.get("profile"), Text("Risk factors"), t.get("risk"), Text("Interventions"), t.get("interventions")]
+        parts = [t.get("title"), t.get("profile"), Text("Last 12 months"), t.get("months"), Text("Context"), t.get("context"),
+                 Text("Repeat locations"), t.get("repeats"), Text("Risk factors"), t.get("risk"), Text("Interventions"),
+                 t.get("interventions")]
         text = "\n".join(p.plain.rstrip() for p in parts if p is not None)
         return ("the area profile", text + "\n")

@@ -30,6 +30,7 @@ class BriefingScreen(WorkbenchScreen):
         super().__init__()
         self.brief_text: str | None = None
         self.subject_label = ""
+        self._names: dict[tuple[str, str], str] = {}  # labels seen, to name a subject that has gone
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="br-subject", markup=False)
@@ -71,7 +72,9 @@ class BriefingScreen(WorkbenchScreen):
         if kind == "locality":
             loc = wb.analysis.localities
             row = loc.filter(pl.col("locality_id") == key)
-            return f"hotspot {row['name'][0]}" if row.height else f"hotspot {key}"
+            if row.height:
+                self._names[subject] = f"hotspot {row['name'][0]}"
+            return self._names.get(tuple(subject), f"hotspot {key}")
         h = wb.prep.hierarchy
         name_c = f"{kind}_name"
         if name_c in h.columns:
@@ -79,6 +82,11 @@ class BriefingScreen(WorkbenchScreen):
             if len(got):
                 return f"{kind.upper() if kind in ('csp', 'lsoa') else kind} {got[0]}"
         return f"{kind} {key}"
+
+    def _gone(self, subject) -> bool:
+        """A hotspot the current filters no longer find (ids are stable: it may come back)."""
+        loc = self.wb.analysis.localities
+        return subject[0] == "locality" and (loc.height == 0 or subject[1] not in set(loc["locality_id"].to_list()))
 
     def _generate(self) -> None:
         subject = self.wb.brief_subject
@@ -90,6 +98,9 @@ class BriefingScreen(WorkbenchScreen):
         head.append(plain(self.subject_label, 100), style="bold")
         head.append("   s subject · c copy · e export", style="dim")
         self.query_one("#br-subject", Static).update(head)
+        if self._gone(subject):
+            self._not_in_analysis(subject)
+            return
         self.query_one(Markdown).update("*Writing the briefing…*")
         self.compute("brief", self._job, self.wb.results, subject, done=self._done, failed=self._failed)
 
@@ -104,8 +115,22 @@ class BriefingScreen(WorkbenchScreen):
         self.query_one(Markdown).update(text)
         self.query_one("#br-scroll").scroll_home(animate=False)
 
+    def _not_in_analysis(self, subject) -> None:
+        """Say plainly that the chosen hotspot is not in this analysis (never a ValueError)."""
+        self.brief_text = None
+        name = plain(self.subject_label.removeprefix("hotspot "), 100)
+        self.query_one(Markdown).update(
+            f"## {name} is not a hotspot with these filters\n\n"
+            f"The filters now in use ({plain(self.wb.filter_summary(), 300)}) do not find the hotspot "
+            f"{name} (id {plain(subject[1], 30)}). It keeps its id: widen or clear the filters (f, x) "
+            "and its briefing comes back, or press s to choose another area or hotspot.")
+
     def _failed(self, message: str) -> None:
         self.brief_text = None
+        subject = self.wb.brief_subject
+        if subject and self.wb.ready and self._gone(subject):
+            self._not_in_analysis(subject)
+            return
         self.query_one(Markdown).update("## The briefing could not be written\n\n" + plain(message, 400))
 
     # -- actions ---------------------------------------------------------------------------------

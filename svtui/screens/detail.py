@@ -75,11 +75,22 @@ def locality_detail(app, rec: dict, rank: int | None = None) -> Detail:
     a = app.analysis
     title = Text()
     title.append((f"#{rank} " if rank else "") + plain(rec.get("name"), 120), style="bold")
-    trend = rec.get("trend")
-    if trend:
-        style = "bold red" if trend == "rising" else "bold green" if trend == "falling" else "dim"
-        title.append(f"  {plain(trend, 30)}", style=style)
+    from svtui.screens import adapt
+
+    trend = adapt.trend_words(rec)
+    sig = adapt.significance_words(rec)
+    if rec.get("significant") is not None:
+        title.append("  significant" if rec["significant"] else "  not significant",
+                     style="bold yellow" if rec["significant"] else "dim")
     d = Detail(title)
+    if sig is not None:
+        tests = sig[sig.find("(") + 1:-1]  # "p ..., q ..."
+        d.add("Significant", Text(
+            ("yes: more offences than chance would put there" if rec["significant"]
+             else "no: no more offences than chance could put there") + f" (exact scan test, FDR 5%; {tests})"))
+    if trend:
+        style = "bold red" if trend.startswith("rising") else "bold green" if trend.startswith("falling") else "dim"
+        d.add("Trend", Text(trend, style=style))
 
     where = Text(" · ".join(plain(w, 60) for w in (rec.get("ward_name"), rec.get("district_name"), rec.get("csp_name")) if w) or fmt.DASH)
     if rec.get("lsoa_code"):
@@ -128,8 +139,14 @@ def locality_detail(app, rec: dict, rank: int | None = None) -> Detail:
 
         m = monthly.filter(pl.col("locality_id") == lid).sort("month")
         if m.height:
-            spark = Text(fmt.sparkline(m["n"].to_list(), 36), style="bold")
+            res = getattr(app, "results", None)
+            gaps = set(res.missing_months()) if res is not None and hasattr(res, "missing_months") else set()
+            values = [None if mo in gaps else n for mo, n in zip(m["month"].to_list(), m["n"].to_list())]
+            spark = Text(fmt.sparkline(values, 36), style="bold")
             spark.append(f" {fmt.month(m['month'][max(0, m.height - 36)])} – {fmt.month(m['month'][-1])}", style="dim")
+            missing = [mo for mo in m["month"].to_list() if mo in gaps]
+            if missing:
+                spark.append(f" · missing months (gaps): {adapt.months_list(missing)}", style="yellow")
             d.add("Monthly", spark)
     venues = rec.get("top_venues")
     d.add("Venues", Text(", ".join(plain(v, 60) for v in venues if v)) if venues else Text("none named nearby", style="dim"))

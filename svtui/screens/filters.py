@@ -1,10 +1,12 @@
-"""The filters dialog: date window, categories, markers, night-time, minimum harm.
+"""The filters dialog: date window, categories, markers, night-time, minimum harm, and the area
+budget (`Params.area_share`, `Params.max_localities`) when the engine has one.
 
-Returns a new hotspot.analysis.Filters (or None when cancelled); the app re-runs the analysis
-in a worker.
+Returns a new hotspot.analysis.Filters, or (Filters, Params) when the area budget changed (or
+None when cancelled); the app re-runs the analysis in a worker.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import replace
 
 from rich.text import Text
@@ -26,10 +28,10 @@ class FiltersScreen(ModalScreen):
     #filters-dialog .row { height: auto; }
     #filters-dialog .row > Select { width: 1fr; }
     #filters-dialog SelectionList { height: auto; max-height: 8; }
-    #filters-dialog #f-harm { width: 24; }
+    #filters-dialog #f-harm, #filters-dialog #f-share, #filters-dialog #f-max { width: 24; }
     #filters-buttons { height: 3; align: center middle; }
     #filters-buttons Button { margin: 0 1; min-width: 10; }
-    #filters-hint { color: $text-muted; padding: 0 1; height: 1; }
+    #filters-hint { color: $text-muted; padding: 0 1; height: auto; max-height: 3; }
     """
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
@@ -37,10 +39,18 @@ class FiltersScreen(ModalScreen):
         Binding("x", "clear", "Clear all"),
     ]
 
-    def __init__(self, prep, current) -> None:
+    def __init__(self, prep, current, params=None) -> None:
         super().__init__()
         self.prep = prep
         self.current = current
+        self.params = params
+
+    @staticmethod
+    def budget_fields() -> set[str]:
+        """Which area-budget fields this engine's Params has (area_share, max_localities)."""
+        from hotspot.analysis import Params
+
+        return {f.name for f in dataclasses.fields(Params)} & {"area_share", "max_localities"}
 
     def compose(self) -> ComposeResult:
         from hotspot.analysis import MARKER_FILTERS
@@ -71,6 +81,15 @@ class FiltersScreen(ModalScreen):
                 yield Checkbox("Night-time only (incidents starting 21:00–03:59)", value=bool(cur and cur.night_time), id="f-night")
                 yield Label("Minimum harm of a hotspot (0 = all)")
                 yield Input(value=f"{cur.min_harm:g}" if cur and cur.min_harm else "", placeholder="0", type="number", id="f-harm")
+                budget = self.budget_fields()
+                if "area_share" in budget:
+                    share = getattr(self.params, "area_share", None)
+                    yield Label("Area budget, % of the study area (default 1; plans use 0.5–2)")
+                    yield Input(value=f"{share:g}" if share is not None else "", placeholder="1", type="number", id="f-share")
+                if "max_localities" in budget:
+                    cap = getattr(self.params, "max_localities", None)
+                    yield Label("At most this many localities (blank = no cap)")
+                    yield Input(value=str(cap) if cap else "", placeholder="no cap", type="integer", id="f-max")
             with Horizontal(id="filters-buttons"):
                 yield Button("Apply", variant="primary", id="f-apply")
                 yield Button("Clear all", id="f-clear")
@@ -116,8 +135,35 @@ class FiltersScreen(ModalScreen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.action_apply()
 
+    def _budget(self):
+        """The Params with the typed area budget, the same Params when unchanged; ValueError
+        (Params' own message) for a value it refuses."""
+        budget = self.budget_fields()
+        if self.params is None or not budget:
+            return self.params
+        changes = {}
+        if "area_share" in budget:
+            text = self.query_one("#f-share", Input).value.strip()
+            share = float(text) if text else 1.0
+            if share != getattr(self.params, "area_share", None):
+                changes["area_share"] = share
+        if "max_localities" in budget:
+            text = self.query_one("#f-max", Input).value.strip()
+            cap = int(text) if text else None
+            if cap != getattr(self.params, "max_localities", None):
+                changes["max_localities"] = cap
+        return replace(self.params, **changes) if changes else self.params
+
     def action_apply(self) -> None:
-        self.dismiss(self._build())
+        try:
+            params = self._budget()
+        except ValueError as exc:  # said in the dialog, which stays open
+            msg = plain(str(exc), 300)
+            self.query_one("#filters-hint", Static).update(Text("Area budget not accepted: " + msg, style="bold red"))
+            self.notify(msg, title="Area budget not accepted", severity="error", markup=False)
+            return
+        filters = self._build()
+        self.dismiss(filters if params is self.params else (filters, params))
 
     def action_clear(self) -> None:
         from hotspot.analysis import Filters

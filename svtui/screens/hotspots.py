@@ -21,8 +21,16 @@ def _pct_cell(v) -> Text:
 def _trend_cell(v) -> Text:
     if not v:
         return Text(fmt.DASH, style="dim")
-    style = "bold red" if v == "rising" else "green" if v == "falling" else "dim"
-    return Text(plain(v, 20), style=style)
+    if v.startswith("too few months"):  # "too few months for a trend (has N, needs 10)"
+        return Text("too few months " + v[v.find("(has"):].replace("has ", "").replace(", needs ", "/"), style="dim")
+    style = "bold red" if v.startswith("rising") else "green" if v.startswith("falling") else "dim"
+    return Text(plain(v, 40), style=style)
+
+
+def _sig_cell(v) -> Text:
+    if v is None:
+        return Text(fmt.DASH, style="dim")
+    return Text("yes", style="bold") if v else Text("no", style="dim")
 
 
 def _z_cell(v) -> Text:
@@ -32,12 +40,13 @@ def _z_cell(v) -> Text:
 COLUMNS = [
     Column("rank", "#", lambda v: Text(str(v), justify="right")),
     Column("name", "Hotspot", lambda v: fmt.cell(v, 38)),
+    Column("significant", "Signif.", _sig_cell),
     Column("csp_name", "CSP", lambda v: fmt.cell(v, 22)),
     Column("n_incidents", "Incidents"),
     Column("harm", "Harm"),
     Column("share_of_area_harm", "CSP harm", _pct_cell),
     Column("gi_max_z", "Gi* z", _z_cell),
-    Column("trend", "Trend", _trend_cell),
+    Column("trend_words", "Trend", _trend_cell),
     Column("domestic_abuse_share", "DA", _pct_cell),
     Column("knife_share", "Knife", _pct_cell),
     Column("youth_share", "Youth", _pct_cell),
@@ -74,6 +83,11 @@ class HotspotsScreen(TableMapPanes, WorkbenchScreen):
         import polars as pl
 
         frame = loc.with_row_index("rank", offset=1) if loc.height else loc.with_columns(pl.lit(0).alias("rank"))
+        from svtui.screens import adapt
+
+        frame = frame.with_columns(pl.Series("trend_words", [adapt.trend_words(r) for r in frame.select(
+            [c for c in ("trend", "pattern", "trend_reason", "pattern_reason", "n_steps", "steps_needed") if c in frame.columns]
+        ).iter_rows(named=True)], dtype=pl.Utf8))
         table = self.query_one(PagedTable)
         keep = table.current_key
         table.set_frame(frame, COLUMNS, key_column="locality_id", sort="rank" if table.sort_key is None else None, descending=False, keep_position=table.sort_key is not None)
@@ -92,10 +106,11 @@ class HotspotsScreen(TableMapPanes, WorkbenchScreen):
 
     @staticmethod
     def _coverage(res):
-        return res.coverage("csp").reach
+        ctx = res.locality_context()
+        return res.coverage("csp").reach, ctx
 
-    def _coverage_done(self, reach) -> None:
-        self._reach = reach
+    def _coverage_done(self, got) -> None:
+        self._reach, self._loc_context = got
         self._show_selected(zoom=False)
 
     def _coverage_failed(self, message: str) -> None:
@@ -158,6 +173,17 @@ class HotspotsScreen(TableMapPanes, WorkbenchScreen):
 
             rows = reach.filter((reach["unit"] == "locality") & (reach["code"] == rec["locality_id"])) if reach.height else reach
             d.add("Reached by", adapt.reach_text(rows))
+        ctx = getattr(self, "_loc_context", None)
+        if ctx is not None and ctx.height:
+            import polars as pl
+
+            row = ctx.filter(pl.col("locality_id") == rec["locality_id"])
+            if row.height:
+                c = row.row(0, named=True)
+                d.add("Around it", " · ".join(f"{label} {fmt.count(c.get(f'{k}_n'))}" for k, label in (
+                    ("asb", "anti-social behaviour"), ("public_order", "public order"), ("drugs", "drugs"),
+                    ("criminal_damage", "criminal damage")))
+                      + " (other crime inside it, same window)")
         d.footer = Text("b brief · m map · a its area · 4 gaps · c copy table", style="dim")
         return d
 

@@ -140,6 +140,8 @@ class OverviewScreen(WorkbenchScreen):
 
     def _fill_csp_rows(self, rows) -> None:
         """rows: {csp_code: dict(trend=[...], change=float, da=, youth=, knife=)} or None."""
+        from svtui.screens import adapt
+
         self._csp_rows = rows
         wb = self.wb
         table = self.query_one("#csp-table", DataTable)
@@ -156,7 +158,7 @@ class OverviewScreen(WorkbenchScreen):
         months = 24 if self.size.width >= 110 else 12
         for code, name in csps.iter_rows():
             r = (rows or {}).get(code, {})
-            change = fmt.change(r.get("change"))
+            change = adapt.change_cell(r)
             change.justify = "right"
             table.add_row(
                 fmt.cell(name or code, 40),
@@ -173,9 +175,17 @@ class OverviewScreen(WorkbenchScreen):
                 f"Trend: serious violence per month (last {months} months). Change: latest 12 months against the 12 before. Shares of serious "
                 "violence where the data can say (— = not known). Enter opens the CSP in the area browser."
             )
-            reasons = {r.get("change_text") for r in rows.values() if r.get("change") is None and r.get("change_text")}
+            note.append(" Change is tested (exact test for two Poisson counts); below 10 offences it is given in counts.")
+            missing = sorted({m for r in rows.values() for m in (r.get("missing") or [])})
+            if missing:
+                note.append(f"\nMissing months (gaps in the trend, not zeros; no change across them): {adapt.months_list(missing)}",
+                            style="yellow")
+            reasons = {r.get("change_words") for r in rows.values() if r.get("change_reason") and r.get("change_words")}
             for reason in sorted(reasons)[:2]:
                 note.append("\nChange " + plain(reason, 200), style="dim")
+            un = [(r.get("unplaced_n"), r.get("unplaced_share")) for r in rows.values() if not fmt.is_missing(r.get("unplaced_n"))]
+            if un:
+                note.append(f"\nCannot place in a CSP: {fmt.count(un[0][0])} offences ({fmt.pct(un[0][1])}) of the window.")
             self.query_one("#csp-note", Static).update(note)
 
     def _duty(self) -> None:
@@ -246,6 +256,8 @@ class OverviewScreen(WorkbenchScreen):
     def _top_hotspots(self) -> None:
         table = self.query_one("#top-table", DataTable)
         table.clear(columns=True)
+        from svtui.screens import adapt
+
         for key, label in (("rank", "#"), ("name", "Hotspot"), ("csp", "CSP"), ("n", "Incidents"), ("harm", "Harm"), ("trend", "Trend")):
             table.add_column(Text(label, style="bold"), key=key)
         loc = self.wb.analysis.localities
@@ -256,7 +268,7 @@ class OverviewScreen(WorkbenchScreen):
                 fmt.cell(rec.get("csp_name"), 28),
                 fmt.cell(rec.get("n_incidents")),
                 fmt.cell(rec.get("harm")),
-                fmt.cell(rec.get("trend")),
+                fmt.cell(adapt.trend_words(rec), 48),
                 key=str(rec["locality_id"]),
             )
 

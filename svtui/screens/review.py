@@ -137,8 +137,13 @@ class ReviewScreen(WorkbenchScreen):
         row = self._place_row()
         detail = self.query_one("#rv-detail", Static)
         acts_t = self.query_one("#rv-actions", DataTable)
+        keep = getattr(self, "_keep_action", None)
+        if keep is None and acts_t.row_count and getattr(self, "_shown_place", None) == (row or {}).get("place_id"):
+            keep = acts_t.get_row_at(acts_t.cursor_row)[0]  # the same place again: stay on its action
+        self._keep_action = None
         acts_t.clear(columns=True)
         acts_t.add_columns("id", "status", "start", "review", "action", "owner")
+        self._shown_place = None if row is None else row["place_id"]
         if row is None:
             detail.update("")
             return
@@ -158,6 +163,8 @@ class ReviewScreen(WorkbenchScreen):
         for a in acts.iter_rows(named=True):
             acts_t.add_row(str(a["action_id"]), a["status"], a["start"] or "", a["review_by"] or "",
                            text(a["what"], 40), text(a["owner"] or "", 20), key=str(a["action_id"]))
+        if keep is not None and str(keep) in [str(a) for a in acts["action_id"].to_list()]:
+            acts_t.move_cursor(row=[str(a) for a in acts["action_id"].to_list()].index(str(keep)))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "rv-places":
@@ -168,7 +175,8 @@ class ReviewScreen(WorkbenchScreen):
         table = self.query_one("#rv-places", DataTable)
         if table.row_count:
             table.move_cursor(row=(table.cursor_row + 1) % table.row_count)
-            table.focus()
+            self.set_focus(table)  # now, not after the queued keys (focus() is deferred)
+            self._show_place()
 
     def action_shift(self, step: int) -> None:
         from hotspot.evaluate import month_add
@@ -189,9 +197,12 @@ class ReviewScreen(WorkbenchScreen):
 
     def action_switch_table(self) -> None:
         places = self.query_one("#rv-places", DataTable)
-        (self.query_one("#rv-actions", DataTable) if places.has_focus else places).focus()
+        self.set_focus(self.query_one("#rv-actions", DataTable) if places.has_focus else places)
 
     def _selected_action(self) -> int | None:
+        row = self._place_row()
+        if row is not None and getattr(self, "_shown_place", None) != row["place_id"]:
+            self._show_place()  # the place moved and its actions are not shown yet: never act on another place's
         t = self.query_one("#rv-actions", DataTable)
         if not t.row_count:
             self.notify("No action for this place: press a to add one.", severity="warning")
@@ -241,6 +252,7 @@ class ReviewScreen(WorkbenchScreen):
         except ActionInputError as exc:
             self.notify(action_error(exc), title="Not saved", severity="error", markup=False)
             return
+        self._keep_action = aid  # the saved action stays selected after the reload
         self.notify(f"Action {aid} saved (every change is kept).", markup=False)
         self.reload()
 
@@ -304,7 +316,10 @@ class ActionForm(ModalScreen):
     ActionForm Input { height: 1; border: none; padding: 0; width: 1fr; }
     ActionForm Input:focus { border: none; background: $boost; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
+    # enter as a priority binding: focus moves while the key is handled, so keys typed (or
+    # pasted) right after it land in the next field, not the one just left.
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save"),
+                Binding("enter", "next_field", "Next field", show=False, priority=True)]
 
     def __init__(self, title: str, values: dict | None = None) -> None:
         super().__init__()
@@ -324,13 +339,14 @@ class ActionForm(ModalScreen):
             yield Static(Text("enter: next field · ctrl+s: save · escape: cancel", style="dim"))
 
     def on_mount(self) -> None:
-        self.query_one("#f-what", Input).focus()
+        self.set_focus(self.query_one("#f-what", Input))
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    def action_next_field(self) -> None:
         keys = [k for k, _ in FIELDS]
-        i = keys.index(event.input.id.removeprefix("f-"))
+        focused = self.focused
+        i = keys.index(focused.id.removeprefix("f-")) if isinstance(focused, Input) and focused.id else -1
         if i + 1 < len(keys):
-            self.query_one(f"#f-{keys[i + 1]}", Input).focus()
+            self.set_focus(self.query_one(f"#f-{keys[i + 1]}", Input))
         else:
             self.action_save()
 

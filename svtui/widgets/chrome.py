@@ -14,6 +14,7 @@ SCREENS = (
     ("gaps", "4", "Gaps"),
     ("briefing", "5", "Briefing"),
     ("data", "6", "Data"),
+    ("review", "7", "Review"),
 )
 
 
@@ -36,11 +37,14 @@ class NavBar(Static):
 
     def update_bar(self) -> None:
         width = self.size.width or 80
-        compact = width < 72
+        badge_len = 11 if getattr(self.app, "synthetic", False) else 0
+        full = sum(len(f" {k} {label} ") for _m, k, label in SCREENS)
+        tight = width < full + badge_len + 1  # the SYNTHETIC badge always shows: close up first,
+        compact = width < full - len(SCREENS) + badge_len + 1  # then shorten the names
         parts: list[Content] = []
         for mode, key, label in SCREENS:
             name = label[:4] if compact and label != "Data" else label
-            text = f" {key} {name} "
+            text = f" {key} {name}" + ("" if tight and not compact else " ")
             if mode == self.current:
                 parts.append(Content.styled(text, "bold reverse"))
             else:  # constant labels only: no data reaches this markup
@@ -77,6 +81,10 @@ class StatusLine(Static):
         busy = getattr(app, "busy", "")
         right = Text(f" ⟳ {busy} ", style="bold reverse") if busy else Text("")
         left = Text(" ")
+        cover = getattr(app, "area_cover_summary", lambda: "")()
+        if cover:
+            left.append(cover, style="bold")
+            left.append(" · ")
         summary = getattr(app, "filter_summary", lambda: "")()
         if summary:
             left.append("Filters: ", style="bold")
