@@ -55,7 +55,25 @@ def _check_x(x) -> np.ndarray:
     return x
 
 
+def checked_weights(W) -> sp.csr_array:
+    """Validate W once (a copy, marked), so repeated Gi* calls on one grid skip the checks.
+
+    The engine keeps one such W per prepared study; a filter change then costs one mat-vec.
+    """
+    W = _check_w(W, W.shape[0])
+    W._svtui_checked = True
+    W._svtui_wi = np.asarray(W.sum(axis=1)).ravel() + 1.0
+    return W
+
+
+def _row_weights(W) -> np.ndarray:
+    wi = getattr(W, "_svtui_wi", None)
+    return wi if wi is not None else np.asarray(W.sum(axis=1)).ravel() + 1.0
+
+
 def _check_w(W, n: int) -> sp.csr_array:
+    if getattr(W, "_svtui_checked", False) and W.shape == (n, n):
+        return W
     if not sp.issparse(W):
         raise TypeError("W must be a scipy.sparse matrix (see hotspot.weights)")
     W = sp.csr_array(W, dtype=np.float64, copy=True)  # never mutate the caller's matrix
@@ -94,7 +112,7 @@ def gi_star_z(x, W) -> np.ndarray:
     s = np.sqrt(max(np.mean(x * x) - xbar * xbar, 0.0))
     if s <= 1e-12 * max(1.0, abs(xbar)):
         return np.zeros(n)
-    wi = np.asarray(W.sum(axis=1)).ravel() + 1.0
+    wi = _row_weights(W)
     binary = W.nnz == 0 or bool(np.all(W.data == 1.0))
     w2 = wi if binary else np.asarray(W.multiply(W).sum(axis=1)).ravel() + 1.0
     num = W @ x + x - xbar * wi
