@@ -169,7 +169,8 @@ class Prepared:
     area_index: dict[str, set[str]]  # any code or lower-cased name -> LSOA codes
     notes: list[str]
     cell_info: pl.DataFrame = field(default_factory=pl.DataFrame)
-    study_poly: object = None  # union of the boundaries (BNG), None without --areas  # whole-study harm and labels per cell (ids, names)
+    study_poly: object = None  # union of the boundaries (BNG), None without --areas
+    cell_streets: pl.DataFrame = field(default_factory=pl.DataFrame)  # (cell, street, k) whole study  # whole-study harm and labels per cell (ids, names)
     seconds: float = 0.0
     cache: dict = field(default_factory=dict)
 
@@ -356,6 +357,7 @@ def prepare(study, definition: str | Definition | None = None, params: Params = 
         area_index=build_area_index(hierarchy),
         notes=notes,
         cell_info=L.cell_labels(inc),
+        cell_streets=L.street_counts(inc),
         study_poly=study_poly,
         seconds=time.perf_counter() - t0,
     )
@@ -621,6 +623,10 @@ def _locality_table(prep: Prepared, inc: pl.DataFrame, labels: np.ndarray, group
     lookup = np.full(grid.n_cells + 1, -1, dtype=np.int64)
     lookup[prep.cell_flat] = np.arange(prep.n_cells)
     venue = L.top_venue(members, prep.venues, labels, grid, lookup)
+    # Name: the anchor cell's most frequent street label, else the locality's (both whole-study,
+    # so a name does not move with the window); a named venue inside it comes first.
+    base = base.join(L.locality_streets(labels, prep.cell_streets), on="index", how="left").with_columns(
+        pl.coalesce("street", "street_any").alias("street")).drop("street_any")
     base = base.join(venue, on="index", how="left").with_columns(pl.coalesce("venue", "street").alias("focus"))
     new_ids = L.locality_ids(ax, ay)
     adopted_any = bool(groups["adopted"].any())

@@ -214,6 +214,32 @@ def cell_labels(incidents: pl.DataFrame) -> pl.DataFrame:
     return out.sort("cell")
 
 
+def street_counts(incidents: pl.DataFrame) -> pl.DataFrame:
+    """Long frame (cell, street, k): how often each street label occurs in each cell, whole study."""
+    return (
+        incidents.filter((pl.col("cell") >= 0) & (pl.col("location_type") == "street") & pl.col("location").is_not_null())
+        .with_columns(_street_name(pl.col("location")).alias("street"))
+        .filter(pl.col("street") != "")
+        .group_by("cell", "street")
+        .agg(pl.len().alias("k"))
+    )
+
+
+def locality_streets(labels: np.ndarray, streets: pl.DataFrame) -> pl.DataFrame:
+    """Per locality index, its most frequent street label over all its cells (whole study)."""
+    cells = np.flatnonzero(labels >= 0)
+    member = pl.DataFrame({"cell": cells, "index": labels[cells]}, schema={"cell": pl.Int64, "index": pl.Int64})
+    return (
+        streets.with_columns(pl.col("cell").cast(pl.Int64)).join(member, on="cell")
+        .group_by("index", "street")
+        .agg(pl.col("k").sum())
+        .sort(["index", "k", "street"], descending=[False, True, False])
+        .group_by("index", maintain_order=True)
+        .first()
+        .select("index", pl.col("street").alias("street_any"))
+    )
+
+
 def anchors(labels: np.ndarray, n_groups: int, info: pl.DataFrame) -> np.ndarray:
     """Per locality, the study cell with most whole-study harm (then count, then lowest index)."""
     cells = np.flatnonzero(labels >= 0)
