@@ -1131,7 +1131,8 @@ def _area_where(ctx: _Ctx) -> Section:
             frac = float(top["harm"].sum()) / ctx.row["harm"] if ctx.row.get("harm") else None
             total = w.share_of(frac, n_top, ctx.n, Ref("localities", "harm", _key(locality_id=ids), agg="sum"),
                                ctx.ref("harm"))
-        cnt_ref = Ref("localities", "locality_id", () if ctx.is_force else _key(**{f"{ctx.level}_code": ctx.code}), agg="count")
+        cnt_ref = (Ref("localities", "locality_id", _key(locality_id=tuple(loc["locality_id"].to_list())), agg="count") if dropped
+                   else Ref("localities", "locality_id", () if ctx.is_force else _key(**{f"{ctx.level}_code": ctx.code}), agg="count"))
         how_many = f"{_count_words(n_loc, cnt_ref, w)} hotspot {dc.plural(n_loc, 'locality', 'localities')}"
         if ctx.is_force:
             lead = f"The analysis found {how_many} in {area}"
@@ -1149,7 +1150,7 @@ def _area_where(ctx: _Ctx) -> Section:
             w.li(_locality_line(w, ctx, lr))
         if dropped:
             lm = w.fig(str(ctx.rule.locality_min), ctx.rule.locality_min, "constant", Ref("constant", "disclosure locality_min"))
-            w.p(f"{_cap(_num_words(dropped)) if dropped <= 10 else dropped} more "
+            w.p(f"{_cap(_num_words(dropped)) if dropped <= 10 else w.fig(dc.count(dropped, ctx.rule).text, dropped, 'count', Ref('localities', 'locality_id', _key(locality_id=tuple(set(loc_all['locality_id'].to_list()) - set(loc['locality_id'].to_list()))), agg='count'))} more "
                 f"{dc.plural(dropped, 'locality', 'localities')} with fewer than {lm} {dc.plural(2, ctx.voice.noun)} "
                 f"{'is' if dropped == 1 else 'are'} not named (public disclosure rule).")
         if ctx.is_force:
