@@ -88,7 +88,7 @@ def kde_from_counts(counts: np.ndarray, cell_size: float, bandwidth: float,
     nz = np.flatnonzero(counts)
     if stencil.shape == (1, 1):
         out = counts * stencil[0, 0]
-    elif nz.size * stencil.size * 8 < counts.size:
+    elif nz.size * stencil.size <= 2 * counts.size:
         # Sparse data (a month of one force on a fine grid): scatter the stencil from the
         # occupied cells, exact and far cheaper than an FFT over the whole grid.
         out = _scatter(counts, nz, stencil)
