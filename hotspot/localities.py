@@ -298,7 +298,7 @@ def top_venue(members: pl.DataFrame, venues: pl.DataFrame | None, labels: np.nda
 
 
 def place_names(frame: pl.DataFrame, hierarchy: pl.DataFrame | None) -> pl.DataFrame:
-    """`place` (ward, district of the anchor's LSOA) and `name` (focus, ward) for each row."""
+    """`place` (ward, district of the anchor's LSOA) and `name` (focus, then place) for each row."""
     if hierarchy is not None and hierarchy.height and "lsoa_code" in frame.columns:
         h = hierarchy.select("lsoa_code", *[c for c in ("ward_name", "district_name", "lsoa_name") if c in hierarchy.columns]).unique("lsoa_code")
         frame = frame.join(h, on="lsoa_code", how="left")
@@ -312,10 +312,9 @@ def place_names(frame: pl.DataFrame, hierarchy: pl.DataFrame | None) -> pl.DataF
         .then(pl.col("ward_name") + pl.lit(", ") + district)
         .otherwise(pl.coalesce(pl.col("ward_name"), town, district))
     )
-    near = pl.coalesce(pl.col("ward_name"), town, district)
     name = (
-        pl.when(pl.col("focus").is_not_null() & near.is_not_null()).then(pl.col("focus") + pl.lit(", ") + near)
-        .otherwise(pl.coalesce(pl.col("focus"), place, pl.col("locality_id")))
+        pl.when(pl.col("focus").is_not_null() & pl.col("place").is_not_null()).then(pl.col("focus") + pl.lit(", ") + pl.col("place"))
+        .otherwise(pl.coalesce(pl.col("focus"), pl.col("place"), pl.col("locality_id")))
     )
     return frame.with_columns(place.alias("place")).with_columns(name.alias("name")).drop(
         "ward_name", "district_name", "lsoa_name")
