@@ -576,6 +576,7 @@ def analyse(prep: Prepared, filters: Filters = Filters(), params: Params = Param
     while len(prep.cache) >= cache_entries(prep):  # oldest first; other modules' entries count too
         prep.cache.pop(next(iter(prep.cache)))
     prep.cache[key] = result
+    prep.cache[(filters, result.params)] = result  # the resolved params (cell size filled in) find it too
     return result
 
 
