@@ -20,20 +20,49 @@ from hotspot import profiles
 from hotspot.definition import Definition, classify, fill_crime_type, load_definition
 from hotspot.emerging import category_names
 from hotspot.emerging import classify as classify_emerging
-from hotspot.gistar import gi_star, gi_star_permutation
+from hotspot.gistar import checked_weights, gi_star, gi_star_permutation
 from hotspot.grid import Grid
 from hotspot.harm import add_harm
 from hotspot.kde import default_bandwidth, kde_from_counts, kde_pad_cells
-from hotspot.localities import ClusterParams, find_localities
-from hotspot.trend import MannKendall, mann_kendall
+from hotspot import localities as L
+from hotspot.localities import DEFAULT_AREA_SHARE, AdoptedLocality
+from hotspot.significance import locality_significance, window_test
+from hotspot.trend import MIN_STEPS, TOO_FEW_STEPS, MannKendall, mann_kendall
 from hotspot.weights import grid_weights_for_cells
 
 MARKER_FILTERS = ("domestic_abuse", "knife", "firearm", "corrosive", "county_lines", "hate_crime", "alcohol", "youth", "sexual")
 
 
+INFERENCE = ("analytic", "permutation")
+
+
+def _bad(name: str, accepts: str, got) -> ValueError:
+    return ValueError(f"{name} must be {accepts} (got {got!r})")
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def _is_num(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and np.isfinite(v)
+
+
+def _strings(owner, name: str) -> None:
+    """Coerce a list of names to a tuple (hashable: filters are cache keys) or raise."""
+    v = getattr(owner, name)
+    if isinstance(v, str) or not isinstance(v, (tuple, list, set, frozenset)) or not all(isinstance(x, str) for x in v):
+        raise _bad(f"Filters.{name}", "a tuple of names", v)
+    object.__setattr__(owner, name, tuple(v))
+
+
 @dataclass(frozen=True)
 class Filters:
-    """What to analyse. Empty tuples mean 'all'. Months are first-of-month dates, inclusive."""
+    """What to analyse. Empty tuples mean 'all'. Months are first-of-month dates, inclusive.
+
+    Validated at construction: a wrong value raises one ValueError naming the field and what it
+    accepts.
+    """
 
     start: date | None = None
     end: date | None = None
@@ -43,21 +72,71 @@ class Filters:
     areas: tuple[str, ...] = ()  # area codes or names at any level
     min_harm: float = 0.0  # localities with less harm are dropped
 
+    def __post_init__(self) -> None:
+        for f in ("start", "end"):
+            v = getattr(self, f)
+            if v is not None and not isinstance(v, date):
+                raise _bad(f"Filters.{f}", "a date (first of the month) or None", v)
+        if self.start and self.end and self.start > self.end:
+            raise ValueError(f"Filters.start ({self.start:%Y-%m}) is after Filters.end ({self.end:%Y-%m}): "
+                             "the window must start on or before its end")
+        for f in ("categories", "markers", "areas"):
+            _strings(self, f)
+        bad = [m for m in self.markers if m not in MARKER_FILTERS]
+        if bad:
+            raise _bad("Filters.markers", f"chosen from {', '.join(MARKER_FILTERS)}", bad[0])
+        if not isinstance(self.night_time, bool):
+            raise _bad("Filters.night_time", "True or False", self.night_time)
+        if not _is_num(self.min_harm) or self.min_harm < 0:
+            raise _bad("Filters.min_harm", "a number >= 0", self.min_harm)
+
 
 @dataclass(frozen=True)
 class Params:
-    """How to analyse. None means 'chosen from the data' (documented where chosen)."""
+    """How to analyse. None means 'chosen from the data' (documented where chosen).
 
-    cell_size: float | None = None
-    radius_cells: int = 1
-    permutations: int = 9_999  # conditional-permutation pseudo p, reported beside the analytic test
-    inference: str = "analytic"  # which p-values the BH-FDR significance uses: analytic|permutation
-    alpha: float = 0.05
+    Validated at construction (scikit-learn style): a wrong value raises one ValueError naming
+    the parameter and what it accepts.
+    """
+
+    cell_size: float | None = None  # metres; None: DEFAULT_CELL_M (chosen by backtest, docs/backtest.md)
+    radius_cells: int = 1  # Gi* and significance windows: the cell and its neighbours this far
+    permutations: int = 0  # Gi* conditional-permutation pseudo p per cell (0: not run; slow at 10^5+ cells)
+    inference: str = "analytic"  # which Gi* p-values the cells' BH-FDR bins use: analytic|permutation
+    alpha: float = 0.05  # FDR level for 'significant'
     seed: int = 0
     bandwidth: float | None = None
-    eps_m: float = 250.0
-    min_incidents: int | None = None
     emerging: bool = True
+    area_share: float = DEFAULT_AREA_SHARE  # percent of the study area the localities cover
+    max_localities: int | None = None  # keep at most this many localities (highest total score)
+    adopted: tuple[AdoptedLocality, ...] = ()  # a frozen set from the workspace (svtui localities adopt)
+
+    def __post_init__(self) -> None:
+        if self.cell_size is not None and (not _is_num(self.cell_size) or not 10 <= self.cell_size <= 10_000):
+            raise _bad("Params.cell_size", "a number of metres between 10 and 10000, or None", self.cell_size)
+        if not _is_int(self.radius_cells) or not 1 <= self.radius_cells <= 10:
+            raise _bad("Params.radius_cells", "a whole number from 1 to 10", self.radius_cells)
+        if not _is_int(self.permutations) or self.permutations < 0:
+            raise _bad("Params.permutations", "a whole number >= 0", self.permutations)
+        if self.inference not in INFERENCE:
+            raise _bad("Params.inference", "'analytic' or 'permutation'", self.inference)
+        if self.inference == "permutation" and self.permutations < 1:
+            raise ValueError("Params.permutations must be >= 1 when Params.inference is 'permutation'")
+        if not _is_num(self.alpha) or not 0 < self.alpha < 1:
+            raise _bad("Params.alpha", "a number between 0 and 1 (e.g. 0.05)", self.alpha)
+        if not _is_int(self.seed):
+            raise _bad("Params.seed", "a whole number", self.seed)
+        if self.bandwidth is not None and (not _is_num(self.bandwidth) or self.bandwidth <= 0):
+            raise _bad("Params.bandwidth", "a positive number of metres, or None", self.bandwidth)
+        if not isinstance(self.emerging, bool):
+            raise _bad("Params.emerging", "True or False", self.emerging)
+        if not _is_num(self.area_share) or not 0 < self.area_share <= 100:
+            raise _bad("Params.area_share", "a percentage of the study area above 0 and at most 100 (e.g. 1)",
+                       self.area_share)
+        if self.max_localities is not None and (not _is_int(self.max_localities) or self.max_localities < 1):
+            raise _bad("Params.max_localities", "a whole number >= 1, or None", self.max_localities)
+        if not isinstance(self.adopted, tuple) or not all(isinstance(a, AdoptedLocality) for a in self.adopted):
+            raise _bad("Params.adopted", "a tuple of hotspot.localities.AdoptedLocality", type(self.adopted).__name__)
 
 
 CACHE_SIZE = 32  # at most this many analyses (and other per-filter results) per Prepared
@@ -89,6 +168,9 @@ class Prepared:
     months: list[date]
     area_index: dict[str, set[str]]  # any code or lower-cased name -> LSOA codes
     notes: list[str]
+    cell_info: pl.DataFrame = field(default_factory=pl.DataFrame)
+    study_poly: object = None  # union of the boundaries (BNG), None without --areas
+    cell_streets: pl.DataFrame = field(default_factory=pl.DataFrame)  # (cell, street, k) whole study  # whole-study harm and labels per cell (ids, names)
     seconds: float = 0.0
     cache: dict = field(default_factory=dict)
 
@@ -137,15 +219,19 @@ def _month_range(lo: date, hi: date) -> list[date]:
     return out
 
 
-# Backtests on real police.uk data favour 200 m cells (docs/backtest.md); never below 150 m,
-# the scale of police.uk's snapping. Larger extents step up so the grid stays under MAX_CELLS.
-BASE_CELL_M = 200.0
+# Backtests on real police.uk data choose 100 m cells (docs/backtest.md): the localities chosen on
+# 100 m cells matched or beat every independent baseline (prior counts on 100 m and 200 m cells,
+# 3x3-smoothed counts, KDE at 150/250/400 m) at 0.5, 1 and 2% of the area on every forward split
+# of two forces, and by a wider margin than 200 m cells. police.uk's snapping moves points to
+# street-scale map points, which 100 m cells resolve without splitting one point's crimes.
+# Larger extents step up so the grid stays under MAX_CELLS.
+BASE_CELL_M = 100.0
 MAX_CELLS = 1_500_000
-NICE_SIZES = (200.0, 250.0, 300.0, 400.0, 500.0, 750.0, 1000.0, 1500.0, 2000.0, 5000.0)
+NICE_SIZES = (100.0, 150.0, 200.0, 250.0, 300.0, 400.0, 500.0, 750.0, 1000.0, 1500.0, 2000.0, 5000.0)
 
 
 def engine_cell_size(width_m: float, height_m: float) -> float:
-    """The default cell size for a study extent: 200 m unless the grid would be too large."""
+    """The default cell size for a study extent: 100 m unless the grid would be too large."""
     for size in NICE_SIZES:
         if (width_m / size + 1) * (height_m / size + 1) <= MAX_CELLS:
             return size
@@ -249,7 +335,7 @@ def prepare(study, definition: str | Definition | None = None, params: Params = 
     lookup[cell_flat] = np.arange(len(cell_flat))
     inc = inc.with_columns(pl.Series("cell", lookup[np.where(inc_flat >= 0, inc_flat, grid.n_cells)]))
     rows, cols = grid.from_flat(cell_flat)
-    W = grid_weights_for_cells(rows, cols, params.radius_cells)
+    W = checked_weights(grid_weights_for_cells(rows, cols, params.radius_cells))
 
     month_list, month_notes = complete_months(inc)
     notes.extend(month_notes)
@@ -270,6 +356,9 @@ def prepare(study, definition: str | Definition | None = None, params: Params = 
         months=month_list,
         area_index=build_area_index(hierarchy),
         notes=notes,
+        cell_info=L.cell_labels(inc),
+        cell_streets=L.street_counts(inc),
+        study_poly=study_poly,
         seconds=time.perf_counter() - t0,
     )
 
@@ -337,13 +426,16 @@ def other_incidents(prep: Prepared, filters: Filters) -> pl.DataFrame:
 
 
 # The default map score, chosen by backtests on real police.uk data (docs/backtest.md):
-# own count + 1.0 x quartic KDE at a 2-cell bandwidth (in events per cell) + 0.1 x the cell's
-# other (non-serious) crime. It beat prior counts, KDE and grid Gi* in PAI at 0.5%, 1% and 2%
-# of the study area on every forward split of West Mercia and Warwickshire 2024 at 150 m and
-# 200 m cells.
-SMOOTH_WEIGHT = 1.0
+# own count + 0.5 x quartic KDE at a 2-cell bandwidth (in events per cell) + 0.2 x the cell's
+# other (non-serious) crime, on 100 m cells. Localities chosen by it matched or beat every
+# independent 100 m baseline at 0.5%, 1% and 2% of the study area on every forward split of West
+# Mercia and Warwickshire 2024 (bench/bench_backtest.py). Weights were compared on those same
+# splits (1.0/0.1, 1.0/0.2, 1.0/0.3, 0.5/0.1, 0.5/0.2 for smoothing/other), so the margins are
+# optimistic; the weights matter most at the edge of the budget, where cells with no serious
+# offence yet are ranked by their neighbours and their other crime.
+SMOOTH_WEIGHT = 0.5
 SMOOTH_CELLS = 2.0
-OTHER_WEIGHT = 0.1
+OTHER_WEIGHT = 0.2
 
 
 def map_score(prep: Prepared, counts: np.ndarray, other: np.ndarray) -> np.ndarray:
@@ -356,27 +448,6 @@ def map_score(prep: Prepared, counts: np.ndarray, other: np.ndarray) -> np.ndarr
     """
     bw = max(prep.grid.cell_size * SMOOTH_CELLS, 150.0)
     return counts + SMOOTH_WEIGHT * kde_cells(prep, counts, bw) + OTHER_WEIGHT * other
-
-
-class _HotCells:
-    """Callable for find_localities: is a point in a significant hot cell; z at a point."""
-
-    def __init__(self, prep: Prepared, hot: np.ndarray, z: np.ndarray) -> None:
-        self.prep, self.hot_cells, self.z_cells = prep, hot, z
-        self.lookup = np.full(prep.grid.n_cells + 1, -1, dtype=np.int64)
-        self.lookup[prep.cell_flat] = np.arange(prep.n_cells)
-
-    def _idx(self, x, y):
-        flat = self.prep.grid.flat_index(x, y)
-        return self.lookup[np.where(flat >= 0, flat, self.prep.grid.n_cells)]
-
-    def __call__(self, x, y):
-        i = self._idx(x, y)
-        return np.where(i >= 0, self.hot_cells[np.maximum(i, 0)], False)
-
-    def z(self, x, y):
-        i = self._idx(x, y)
-        return np.where(i >= 0, self.z_cells[np.maximum(i, 0)], np.nan)
 
 
 def analyse(prep: Prepared, filters: Filters = Filters(), params: Params = Params(), progress=None) -> Analysis:
@@ -400,11 +471,8 @@ def analyse(prep: Prepared, filters: Filters = Filters(), params: Params = Param
     counts = np.bincount(cell[ok], minlength=n).astype(float)
     harm = np.bincount(cell[ok], weights=inc["harm"].to_numpy()[ok], minlength=n)
 
-    # Significance: BH-FDR over the analytic (normal) p-values by default, as ArcGIS does. On a
-    # force grid (10^5 cells, most empty, harm heavy-tailed) the conditional-permutation null
-    # can hardly fall below ~k*m/n (the chance of drawing one of the m busiest cells among k
-    # neighbours), so permutation p-values cannot pass BH at 10^5 tests; they are reported as
-    # `p_perm` for each cell, a robustness check that does not rest on normality.
+    # Gi* per cell is kept for the map's shading and for analysts who know it; it does not
+    # decide what is 'significant' for a locality (hotspot.significance says why).
     perm = params.permutations if params.inference == "permutation" else 0
     gi_h = gi_star(harm, prep.W, permutations=perm, alpha=params.alpha, fdr=True, seed=params.seed)
     if params.inference == "permutation":
@@ -425,32 +493,32 @@ def analyse(prep: Prepared, filters: Filters = Filters(), params: Params = Param
     other, _ = cell_totals(prep, other_incidents(prep, filters))
     score = map_score(prep, counts, other)  # the backtested ranking (docs/backtest.md)
     t["kde"] = time.perf_counter()
-    say("Clustering localities", 0.45)
+    say("Choosing localities", 0.45)
 
-    hot = gi_h.significant & (gi_h.z > 0)
-    loc, members = find_localities(
-        inc.select("easting", "northing", "harm", "location", "location_type", "lsoa_code"),
-        hot_mask_fn=_HotCells(prep, hot, gi_h.z),
-        venues=prep.venues,
-        hierarchy=prep.hierarchy,
-        params=ClusterParams(eps_m=params.eps_m, min_incidents=params.min_incidents),
-    )
-    inc = inc.with_row_index("row_nr").join(members, on="row_nr", how="left").drop("row_nr")
+    labels, groups = L.assign(prep.grid, prep.cell_flat, score, params.area_share, prep.study_area_m2,
+                              params.max_localities, params.adopted)
+    wt = window_test(counts, prep.W, prep.grid.cell_area, prep.study_area_m2 or float(n * prep.grid.cell_area))
+    loc = _locality_table(prep, inc, labels, groups, wt, gi_h.z, params)
+    idx = labels[np.maximum(cell, 0)]
+    ids = loc.sort("index")["locality_id"].to_list() if loc.height else []
+    member = np.where(ok & (idx >= 0), idx, len(ids))
+    inc = inc.with_columns(pl.Series("locality_id", ids + [None], dtype=pl.Utf8).gather(member))
     t["localities"] = time.perf_counter()
     say("Emerging hot spots", 0.7)
 
     window = (inc["month"].min(), inc["month"].max()) if inc.height else None
     months = [m for m in prep.months if (not filters.start or m >= filters.start) and (not filters.end or m <= filters.end)]
     pattern = np.zeros(n, dtype=np.int8)
-    if params.emerging and len(months) >= 2 and inc.height:
+    if params.emerging and len(months) >= MIN_STEPS and inc.height:
         pattern = _emerging(prep, inc, months, params)
     t["emerging"] = time.perf_counter()
     say("Profiling localities", 0.85)
 
     loc, cat_mix, loc_monthly = _locality_profiles(prep, inc, loc, months)
-    loc = _locality_patterns(inc, loc, pattern)
+    loc = _locality_patterns(inc, loc, pattern, len(months), params.emerging)
     if filters.min_harm > 0 and loc.height:
         loc = loc.filter(pl.col("harm") >= filters.min_harm)
+    loc = _locality_columns(loc)
     t["profiles"] = time.perf_counter()
 
     arrays = {
@@ -468,14 +536,19 @@ def analyse(prep: Prepared, filters: Filters = Filters(), params: Params = Param
         "kde": dens,
         "score": score,
         "pattern": pattern,
+        "window_count": wt.count,
+        "window_expected": wt.expected,
+        "window_p": wt.p,
+        "window_q": wt.q,
+        "locality": labels,
     }
-    keep = (counts > 0) | gi_h.significant | gi_c.significant | (pattern != 0)
-    cx, cy = prep.grid.centres()
+    keep = (counts > 0) | gi_h.significant | gi_c.significant | (pattern != 0) | (labels >= 0)
+    kr, kc = prep.grid.from_flat(prep.cell_flat[keep])
     cells = pl.DataFrame(
         {
             "cell": prep.cell_flat[keep],
-            "x": cx.ravel()[prep.cell_flat[keep]],
-            "y": cy.ravel()[prep.cell_flat[keep]],
+            "x": prep.grid.x0 + (kc + 0.5) * prep.grid.cell_size,
+            "y": prep.grid.y0 + (kr + 0.5) * prep.grid.cell_size,
             **{k: v[keep] for k, v in arrays.items()},
         }
     ).with_columns(pl.Series("pattern_name", category_names(pattern[keep]).astype(str)))
@@ -486,7 +559,7 @@ def analyse(prep: Prepared, filters: Filters = Filters(), params: Params = Param
         synthetic=prep.synthetic,
         definition=prep.definition,
         filters=filters,
-        params=params,
+        params=replace(params, cell_size=prep.grid.cell_size),
         window=window,
         incidents=inc,
         cells=cells,
@@ -503,7 +576,91 @@ def analyse(prep: Prepared, filters: Filters = Filters(), params: Params = Param
     while len(prep.cache) >= cache_entries(prep):  # oldest first; other modules' entries count too
         prep.cache.pop(next(iter(prep.cache)))
     prep.cache[key] = result
+    prep.cache[(filters, result.params)] = result  # the resolved params (cell size filled in) find it too
     return result
+
+
+def _locality_table(prep: Prepared, inc: pl.DataFrame, labels: np.ndarray, groups: pl.DataFrame, wt, z_harm: np.ndarray,
+                    params: Params) -> pl.DataFrame:
+    """One row per locality: id, name, counts and harm of the incidents in its cells, polygon, significance."""
+    k = groups.height
+    if k == 0:
+        return pl.DataFrame(schema={**LOCALITY_SCHEMA, "index": pl.Int64})
+    grid = prep.grid
+    in_loc = np.flatnonzero(labels >= 0)
+    lab = labels[in_loc]
+    n_cells = np.bincount(lab, minlength=k)
+    polys = L.cell_polygons(grid, prep.cell_flat[in_loc], lab, k)
+    anchor = L.anchors(labels, k, prep.cell_info)
+    r, c = grid.from_flat(prep.cell_flat[np.maximum(anchor, 0)])
+    ax = np.where(anchor >= 0, grid.x0 + (c + 0.5) * grid.cell_size, np.nan)
+    ay = np.where(anchor >= 0, grid.y0 + (r + 0.5) * grid.cell_size, np.nan)
+    p, q, sig = locality_significance(labels, k, wt, params.alpha)
+    gi = np.full(k, -np.inf)
+    np.maximum.at(gi, lab, z_harm[in_loc])
+    cell = inc["cell"].to_numpy()
+    member = np.where(cell >= 0, labels[np.maximum(cell, 0)], -1)
+    m = member >= 0
+    n_inc = np.bincount(member[m], minlength=k)
+    h = np.bincount(member[m], weights=inc["harm"].to_numpy()[m], minlength=k)
+    info = prep.cell_info.select("cell", "street", "place_type", "lsoa_code")
+    base = pl.DataFrame(
+        {
+            "index": np.arange(k, dtype=np.int64),
+            "anchor": anchor,
+            "x": ax,
+            "y": ay,
+            "n_incidents": n_inc.astype(np.int64),
+            "harm": h.astype(float),
+            "n_cells": n_cells.astype(np.int64),
+            "area_m2": n_cells * grid.cell_area,
+            "cell_size_m": np.full(k, grid.cell_size),
+            "significant": sig,
+            "p_value": p,
+            "q_value": q,
+            "gi_max_z": np.where(np.isfinite(gi), gi, np.nan),
+            "geometry_wkb": shapely.to_wkb(polys),
+        },
+        schema_overrides={"geometry_wkb": pl.Binary},
+    ).join(groups, on="index", how="left").join(info.rename({"cell": "anchor"}), on="anchor", how="left")
+    members = inc.select(pl.Series("index", member), "cell", "harm").filter(pl.col("index") >= 0)
+    lookup = np.full(grid.n_cells + 1, -1, dtype=np.int64)
+    lookup[prep.cell_flat] = np.arange(prep.n_cells)
+    venue = L.top_venue(members, prep.venues, labels, grid, lookup)
+    # Name: the anchor cell's most frequent street label, else the locality's (both whole-study,
+    # so a name does not move with the window); a named venue inside it comes first.
+    base = base.join(L.locality_streets(labels, prep.cell_streets), on="index", how="left").with_columns(
+        pl.coalesce("street", "street_any").alias("street")).drop("street_any")
+    base = base.join(venue, on="index", how="left").with_columns(pl.coalesce("venue", "street").alias("focus"))
+    new_ids = L.locality_ids(ax, ay)
+    adopted_any = bool(groups["adopted"].any())
+    base = base.with_columns(
+        pl.coalesce(pl.col("adopted_id"), pl.Series(new_ids, dtype=pl.Utf8)).alias("locality_id"),
+        (~pl.col("adopted") & pl.lit(adopted_any)).alias("new"),
+    )
+    base = L.place_names(base, prep.hierarchy)
+    base = base.with_columns(pl.coalesce("adopted_name", "name").alias("name"))
+    return base.drop("adopted_id", "adopted_name", "venue", "anchor")
+
+
+LOCALITY_SCHEMA = {
+    "locality_id": pl.Utf8, "name": pl.Utf8, "place": pl.Utf8, "focus": pl.Utf8, "street": pl.Utf8,
+    "place_type": pl.Utf8, "lsoa_code": pl.Utf8, "x": pl.Float64, "y": pl.Float64, "n_incidents": pl.Int64,
+    "harm": pl.Float64, "n_cells": pl.Int64, "area_m2": pl.Float64, "cell_size_m": pl.Float64,
+    "significant": pl.Boolean, "p_value": pl.Float64, "q_value": pl.Float64, "gi_max_z": pl.Float64,
+    "adopted": pl.Boolean, "new": pl.Boolean, "score": pl.Float64, "geometry_wkb": pl.Binary,
+}
+
+
+def _locality_columns(loc: pl.DataFrame) -> pl.DataFrame:
+    """The export schema's names beside the engine's own: id, incidents, csp."""
+    csp = pl.col("csp_name") if "csp_name" in loc.columns else pl.lit(None, dtype=pl.Utf8)
+    out = loc.with_columns(pl.col("locality_id").alias("id"), pl.col("n_incidents").alias("incidents"), csp.alias("csp"))
+    if "index" in out.columns:
+        out = out.drop("index")
+    first = ["locality_id", "id", "name", "incidents", "n_incidents", "harm", "area_m2", "significant", "p_value",
+             "q_value", "pattern", "pattern_reason", "trend", "trend_reason", "n_steps", "steps_needed", "csp"]
+    return out.select([c for c in first if c in out.columns] + [c for c in out.columns if c not in first])
 
 
 def _emerging(prep: Prepared, inc: pl.DataFrame, months: list[date], params: Params) -> np.ndarray:
@@ -578,9 +735,21 @@ def _emerging(prep: Prepared, inc: pl.DataFrame, months: list[date], params: Par
     return out
 
 
-def _locality_patterns(inc: pl.DataFrame, loc: pl.DataFrame, pattern: np.ndarray) -> pl.DataFrame:
-    """Each locality's emerging hot spot pattern: that of its cell with the most harm."""
-    if loc.height == 0:
+def _locality_patterns(inc: pl.DataFrame, loc: pl.DataFrame, pattern: np.ndarray, n_steps: int, emerging: bool) -> pl.DataFrame:
+    """Each locality's emerging hot spot pattern: that of its cell with the most harm.
+
+    With fewer than MIN_STEPS months there is no pattern (null) and the reason code
+    `too_few_steps`, with `n_steps` and `steps_needed` for the faces to say so.
+    """
+    reason = None if n_steps >= MIN_STEPS else TOO_FEW_STEPS
+    if not emerging and reason is None:
+        reason = "not_run"
+    loc = loc.with_columns(
+        pl.lit(reason, dtype=pl.Utf8).alias("pattern_reason"),
+        pl.lit(n_steps, dtype=pl.Int64).alias("n_steps"),
+        pl.lit(MIN_STEPS, dtype=pl.Int64).alias("steps_needed"),
+    )
+    if loc.height == 0 or reason is not None:
         return loc.with_columns(pl.lit(None, dtype=pl.Utf8).alias("pattern"))
     top = (
         inc.filter(pl.col("locality_id").is_not_null() & (pl.col("cell") >= 0))
@@ -609,16 +778,29 @@ def _locality_profiles(prep: Prepared, inc: pl.DataFrame, loc: pl.DataFrame, mon
     mix = profiles.category_mix(members, by)
     monthly = profiles.monthly(members, by, months)
     series = monthly.pivot(on="month", index=by, values="n", sort_columns=True)
-    mk = mann_kendall(series.drop(by).to_numpy().astype(float))
-    trend = pl.DataFrame(
-        {
-            by: series[by],
-            "trend_tau": mk.tau,
-            "trend_p": mk.p,
-            "trend": np.array(["falling", "no clear trend", "rising"])[mk.direction(0.05) + 1],
-        }
-    )
+    if len(months) >= MIN_STEPS:
+        mk = mann_kendall(series.drop(by).to_numpy().astype(float))
+        trend = pl.DataFrame(
+            {
+                by: series[by],
+                "trend_tau": mk.tau,
+                "trend_p": mk.p,
+                "trend": np.array(["falling", "no clear trend", "rising"])[mk.direction(0.05) + 1],
+                "trend_reason": pl.Series([None] * series.height, dtype=pl.Utf8),
+            }
+        )
+    else:  # Mann-Kendall on fewer than MIN_STEPS months would say "no clear trend" whatever happened
+        trend = pl.DataFrame(
+            {by: series[by]},
+        ).with_columns(
+            pl.lit(None, dtype=pl.Float64).alias("trend_tau"),
+            pl.lit(None, dtype=pl.Float64).alias("trend_p"),
+            pl.lit(None, dtype=pl.Utf8).alias("trend"),
+            pl.lit(TOO_FEW_STEPS, dtype=pl.Utf8).alias("trend_reason"),
+        )
     out = loc.join(shares, on=by, how="left").join(peaks, on=by, how="left").join(venues, on=by, how="left").join(trend, on=by, how="left")
+    if len(months) < MIN_STEPS:  # also for localities with no offence in the window
+        out = out.with_columns(pl.lit(TOO_FEW_STEPS, dtype=pl.Utf8).alias("trend_reason"))
     if prep.hierarchy.height and "csp_code" in prep.hierarchy.columns:
         up = [c for c in ("ward_code", "ward_name", "district_code", "district_name", "csp_code", "csp_name") if c in prep.hierarchy.columns]
         out = out.join(prep.hierarchy.select("lsoa_code", *up), on="lsoa_code", how="left")

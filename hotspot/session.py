@@ -5,7 +5,7 @@ cache, one rule for finding an area or a locality by name or code, one rule for 
 month span, and one place where a wrong parameter is refused. Results are numbers, frames and
 reason codes only: the faces phrase and format them.
 
-    session = Session(study, definition=None, params={"eps_m": 300})
+    session = Session(study, definition=None, params={"area_share": 2})
     res = session.results(Filters(start=date(2024, 1, 1)))
     res.localities, res.profiles("csp"), res.measures("csp"), res.coverage("csp").gaps
 
@@ -117,29 +117,23 @@ def check_params(params: Params | dict | None) -> Params:
                 raise ParameterError(k, params[k], "one of " + ", ".join(names),
                                      f"unknown parameter {k!r}: the parameters are " + ", ".join(names))
         try:
-            params = Params(**params)
-        except ParameterError:
-            raise
-        except (TypeError, ValueError) as exc:
-            raise ParameterError("params", params, f"valid Params fields ({exc})") from None
+            params = Params(**params)  # Params checks each of its own values (hotspot.analysis)
+        except ValueError as exc:
+            raise _as_parameter_error(exc, params) from None
     _check(isinstance(params, Params), "params", params, "a hotspot.analysis.Params or a dict of its fields")
     p = params
-    _check(p.cell_size is None or (_is_num(p.cell_size) and p.cell_size > 0), "cell_size", p.cell_size,
-           "a positive number of metres, or None to choose from the study's extent")
-    _check(_is_int(p.radius_cells) and p.radius_cells >= 1, "radius_cells", p.radius_cells, "a whole number of cells, at least 1")
-    _check(_is_int(p.permutations) and p.permutations >= 0, "permutations", p.permutations, "a whole number, 0 or more")
-    _check(p.inference in ("analytic", "permutation"), "inference", p.inference, "'analytic' or 'permutation'")
-    _check(p.inference != "permutation" or p.permutations > 0, "permutations", p.permutations,
-           "more than 0 when inference='permutation'")
-    _check(_is_num(p.alpha) and 0 < p.alpha < 1, "alpha", p.alpha, "a number between 0 and 1 (e.g. 0.05)")
-    _check(_is_int(p.seed), "seed", p.seed, "a whole number")
-    _check(p.bandwidth is None or (_is_num(p.bandwidth) and p.bandwidth > 0), "bandwidth", p.bandwidth,
-           "a positive number of metres, or None to choose from the cell size")
-    _check(_is_num(p.eps_m) and p.eps_m > 0, "eps_m", p.eps_m, "a positive number of metres")
-    _check(p.min_incidents is None or (_is_int(p.min_incidents) and p.min_incidents >= 1), "min_incidents",
-           p.min_incidents, "a whole number, at least 1, or None to choose from the data")
-    _check(isinstance(p.emerging, bool), "emerging", p.emerging, "True or False")
     return p
+
+
+def _as_parameter_error(exc: ValueError, given: dict) -> ParameterError:
+    """Params' own "Params.<name> must be <accepts> (got <value>)" as a ParameterError."""
+    import re
+
+    m = re.match(r"Params\.(\w+) must be (.*) \(got .*\)$", str(exc), flags=re.S)
+    if not m:
+        return ParameterError("params", given, "valid Params fields", str(exc))
+    name = m.group(1)
+    return ParameterError(name, given.get(name), m.group(2))
 
 
 def check_filters(filters: Filters | None) -> Filters:

@@ -27,7 +27,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
-__all__ = ["MannKendall", "mann_kendall"]
+__all__ = ["MannKendall", "mann_kendall", "MIN_STEPS"]
+
+#: Fewest time steps for a trend or an emerging hot spot class. Mann-Kendall cannot reach
+#: p < 0.05 (two-sided) below 5 steps whatever the data, and ArcGIS Pro's Emerging Hot Spot
+#: Analysis asks for at least 10; with fewer, svtui reports reason "too_few_steps", not a class.
+MIN_STEPS = 10
+TOO_FEW_STEPS = "too_few_steps"
 
 
 @dataclass(frozen=True)

@@ -123,8 +123,12 @@ def session_from_args(args):
     if given is not None:
         return given
     from hotspot.session import Session
+    from svtui.cmd_engine import engine_params
 
-    args.session = Session(load_from_args(args, quiet=getattr(args, "json", False)))
+    study = load_from_args(args, quiet=getattr(args, "json", False))
+    # --area-share/--max-localities/--cell-size, then study.toml [settings], then the defaults;
+    # the adopted localities of the study's workspace (svtui localities adopt) when there are any
+    args.session = Session(study, params=engine_params(args, study))
     return args.session
 
 

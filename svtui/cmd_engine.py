@@ -9,7 +9,9 @@ from __future__ import annotations
 import sys
 from datetime import date
 
-from svtui import fmt
+from dataclasses import replace
+
+from svtui import fmt  # noqa: F401  (one way to print numbers)
 from svtui.cli import command, load_from_args
 from svtui.safe import plain
 
@@ -44,6 +46,49 @@ def add_window_options(p) -> None:
     p.add_argument("--to", dest="end", metavar="YYYY-MM", help="last month (default: the study's last)")
 
 
+def add_locality_options(p) -> None:
+    p.add_argument("--area-share", dest="area_share", type=float, metavar="PCT",
+                   help="percent of the study area the localities cover together (default 1; study.toml "
+                        "[settings] area_share)")
+    p.add_argument("--max-localities", dest="max_localities", type=int, metavar="N",
+                   help="keep at most N localities, those with the highest map score")
+    p.add_argument("--workspace", metavar="DIR",
+                   help="the study's workspace folder (adopted localities); default beside study.toml")
+
+
+def engine_params(args, study):
+    """Params from the command line, then study.toml [settings], then the engine's defaults.
+
+    A wrong value is one line naming the option and what it accepts.
+    """
+    from hotspot.analysis import Params
+
+    spec = study.spec
+    pick = lambda flag, setting: flag if flag is not None else setting  # noqa: E731
+    kw = {}
+    share = pick(getattr(args, "area_share", None), getattr(spec, "area_share", None))
+    if share is not None:
+        kw["area_share"] = float(share)
+    cap = pick(getattr(args, "max_localities", None), getattr(spec, "max_localities", None))
+    if cap is not None:
+        kw["max_localities"] = cap
+    cell = pick(getattr(args, "cell_size", None), getattr(spec, "cell_size", None))
+    if cell is not None:
+        kw["cell_size"] = float(cell)
+    try:
+        params = Params(**kw)
+    except ValueError as exc:
+        flag = {"area_share": "--area-share", "max_localities": "--max-localities", "cell_size": "--cell-size"}
+        msg = str(exc)
+        for k, f in flag.items():
+            msg = msg.replace(f"Params.{k}", f"{f} / [settings] {k}")
+        raise SystemExit(f"svtui: {msg}") from None
+    from svtui.cmd_localities import adopted_for
+
+    adopted = adopted_for(args, study)  # () without a workspace or an adopted set
+    return replace(params, adopted=adopted) if adopted else params
+
+
 def run_engine(args, filters=None):
     """(study, prep, analysis) for the study options and the window in args, from one
     hotspot.session.Results (kept on args.results for the export)."""
@@ -53,6 +98,22 @@ def run_engine(args, filters=None):
     return res.study, res.prep, res.analysis
 
 
+def trend_text(row: dict) -> str:
+    """A locality's trend in words; with too few months, says so (never 'no clear trend')."""
+    if row.get("trend_reason") == "too_few_steps" or row.get("pattern_reason") == "too_few_steps":
+        return f"too few months for a trend (has {row.get('n_steps')}, needs {row.get('steps_needed')})"
+    parts = [p for p in (row.get("trend"), row.get("pattern")) if p]
+    return "; ".join(parts)
+
+
+def significance_text(row: dict) -> str:
+    """'yes (q 0.001)' / 'no' for the table (hotspot.significance defines the test)."""
+    if row.get("significant"):
+        q = row.get("q_value")
+        return "yes" if q is None else ("yes (q<0.001)" if q < 0.001 else f"yes (q {q:.3f})")
+    return "no"
+
+
 # --------------------------------------------------------------------------------------------
 # svtui hotspots
 # --------------------------------------------------------------------------------------------
@@ -60,6 +121,7 @@ def run_engine(args, filters=None):
 
 def _hotspots_opts(p) -> None:
     add_window_options(p)
+    add_locality_options(p)
     p.add_argument("--out", metavar="FILE",
                    help="write the localities: .csv, .parquet, .geojson (WGS84) or .gpkg (British National Grid)")
     p.add_argument("--force", action="store_true", help="replace FILE if it exists")
@@ -69,17 +131,17 @@ def _hotspots_opts(p) -> None:
 def hotspots_table(analysis, width: int = 120) -> list[str]:
     """The localities as fixed-width lines for a terminal (names made inert and shortened)."""
     loc = analysis.localities
-    nw = max([len(plain(n, 60)) for n in loc["name"].to_list()] + [4]) if loc.height else 4
-    head = (f"{'#':>3}  {'id':<12} {'name':<{nw}} {'offences':>9} {'CSP harm':>9} {'km²':>6}  "
-            f"{'trend':<15} pattern")
-    lines = [head, "-" * min(width, len(head) + 14)]
+    nw = max([len(plain(n, 50)) for n in loc["name"].to_list()] + [4]) if loc.height else 4
+    adopted = bool(len(analysis.params.adopted))
+    head = (f"{'#':>3}  {'id':<12} {'name':<{nw}} {'offences':>9} {'harm':>9} {'km²':>6}  "
+            f"{'significant':<13} trend")
+    lines = [head, "-" * min(width, len(head) + 30)]
     for i, r in enumerate(loc.iter_rows(named=True), start=1):
-        share = r.get("share_of_area_harm")
-        share_txt = fmt.pct(share)  # svtui.fmt: one way to print a share
+        mark = " (new)" if adopted and r.get("new") else ""
         lines.append(
-            f"{i:>3}  {plain(r['locality_id'], 14):<12} {plain(r['name'], 60):<{nw}} {r['n_incidents']:>9,} "
-            f"{share_txt:>9} {r['area_m2'] / 1e6:>6.2f}  {plain(r.get('trend') or '', 15):<15} "
-            f"{plain(r.get('pattern') or '', 28)}"
+            f"{i:>3}  {plain(r['locality_id'], 14):<12} {plain(r['name'], 50):<{nw}} {r['n_incidents']:>9,} "
+            f"{r['harm']:>9,.0f} {r['area_m2'] / 1e6:>6.2f}  {significance_text(r):<13} "
+            f"{plain(trend_text(r), 60)}{mark}"
         )
     return lines
 
@@ -123,12 +185,19 @@ def run_hotspots(args, out=None) -> int:
     print(f"Study: {name}", file=out)
     print(f"Definition: {plain(prep.definition.title, 120)}; {span}; {analysis.n_incidents:,} offences", file=out)
     share = analysis.locality_area_share()
+    p = analysis.params
+    cap = f", at most {p.max_localities}" if p.max_localities else ""
+    print(f"Area budget: {p.area_share:g}% of the study area{cap}; {p.cell_size:.0f} m cells.", file=out)
     if loc.height == 0:
-        print("No hotspot localities found: no significant cluster of harm (Getis-Ord Gi*, FDR 5%).", file=out)
+        print("No hotspot localities: no cell has a positive map score in this window.", file=out)
     else:
         n = loc.height
+        n_sig = int(loc["significant"].sum())
         print(f"{n} hotspot {'locality' if n == 1 else 'localities'} holding {int(loc['n_incidents'].sum()):,} offences, "
-              f"covering {_pct_area(share)} of the study area.", file=out)
+              f"covering {_pct_area(share)} of the study area; {n_sig} significant "
+              f"(denser than chance, exact scan test, FDR {p.alpha:.0%}).", file=out)
+        if p.adopted:
+            print(f"{len(p.adopted)} adopted, {int(loc['new'].sum())} new candidate places (marked new).", file=out)
         print(file=out)
         for line in hotspots_table(analysis):
             print(line, file=out)
@@ -139,3 +208,6 @@ def run_hotspots(args, out=None) -> int:
         print(f"\nWrote {n if loc.height else 0} {'locality' if loc.height == 1 else 'localities'} to "
               f"{plain(str(path), 300)}", file=out)
     return 0
+
+
+from svtui import cmd_localities  # noqa: E402,F401  (registers `svtui localities`)

@@ -24,7 +24,38 @@ def test_hotspots_prints_table_and_area_share(capsys, sample_analysis):
     assert f"{n} hotspot localities" in out or n == 1
     for lid in sample_analysis.localities["locality_id"].to_list():
         assert lid in out
-    assert "offences" in out and "CSP harm" in out
+    assert "offences" in out and "significant" in out
+    assert "Area budget: 1% of the study area" in out and "covering 1.00% of the study area" in out
+
+
+def test_area_share_and_cap_options(capsys):
+    assert main(["hotspots", "--area-share", "0.5", "--max-localities", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "Area budget: 0.5% of the study area, at most 3" in out
+    assert "3 hotspot localities" in out
+    with pytest.raises(SystemExit, match="--area-share"):
+        main(["hotspots", "--area-share", "150"])
+
+
+def test_adopt_freezes_the_set_and_later_runs_follow_it(tmp_path, capsys):
+    ws = tmp_path / "ws"
+    assert main(["localities", "adopt", "--workspace", str(ws), "--max-localities", "4"]) == 0
+    path = ws / "adopted_localities.geojson"
+    fc = json.loads(path.read_text())
+    props = [f["properties"] for f in fc["features"]]
+    assert len(props) == 4
+    assert set(props[0]) >= {"id", "name", "adopted", "window_from", "window_to", "cell_size_m"}
+    assert props[0]["id"].startswith("L-") and props[0]["cell_size_m"] == 100.0
+    assert fc["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    # refuses to replace without --force
+    assert main(["localities", "adopt", "--workspace", str(ws)]) == EXIT_SOURCE
+    capsys.readouterr()
+    assert main(["hotspots", "--workspace", str(ws), "--max-localities", "6"]) == 0
+    out = capsys.readouterr().out
+    assert "4 adopted, 2 new candidate places" in out
+    for p in props:
+        assert p["id"] in out
+    assert out.count("(new)") == 2
 
 
 @pytest.mark.parametrize("ext", ["gpkg", "geojson", "csv", "parquet"])
