@@ -129,7 +129,7 @@ def _as_parameter_error(exc: ValueError, given: dict) -> ParameterError:
     """Params' own "Params.<name> must be <accepts> (got <value>)" as a ParameterError."""
     import re
 
-    m = re.match(r"Params\.(\w+) must be (.*) \(got .*\)$", str(exc), flags=re.S)
+    m = re.match(r"Params\.(\w+) must be (.*?)(?: \(got .*\))?$", str(exc), flags=re.S)
     if not m:
         return ParameterError("params", given, "valid Params fields", str(exc))
     name = m.group(1)
@@ -988,6 +988,14 @@ class Results:
             parts.append(ag)
         return pl.concat(parts, how="vertical_relaxed") if parts else gaps
 
+    def _parameters(self) -> dict:
+        """The parameters as used: the cell size the grid really has (None means 'chosen from the
+        data'), and the adopted localities by id (their polygons are in the workspace file)."""
+        out = jsonable(self.params)
+        out["cell_size"] = float(self.prep.grid.cell_size)
+        out["adopted"] = [a.id for a in self.params.adopted]
+        return out
+
     def provenance(self, kind: str = "table", *, rows: int | None = None, crs: str | None = None,
                    extra: dict | None = None) -> dict:
         """Where a table came from, as plain JSON values: study (name, origin), synthetic, window,
@@ -1004,7 +1012,7 @@ class Results:
             "window": [jsonable(win[0]), jsonable(win[1])] if win else None,
             "definition": {"name": d.name, "version": str(d.version), "title": d.title},
             "filters": jsonable(self.filters),
-            "parameters": jsonable(self.params),
+            "parameters": self._parameters(),
             "crs": crs,
             "rows": rows,
             "inputs": self.session.inputs(),

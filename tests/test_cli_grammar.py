@@ -46,7 +46,8 @@ def test_month_parser_accepts_a_month():
     assert parse_month(None, "--from") is None
 
 
-REQUIRED = {"backtest": ["--train", "2023-01:2023-02", "--test", "2023-03:2023-04"], "pack": ["--out", "pack"]}
+REQUIRED = {"backtest": ["--train", "2023-01:2023-02", "--test", "2023-03:2023-04"], "pack": ["--out", "pack"],
+            "localities": ["adopt"]}
 
 
 def test_every_command_takes_the_same_window_options():

@@ -19,7 +19,8 @@ from hotspot.session import NotFound, ParameterError, Session
     ({"permutations": -1}, "permutations"),
     ({"radius_cells": 0}, "radius_cells"),
     ({"cell_size": 0}, "cell_size"),
-    ({"min_incidents": 0}, "min_incidents"),
+    ({"area_share": 0}, "area_share"),
+    ({"max_localities": 0}, "max_localities"),
     ({"inference": "permutation", "permutations": 0}, "permutations"),
     ({"epsm": 300}, "epsm"),
 ])
@@ -31,8 +32,9 @@ def test_a_wrong_parameter_is_one_clear_error_naming_it(sample_study, sample_pre
 
 
 def test_good_parameters_are_kept(sample_study, sample_prep):
-    s = Session(sample_study, params={"eps_m": 300.0, "inference": "permutation"}, prep=sample_prep)
-    assert s.params == Params(eps_m=300.0, inference="permutation")
+    s = Session(sample_study, params={"area_share": 2.0, "inference": "permutation", "permutations": 99},
+                prep=sample_prep)
+    assert s.params == Params(area_share=2.0, inference="permutation", permutations=99)
 
 
 def test_an_unknown_definition_names_the_shipped_ones(sample_study):
@@ -40,10 +42,17 @@ def test_an_unknown_definition_names_the_shipped_ones(sample_study):
         Session(sample_study, definition="no-such-definition")
 
 
+@pytest.mark.parametrize("kw, name", [
+    ({"start": date(2024, 3, 1), "end": date(2023, 1, 1)}, "Filters.start"),
+    ({"markers": ("bogus",)}, "Filters.markers"),
+    ({"min_harm": -1.0}, "Filters.min_harm"),
+])
+def test_filters_refuse_a_wrong_value_at_construction(kw, name):
+    with pytest.raises(ValueError, match=name.replace(".", r"\.")):
+        Filters(**kw)
+
+
 @pytest.mark.parametrize("filters, name", [
-    (Filters(start=date(2024, 3, 1), end=date(2023, 1, 1)), "start"),
-    (Filters(markers=("bogus",)), "markers"),
-    (Filters(min_harm=-1.0), "min_harm"),
     (Filters(start=date(2031, 1, 1)), "start"),
     (Filters(end=date(1999, 1, 1)), "end"),
 ])
@@ -139,7 +148,8 @@ def test_export_tables_and_provenance(sample_session, sample_results):
     prov = sample_results.provenance("trends", rows=trends.height)
     assert prov["window"] == [d.isoformat() for d in sample_results.window]
     assert prov["definition"]["name"] == sample_session.definition.name
-    assert prov["parameters"]["eps_m"] == sample_session.params.eps_m
+    assert prov["parameters"]["area_share"] == sample_session.params.area_share
+    assert prov["parameters"]["cell_size"] == sample_results.analysis.grid.cell_size  # metres actually used
     one = prov["inputs"]["files"][0]
     with open(one["path"], "rb") as fh:
         assert one["sha256"] == hashlib.sha256(fh.read()).hexdigest()
