@@ -43,11 +43,6 @@ class AdoptedLocality:
     adopted: str | None = None  # ISO date it was adopted
 
 
-def min_incidents_for(n: int) -> int:
-    """Kept for callers that still quote it: localities are no longer cut by a minimum count."""
-    return int(max(5, round(0.005 * n)))
-
-
 def budget_cells(area_share_pct: float, study_area_m2: float, cell_area_m2: float) -> int:
     """How many cells make `area_share_pct` percent of the study area (nearest whole cell)."""
     if study_area_m2 <= 0 or cell_area_m2 <= 0:

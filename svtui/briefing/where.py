@@ -19,12 +19,10 @@ def _area_where(ctx: _Ctx) -> Section:
     loc = loc_all.filter(pl.col("n_incidents") >= ctx.rule.locality_min) if loc_all.height and ctx.rule.locality_min else loc_all
     dropped = loc_all.height - loc.height
     if loc_all.height == 0:
-        from hotspot.localities import min_incidents_for
-
-        k = min_incidents_for(analysis.incidents.height)
-        kt = w.fig(str(k), k, "constant", Ref("constant", "hotspot.localities.min_incidents_for(n)"))
-        w.p(f"No hotspot localities were found in {area}: no place in it concentrates at least {kt} "
-            f"{dc.plural(2, ctx.voice.noun)} more than chance would.")
+        share = float(analysis.params.area_share)
+        st = w.fig(f"{share:g}%", share, "constant", Ref("constant", "Params.area_share"))
+        w.p(f"No hotspot locality lies in {area}: none of the places that together make up the {st} of the "
+            "study area with the highest hotspot map score is in it.")
     elif loc.height == 0:
         lm = w.fig(str(ctx.rule.locality_min), ctx.rule.locality_min, "constant", Ref("constant", "disclosure locality_min"))
         w.p(f"Hotspot localities were found in {area}, but each has fewer than {lm} {dc.plural(2, ctx.voice.noun)}, so "
@@ -54,7 +52,10 @@ def _area_where(ctx: _Ctx) -> Section:
                                    Ref(src, "harm", _key(locality_id=tuple(sel["locality_id"].to_list()), code=ctx.code),
                                        agg="sum"),
                                    Ref(src, "area_harm", _key(locality_id=sel["locality_id"][0], code=ctx.code)))
-        cnt_ref = Ref("localities", "locality_id", () if ctx.is_force else _key(**{f"{ctx.level}_code": ctx.code}), agg="count")
+        cnt_ref = (Ref("localities", "locality_id", _key(locality_id=tuple(loc["locality_id"].to_list())), agg="count")
+                   if dropped else  # some withheld (public rule): the count is of the ids shown
+                   Ref("localities", "locality_id", () if ctx.is_force else _key(**{f"{ctx.level}_code": ctx.code}),
+                       agg="count"))
         how_many = f"{_count_words(n_loc, cnt_ref, w)} hotspot {dc.plural(n_loc, 'locality', 'localities')}"
         if ctx.is_force:
             lead = f"The analysis found {how_many} in {area}"
@@ -72,7 +73,11 @@ def _area_where(ctx: _Ctx) -> Section:
             w.li(_locality_line(w, ctx, lr))
         if dropped:
             lm = w.fig(str(ctx.rule.locality_min), ctx.rule.locality_min, "constant", Ref("constant", "disclosure locality_min"))
-            w.p(f"{_cap(_num_words(dropped)) if dropped <= 10 else dropped} more "
+            shown = set(loc["locality_id"].to_list())
+            hidden = tuple(i for i in loc_all["locality_id"].to_list() if i not in shown)
+            many = w.fig(dc.count(dropped, ctx.rule).text, dropped, "count",
+                         Ref("localities", "locality_id", _key(locality_id=hidden), agg="count"))
+            w.p(f"{_cap(_num_words(dropped)) if dropped <= 10 else many} more "
                 f"{dc.plural(dropped, 'locality', 'localities')} with fewer than {lm} {dc.plural(2, ctx.voice.noun)} "
                 f"{'is' if dropped == 1 else 'are'} not named (public disclosure rule).")
         if ctx.is_force:
