@@ -1,7 +1,5 @@
 """The engine's entry point on real police.uk data: determinism, filters, counts that add up,
 emerging hot spots against the reference implementation, and the backtest promise."""
-import subprocess
-import sys
 from datetime import date
 
 import numpy as np
@@ -9,16 +7,6 @@ import polars as pl
 import pytest
 
 from hotspot.analysis import Filters, Params, analyse, select
-
-
-def test_engine_and_readers_never_import_textual_or_rich():
-    code = (
-        "import sys, geodata.study, geodata.policeuk, geodata.areas, hotspot.analysis, hotspot.backtest;"
-        "bad=[m for m in sys.modules if m.split('.')[0] in ('textual','rich')];"
-        "print(','.join(bad)); sys.exit(1 if bad else 0)"
-    )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert r.returncode == 0, f"imported: {r.stdout} {r.stderr[-500:]}"
 
 
 def test_analysis_is_deterministic_and_counts_add_up(west_mercia_prep):

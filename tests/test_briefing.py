@@ -597,19 +597,6 @@ def test_every_real_hotspot_is_sound(west_mercia_analysis, wm_res):
         assert_sound(build_briefing(wm_res, hotspot=lid), t)
 
 
-def test_briefing_is_pure_text_generation():
-    """The briefing, disclosure and export modules never pull in Textual or Rich."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    code = ("import sys, svtui.briefing, svtui.disclosure, svtui.export; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[1])
-    assert out.stdout.strip() == "[]"
-
-
 def test_real_police_uk_with_interventions_and_deprivation(real_dir):
     """police.uk crimes with the example interventions and the real IMD: coverage is shown, needs
     cannot be judged (no markers, ages or times), risk factors come from the IMD."""

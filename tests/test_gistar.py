@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import itertools
-import subprocess
-import sys
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -418,11 +415,3 @@ def test_gi_star_end_to_end():
     hot = res.significant & (res.z > 0)
     assert hot.sum() > 0 and np.all(res.bin[res.significant] != 0)
     assert np.all(np.sign(res.bin) * np.sign(res.z) >= 0)
-
-
-def test_engine_imports_no_ui_libraries():
-    code = ("import sys, hotspot.gistar, hotspot.weights; "
-            "bad = [m for m in ('textual', 'rich') if m in sys.modules]; "
-            "sys.exit(1 if bad else 0)")
-    root = Path(__file__).resolve().parents[1]
-    assert subprocess.run([sys.executable, "-c", code], cwd=root).returncode == 0

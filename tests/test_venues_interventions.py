@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -327,10 +325,3 @@ def test_age_mask():
     (iv,) = read_interventions(EXAMPLES / "interventions_example.toml")[:1]
     assert iv.age_mask(np.array([10, 11, 17, 18, np.nan])).tolist() == [False, True, True, False, True]
     assert iv.age_mask(pl.Series([10, None, 12]), unknown=False).tolist() == [False, False, True]
-
-
-def test_geodata_never_imports_ui_libraries():
-    code = ("import sys; import geodata.records, geodata.ae, geodata.venues, geodata.interventions; "
-            "bad = [m for m in ('textual', 'rich') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
-    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
-    assert r.returncode == 0, r.stdout + r.stderr
