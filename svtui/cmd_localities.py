@@ -63,12 +63,30 @@ def adopted_for(args, study):
     return read_adopted(path) if path.is_file() else ()
 
 
-def adopted_collection(analysis, today: date | None = None) -> dict:
-    """The contract FeatureCollection (EPSG:4326) for an analysis's localities."""
+DEFAULT_TOP = 20  # a monthly review group follows tens of places, not the thousands of cells at 1%
+
+
+def choose(analysis, top: int | None = DEFAULT_TOP, every: bool = False):
+    """Which localities to adopt: those already adopted, then the significant ones by harm (the
+    places a review group can act on), up to `top` in all; every one with `every`."""
+    import polars as pl
+
+    loc = analysis.localities
+    if every or loc.height == 0:
+        return loc
+    kept = loc.filter(pl.col("adopted")) if "adopted" in loc.columns else loc.head(0)
+    sig = loc.filter(pl.col("significant") & ~pl.col("locality_id").is_in(kept["locality_id"].to_list()))
+    room = max(0, (top or 0) - kept.height) if top is not None else sig.height
+    return pl.concat([kept, sig.sort("harm", descending=True).head(room)], how="vertical")
+
+
+def adopted_collection(analysis, today: date | None = None, loc=None) -> dict:
+    """The contract FeatureCollection (EPSG:4326) for an analysis's localities (or `loc`, a
+    selection of them)."""
     import geopandas as gpd
     import shapely
 
-    loc = analysis.localities
+    loc = analysis.localities if loc is None else loc
     today = today or date.today()
     before = {a.id: a.adopted for a in analysis.params.adopted}
     w0, w1 = analysis.window if analysis.window else (None, None)
@@ -94,6 +112,11 @@ def _opts(p) -> None:
     p.add_argument("action", choices=["adopt"], help="adopt: freeze the current localities into the workspace")
     add_window_options(p)
     add_locality_options(p)
+    p.add_argument("--top", type=int, default=DEFAULT_TOP, metavar="N",
+                   help=f"adopt the N significant localities with most harm (default {DEFAULT_TOP}; those already "
+                        "adopted are kept and count towards N)")
+    p.add_argument("--all", dest="every", action="store_true",
+                   help="adopt every locality in the area budget, significant or not")
     p.add_argument("--out", metavar="FILE", help="write here instead of <workspace>/adopted_localities.geojson")
     p.add_argument("--force", action="store_true", help="replace an adopted set that is already there")
 
@@ -111,13 +134,16 @@ def localities_cmd(args) -> int:
         path = Path(args.out)
     else:
         path = adopted_path(resolve_workspace(study.spec, args.workspace, create=True))
-    loc = analysis.localities
+    if args.top is not None and args.top < 1:
+        raise SystemExit("svtui: --top must be 1 or more (or use --all)")
+    loc = choose(analysis, args.top, args.every)
     if loc.height == 0:
-        raise SourceError(path, "there are no localities to adopt in this window", "choose another window with --from/--to")
-    fc = adopted_collection(analysis)
+        raise SourceError(path, "there are no significant localities to adopt in this window",
+                          "choose another window with --from/--to, or adopt every locality with --all")
+    fc = adopted_collection(analysis, loc=loc)
     write_text_atomic(json.dumps(fc), path, force=args.force)
     n_new = int(loc["new"].sum()) if "new" in loc.columns else 0
-    kept = len(analysis.params.adopted)
+    kept = int(loc["adopted"].sum()) if "adopted" in loc.columns else 0
     print(f"Adopted {loc.height} {'locality' if loc.height == 1 else 'localities'} "
           f"({kept} already adopted, {n_new} new) into {plain(str(path), 300)}", file=sys.stdout)
     return 0

@@ -122,3 +122,19 @@ def test_brief_cli_unknown_area_is_one_line(capsys):
     assert err.startswith("svtui: unknown area 'Atlantis'") and "Traceback" not in err
     with pytest.raises(SystemExit):
         main(["brief", "--area", "x", "--hotspot", "y"])  # argparse: not both
+
+
+def test_adopt_by_default_takes_the_significant_localities_with_most_harm(tmp_path, sample_analysis):
+    """A review group follows tens of places: by default the 20 significant localities with most
+    harm, not every cell of the 1% budget; --all adopts them all."""
+    import polars as pl
+
+    ws = tmp_path / "ws"
+    assert main(["localities", "adopt", "--workspace", str(ws)]) == 0
+    ids = [f["properties"]["id"] for f in json.loads((ws / "adopted_localities.geojson").read_text())["features"]]
+    want = (sample_analysis.localities.filter(pl.col("significant")).sort("harm", descending=True)
+            .head(20)["locality_id"].to_list())
+    assert ids == want and len(ids) == 20
+    assert main(["localities", "adopt", "--workspace", str(ws), "--all", "--force"]) == 0
+    every = json.loads((ws / "adopted_localities.geojson").read_text())["features"]
+    assert len(every) == sample_analysis.localities.height
