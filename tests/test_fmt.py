@@ -71,22 +71,13 @@ def _workbench(v) -> list[str]:
 
 def _cli(v) -> list[str]:
     from svtui.cmd_areas import PROFILE_HEADERS, profile_rows
-    from svtui.cmd_engine import hotspots_table
 
-    class A:  # the one attribute hotspots_table reads
-        localities = pl.DataFrame({
-            "locality_id": ["L-SO850550"], "name": ["Friar Street"], "n_incidents": [40], "area_m2": [1.0e6],
-            "trend": ["rising"], "pattern": ["New Hot Spot"], "share_of_area_harm": [v],
-        }, schema_overrides={"share_of_area_harm": pl.Float64})
-
-    line = hotspots_table(A())[2]
-    share = line.split(" 40 ", 1)[1][:9].strip()  # the 9-character "CSP harm" column after the count
     row = {"name": "X", "n": 40, "per_month": 1.0, "rate_per_1000_year": None, "rate_per_1000": None, "months": 12,
            "latest_12m": None, "previous_12m": None, "base_3y_12m": None, "trend": "rising",
            "domestic_abuse_share": v, "youth_share": v, "knife_share": v, "nte_share": v}
     printed = profile_rows(pl.DataFrame([row], schema_overrides={k: pl.Float64 for k in row if k.endswith("share")}))[0]
     i = PROFILE_HEADERS.index("domestic abuse")
-    return [share, printed[i], printed[i + 1]]
+    return [printed[i], printed[i + 1]]  # the hotspots table prints harm, not a share, since h-loc
 
 
 def _briefing(v) -> list[str]:
