@@ -399,8 +399,8 @@ def load_study(spec: StudySpec, progress: Progress | None = None, cache: bool | 
 
     t0 = time.perf_counter()
     say = progress or (lambda msg, frac: None)
-    if prepared:
-        say("Opening the prepared copy", 0.05)
+    if prepared and prepared_dir(spec) is not None and (prepared_dir(spec) / "manifest.json").is_file():
+        say("Opening the prepared copy", 0.05)  # only said where there is one
         found = _load_prepared(spec, t0)
         if found is not None:
             say("Loaded", 1.0)

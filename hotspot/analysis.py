@@ -573,10 +573,11 @@ def analyse(prep: Prepared, filters: Filters = Filters(), params: Params = Param
         notes=notes,
         seconds=seconds,
     )
-    while len(prep.cache) >= cache_entries(prep):  # oldest first; other modules' entries count too
+    keys = [key] if result.params == params else [key, (filters, result.params)]  # resolved params find it too
+    while prep.cache and len(prep.cache) + len(keys) > cache_entries(prep):  # oldest first; others' entries count
         prep.cache.pop(next(iter(prep.cache)))
-    prep.cache[key] = result
-    prep.cache[(filters, result.params)] = result  # the resolved params (cell size filled in) find it too
+    for k in keys:
+        prep.cache[k] = result
     return result
 
 

@@ -110,10 +110,11 @@ def load_from_args(args, quiet: bool = False):
         if not quiet and sys.stderr.isatty():
             print(f"\r{msg:<40} {frac:4.0%}", end="", file=sys.stderr, flush=True)
 
-    study = load_study(spec_from_args(args), progress=progress, cache=getattr(args, "cache", None))
-    if not quiet and sys.stderr.isatty():
-        print("\r" + " " * 50 + "\r", end="", file=sys.stderr, flush=True)
-    return study
+    try:
+        return load_study(spec_from_args(args), progress=progress, cache=getattr(args, "cache", None))
+    finally:  # the progress line is cleared, also before an error's one line
+        if not quiet and sys.stderr.isatty():
+            print("\r" + " " * 50 + "\r", end="", file=sys.stderr, flush=True)
 
 
 def session_from_args(args):
