@@ -42,6 +42,15 @@ def _docx_blocks(path):
     return d, out
 
 
+def _paged_ids(loc, top):
+    """The localities that should get a page: the significant or adopted ones, most harm first,
+    at most `top` (the sample has thousands of budget cells, a few hundred significant)."""
+    import polars as pl
+
+    keep = loc.filter(pl.col("significant").fill_null(False) | pl.col("adopted").fill_null(False))
+    return keep.sort(["harm", "locality_id"], descending=[True, False])["locality_id"].head(top).to_list()
+
+
 def test_docx_has_summary_every_csp_every_locality_with_map_and_chart(sample_pack):
     res, analysis = sample_pack
     docx_path = res.paths[0]
@@ -52,7 +61,8 @@ def test_docx_has_summary_every_csp_every_locality_with_map_and_chart(sample_pac
     for csp in ("Herefordshire", "North Worcestershire", "Shropshire", "South Worcestershire", "Telford and Wrekin"):
         assert any(h.endswith(csp) and "briefing" in h for h in heads), csp
     assert heads[-1] == "Data notes"
-    want = analysis.localities.sort("harm", descending=True)["locality_id"].head(10).to_list()
+    want = _paged_ids(analysis.localities, 10)
+    assert 0 < len(want) <= 10
     # each locality's page: its heading, then a map and a chart (captions say which) before the next heading
     idx = [i for i, (k, t) in enumerate(blocks) if k == "h2"]
     assert [re.search(r"\((L-[A-Z0-9]+)\)$", blocks[i][1]).group(1) for i in idx] == want
@@ -86,13 +96,18 @@ def test_data_notes_once_and_caveats_only_there(sample_pack):
 
 
 def test_word_budget_and_no_paragraph_in_every_briefing(sample_pack):
-    res, _ = sample_pack
+    res, analysis = sample_pack
     doc = res.document
     from svtui.pack.text import CSP_WORDS, LOCALITY_WORDS
 
     csp = [s for s in doc.sections if s.kind == "csp"]
     loc = [s for s in doc.sections if s.kind == "locality"]
-    assert len(csp) == 5 and len(loc) == 8
+    want = _paged_ids(analysis.localities, 10)
+    assert len(csp) == 5 and [s.key for s in loc] == want
+    # a non-significant budget cell never gets a page of its own
+    sig = dict(zip(analysis.localities["locality_id"], analysis.localities["significant"]))
+    adopted = dict(zip(analysis.localities["locality_id"], analysis.localities["adopted"]))
+    assert all(sig[s.key] or adopted[s.key] for s in loc)
     for s in csp:
         assert 250 < doc.word_counts[s.key] <= CSP_WORDS, (s.key, doc.word_counts[s.key])
     for s in loc:
@@ -107,7 +122,8 @@ def test_word_budget_and_no_paragraph_in_every_briefing(sample_pack):
 def test_html_is_one_file_and_every_image_decodes(sample_pack):
     from PIL import Image
 
-    res, _ = sample_pack
+    res, analysis = sample_pack
+    n_loc = len(_paged_ids(analysis.localities, 10))
     html = res.paths[1].read_text(encoding="utf-8")
 
     class P(HTMLParser):
@@ -137,14 +153,14 @@ def test_html_is_one_file_and_every_image_decodes(sample_pack):
     assert not p.links, p.links
     assert not re.search(r"(?:src|href)\s*=\s*[\"']?(?:https?:|//)", html)
     assert "@page" in html and "A4" in html
-    assert len(p.imgs) >= 1 + 5 * 2 + 8 * 2
+    assert len(p.imgs) >= 1 + 5 * 2 + n_loc * 2
     for a in p.imgs:
         assert a["src"].startswith("data:image/png;base64,")
         im = Image.open(io.BytesIO(base64.b64decode(a["src"].split(",", 1)[1])))
         im.load()
         assert im.size[0] > 300 and im.size[1] > 80 and a.get("alt")
-    assert sum(1 for h, t in p.heads if h == "h2") == 8
-    assert p.sections >= 5 + 8 + 1
+    assert sum(1 for h, t in p.heads if h == "h2") == n_loc
+    assert p.sections >= 5 + n_loc + 1
 
 
 def test_workbook_sheets_and_disclosure(sample_pack):
@@ -159,11 +175,14 @@ def test_workbook_sheets_and_disclosure(sample_pack):
     assert "locality_id" in head and "n_incidents" in head
     ids = {r[head.index("locality_id")] for r in loc[1:]}
     assert ids == set(analysis.localities["locality_id"].to_list())
+    # the pageable (significant or adopted) localities come first, by harm
+    sig = [bool(r[head.index("significant")]) or bool(r[head.index("adopted")]) for r in loc[1:]]
+    assert sig == sorted(sig, reverse=True) and sig[0]
     # partner disclosure: no count of 1 to 4 anywhere in a count column
     for ws in (wb["areas"], wb["localities"]):
         rows = list(ws.iter_rows(values_only=True))
         for j, c in enumerate(rows[0]):
-            if c == "n" or str(c).endswith("_n"):
+            if c in ("n", "incidents") or str(c).endswith(("_n", "_known")):
                 vals = [r[j] for r in rows[1:] if isinstance(r[j], (int, float))]
                 assert not any(0 < v < 5 for v in vals), c
     prov = {r[0]: r[1] for r in wb["provenance"].iter_rows(values_only=True)}
@@ -264,6 +283,16 @@ def test_workbook_tables_follow_the_disclosure_rule():
         assert out["knife_share"].to_list() == [None, 0.8]
         assert out["rank"].to_list() == [1, 2]  # not a count
     assert disclose_frame(df, dc.rule_for("none")).equals(df)
+    # the engine's locality columns: offences on the peak day/hour, all offences, a float denominator
+    eng = pl.DataFrame({"peak_weekday": [3, 5], "peak_weekday_n": pl.Series([2, 9], dtype=pl.UInt32),
+                        "peak_hour_n": pl.Series([4, 6], dtype=pl.UInt32), "incidents": [1, 30],
+                        "knife_known": [3.0, 12.0], "n_cells": [1, 2]})
+    for level in ("partner", "public"):
+        out = disclose_frame(eng, dc.rule_for(level))
+        for col in ("peak_weekday_n", "peak_hour_n", "incidents", "knife_known"):
+            want = [dc.count(int(v), level).value for v in eng[col].to_list()]
+            assert out[col].to_list() == want, (level, col)
+        assert out["peak_weekday"].to_list() == [3, 5] and out["n_cells"].to_list() == [1, 2]  # a day, cells
 
 
 def test_workbook_has_the_review_actions_when_the_log_exists(sample_results, tmp_path):

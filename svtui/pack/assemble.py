@@ -39,8 +39,19 @@ class Plan:
     skipped: list[str] = field(default_factory=list)  # reasons, for the notes
 
 
+def _paged(loc: pl.DataFrame) -> pl.Expr:
+    """Which localities may get a page of their own: the significant ones (the exact scan test,
+    hotspot's `significant`) and those the review group adopted. The area budget holds thousands
+    of cells, most of them single 100 m cells no test singles out; a meeting acts on the others."""
+    e = pl.col("significant").fill_null(False) if "significant" in loc.columns else pl.lit(True)
+    if "adopted" in loc.columns:
+        e = e | pl.col("adopted").fill_null(False)
+    return e
+
+
 def plan(results, top: int, subjects: list[str] | None, rule: dc.Rule) -> Plan:
-    """CSPs (or the named areas) and the top `top` localities by harm (or the named ones).
+    """CSPs (or the named areas) and the top `top` significant (or adopted) localities by harm,
+    or the named ones (any locality the disclosure rule allows).
 
     Areas are found by Session.find_area (name or ONS code at any level), localities by id."""
     from hotspot.session import NotFound
@@ -52,7 +63,14 @@ def plan(results, top: int, subjects: list[str] | None, rule: dc.Rule) -> Plan:
     if loc.height and allowed.height < loc.height:
         skipped.append(f"{loc.height - allowed.height} {dc.plural(loc.height - allowed.height, 'locality', 'localities')} "
                        f"with fewer than {rule.locality_min} offences left out under {rule.level} disclosure.")
-    ids = allowed["locality_id"].to_list() if allowed.height else []
+    named_ok = set(allowed["locality_id"].to_list()) if allowed.height else set()
+    paged = allowed.filter(_paged(allowed)) if allowed.height else allowed
+    if allowed.height and paged.height < allowed.height:
+        n_out = allowed.height - paged.height
+        skipped.append(f"Locality pages go to significant (or adopted) localities only: {n_out:,} "
+                       f"{dc.plural(n_out, 'locality', 'localities')} of the area budget that the scan test does not "
+                       "single out have no page (the workbook's localities sheet lists every one).")
+    ids = paged["locality_id"].to_list() if paged.height else []
     if not subjects:
         h = results.session.areas("csp").drop_nulls().unique().sort(["name", "code"])
         areas = [("csp", c, n) for c, n in h.select("code", "name").iter_rows()]
@@ -63,7 +81,7 @@ def plan(results, top: int, subjects: list[str] | None, rule: dc.Rule) -> Plan:
         s = s.strip()
         if s.upper() in upper:
             lid = upper[s.upper()]
-            if lid not in ids:
+            if lid not in named_ok:
                 raise ValueError(f"locality {lid} has fewer than {rule.locality_min} offences: the {rule.level} "
                                  "disclosure rule does not allow it to be described")
             locs.append(lid)
@@ -82,8 +100,8 @@ def plan(results, top: int, subjects: list[str] | None, rule: dc.Rule) -> Plan:
             col = f"{level}_code"
             if level == "force":
                 keep += ids
-            elif col in allowed.columns:
-                keep += allowed.filter(pl.col(col) == code)["locality_id"].to_list()
+            elif col in paged.columns:
+                keep += paged.filter(pl.col(col) == code)["locality_id"].to_list()
         seen = set(keep)
         locs = [i for i in ids if i in seen][:top]
     return Plan(list(dict.fromkeys(areas)), list(dict.fromkeys(locs)), skipped)
@@ -100,14 +118,16 @@ def disclose_frame(df: pl.DataFrame, rule: dc.Rule) -> pl.DataFrame:
         return df
     out = df
     ints = [c for c, t in df.schema.items() if t.is_integer() and _is_count(c)]
+    floats = [c for c, t in df.schema.items() if _is_float_count(c, t)]
     exprs = []
-    for c in ints:
-        col = pl.col(c).cast(pl.Int64)
-        small = (col > 0) & (col <= rule.small_max)
+    for c in ints + floats:
+        kind = pl.Int64 if c in ints else pl.Float64
+        col = pl.col(c).cast(kind)
+        small = (col > 0) & (col < rule.small_max + 1)
         val = pl.when(small).then(None).otherwise(col)
         if rule.round_to > 1:
             val = pl.when(small).then(None).otherwise(
-                ((col.cast(pl.Float64) / rule.round_to + 0.5).floor() * rule.round_to).cast(pl.Int64))
+                ((col.cast(pl.Float64) / rule.round_to + 0.5).floor() * rule.round_to).cast(kind))
         exprs.append(val.alias(c))
     for c, t in df.schema.items():  # lists of counts (top_venue_n): the same rule per element
         if isinstance(t, pl.List) and t.inner.is_integer() and _is_count(c):
@@ -126,12 +146,21 @@ def disclose_frame(df: pl.DataFrame, rule: dc.Rule) -> pl.DataFrame:
 
 
 def _is_count(name: str) -> bool:
+    """A column of offence counts, by name. `n`, `X_n` and `incidents` always are (so
+    `peak_weekday_n`, the offences on the peak day, is one even though `peak_weekday` is a day);
+    `n_X`, `X_known`, `X_12m` and `*count*` are unless they name a rank, a time or a cell."""
     n = name.lower()
+    if n in ("n", "incidents", "read", "accepted", "quarantined") or n.endswith("_n"):
+        return True
     if any(w in n for w in ("rank", "decile", "month", "year", "cell", "population", "hour", "weekday", "percentile")):
         return False
-    return n == "n" or n.startswith("n_") or n.endswith("_n") or n.endswith("_known") or n.endswith("_12m") or \
-        "count" in n or \
-        n in ("read", "accepted", "quarantined", "timed_n")
+    return n.startswith("n_") or n.endswith("_known") or n.endswith("_12m") or "count" in n
+
+
+def _is_float_count(name: str, dtype) -> bool:
+    """A float column holding counts (the engine's `X_known`: offences whose flag is known,
+    float because a share's denominator): disclosed like an integer count."""
+    return dtype.is_float() and name.lower().endswith("_known")
 
 
 def sheet_frames(results, rule: dc.Rule, workspace=None) -> dict[str, pl.DataFrame]:
@@ -139,7 +168,10 @@ def sheet_frames(results, rule: dc.Rule, workspace=None) -> dict[str, pl.DataFra
     profiles), localities, measures, risk, gaps, and actions when the review log exists."""
     out: dict[str, pl.DataFrame] = {}
     out["areas"] = results.table("areas", "csp")
-    out["localities"] = results.localities
+    loc = results.localities
+    if loc.height and "significant" in loc.columns:  # thousands of budget cells: the ones a meeting acts on first
+        loc = loc.sort([_paged(loc), "harm", "locality_id"], descending=[True, True, False])
+    out["localities"] = loc
     for name, get in (("measures", lambda: results.measures("csp")), ("risk", lambda: results.risk("csp"))):
         try:
             out[name] = get()
@@ -456,7 +488,8 @@ def build_document(results, *, top: int = 10, subjects: list[str] | None = None,
     t2 = time.perf_counter()
     if pl_.localities:
         doc.sections.append(Section("Hotspot localities", "part", "localities", 1, page_break=True, blocks=[
-            Para(f"One page for each of the {len(pl_.localities)} localities with most harm, largest first: its map, "
+            Para(f"One page for each of the {len(pl_.localities)} significant (or adopted) localities with most harm, "
+                 "largest first: its map, "
                  "its monthly series and its briefing.", "body")]))
     points = _repeat_points(results)
     lm = results.locality_monthly()
