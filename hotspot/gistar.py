@@ -24,7 +24,6 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import ndtr
-from scipy.stats import norm
 
 __all__ = [
     "GiStarResult",

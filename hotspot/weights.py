@@ -114,15 +114,21 @@ def grid_weights_for_cells(
     skeys = keys[order]
     if n > 1 and np.any(skeys[1:] == skeys[:-1]):
         raise ValueError("duplicate (row, col) cells")
-    src, dst = [], []
-    for dr, dc in offsets:
+    # One (n, k) table of neighbour indices (-1 where the shifted cell is not listed): cells are
+    # unique, so the pairs need no duplicate summing and the CSR arrays are laid out directly
+    # (row by row, offsets in order), skipping a COO sort of n * k pairs.
+    nbr = np.empty((n, len(offsets)), dtype=np.int64)
+    for k, (dr, dc) in enumerate(offsets):
         target = keys + dr * span + dc
-        pos = np.searchsorted(skeys, target)
-        pos_c = np.minimum(pos, n - 1)
-        hit = skeys[pos_c] == target
-        src.append(np.flatnonzero(hit))
-        dst.append(order[pos_c[hit]])
-    return _csr(np.concatenate(src), np.concatenate(dst), n)
+        pos_c = np.minimum(np.searchsorted(skeys, target), n - 1)
+        nbr[:, k] = np.where(skeys[pos_c] == target, order[pos_c], -1)
+    hit = nbr >= 0
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(hit.sum(axis=1), out=indptr[1:])
+    indices = nbr[hit]
+    m = sp.csr_array((np.ones(len(indices), dtype=np.float64), indices, indptr), shape=(n, n))
+    m.sort_indices()  # a no-op when the cells come in raster order (the engine's case)
+    return m
 
 
 def distance_band_weights(x: np.ndarray, y: np.ndarray, threshold: float) -> sp.csr_array:
