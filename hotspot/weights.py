@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.spatial import cKDTree
 
 __all__ = [
     "grid_weights",
@@ -117,11 +116,20 @@ def grid_weights_for_cells(
     # One (n, k) table of neighbour indices (-1 where the shifted cell is not listed): cells are
     # unique, so the pairs need no duplicate summing and the CSR arrays are laid out directly
     # (row by row, offsets in order), skipping a COO sort of n * k pairs.
+    # When the padded raster is not much bigger than the cell list (a study grid), a dense
+    # key -> cell table answers each offset with one gather instead of a binary search.
     nbr = np.empty((n, len(offsets)), dtype=np.int64)
-    for k, (dr, dc) in enumerate(offsets):
-        target = keys + dr * span + dc
-        pos_c = np.minimum(np.searchsorted(skeys, target), n - 1)
-        nbr[:, k] = np.where(skeys[pos_c] == target, order[pos_c], -1)
+    size = (int(r0.max()) + r + 1) * span
+    if size <= 16 * n + 4_000_000:
+        lut = np.full(size, -1, dtype=np.int64)
+        lut[keys] = np.arange(n, dtype=np.int64)
+        for k, (dr, dc) in enumerate(offsets):
+            nbr[:, k] = lut[keys + (dr * span + dc)]
+    else:
+        for k, (dr, dc) in enumerate(offsets):
+            target = keys + dr * span + dc
+            pos_c = np.minimum(np.searchsorted(skeys, target), n - 1)
+            nbr[:, k] = np.where(skeys[pos_c] == target, order[pos_c], -1)
     hit = nbr >= 0
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(hit.sum(axis=1), out=indptr[1:])
@@ -152,6 +160,8 @@ def distance_band_weights(x: np.ndarray, y: np.ndarray, threshold: float) -> sp.
     n = len(x)
     if n < 2:
         return _csr(np.empty(0, np.int64), np.empty(0, np.int64), n)
+    from scipy.spatial import cKDTree  # here: the grid builders above never need it
+
     pairs = cKDTree(np.column_stack([x, y])).query_pairs(threshold, output_type="ndarray")
     i, j = pairs[:, 0], pairs[:, 1]
     return _csr(np.concatenate([i, j]), np.concatenate([j, i]), n)
