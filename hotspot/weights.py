@@ -109,23 +109,26 @@ def grid_weights_for_cells(
     if (int(r0.max()) + r + 1) * span >= 2**62:
         raise ValueError("cell index range too large to key")
     keys = r0 * span + c0
-    order = np.argsort(keys, kind="stable")
-    skeys = keys[order]
-    if n > 1 and np.any(skeys[1:] == skeys[:-1]):
-        raise ValueError("duplicate (row, col) cells")
     # One (n, k) table of neighbour indices (-1 where the shifted cell is not listed): cells are
     # unique, so the pairs need no duplicate summing and the CSR arrays are laid out directly
     # (row by row, offsets in order), skipping a COO sort of n * k pairs.
-    # When the padded raster is not much bigger than the cell list (a study grid), a dense
-    # key -> cell table answers each offset with one gather instead of a binary search.
-    nbr = np.empty((n, len(offsets)), dtype=np.int64)
+    idx = np.int32 if n < 2**31 - 1 else np.int64
+    nbr = np.empty((n, len(offsets)), dtype=idx)
     size = (int(r0.max()) + r + 1) * span
     if size <= 16 * n + 4_000_000:
-        lut = np.full(size, -1, dtype=np.int64)
-        lut[keys] = np.arange(n, dtype=np.int64)
+        # The padded raster is not much bigger than the cell list (a study grid): a dense
+        # key -> cell table answers each offset with one gather instead of a binary search.
+        lut = np.full(size, -1, dtype=idx)
+        lut[keys] = np.arange(n, dtype=idx)
+        if n > 1 and np.count_nonzero(lut >= 0) != n:
+            raise ValueError("duplicate (row, col) cells")
         for k, (dr, dc) in enumerate(offsets):
             nbr[:, k] = lut[keys + (dr * span + dc)]
     else:
+        order = np.argsort(keys, kind="stable")
+        skeys = keys[order]
+        if n > 1 and np.any(skeys[1:] == skeys[:-1]):
+            raise ValueError("duplicate (row, col) cells")
         for k, (dr, dc) in enumerate(offsets):
             target = keys + dr * span + dc
             pos_c = np.minimum(np.searchsorted(skeys, target), n - 1)
