@@ -335,7 +335,7 @@ def prepare(study, definition: str | Definition | None = None, params: Params = 
     lookup[cell_flat] = np.arange(len(cell_flat))
     inc = inc.with_columns(pl.Series("cell", lookup[np.where(inc_flat >= 0, inc_flat, grid.n_cells)]))
     rows, cols = grid.from_flat(cell_flat)
-    W = checked_weights(grid_weights_for_cells(rows, cols, params.radius_cells))
+    W = checked_weights(grid_weights_for_cells(rows, cols, params.radius_cells), copy=False)  # ours: no copy
 
     month_list, month_notes = complete_months(inc)
     notes.extend(month_notes)

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import ndtr
-from scipy.stats import norm
 
 __all__ = [
     "GiStarResult",
@@ -55,12 +54,14 @@ def _check_x(x) -> np.ndarray:
     return x
 
 
-def checked_weights(W) -> sp.csr_array:
+def checked_weights(W, copy: bool = True) -> sp.csr_array:
     """Validate W once (a copy, marked), so repeated Gi* calls on one grid skip the checks.
 
     The engine keeps one such W per prepared study; a filter change then costs one mat-vec.
+    copy=False when the caller owns W and will not use it otherwise (the engine's freshly built
+    grid weights): saves copying millions of entries.
     """
-    W = _check_w(W, W.shape[0])
+    W = _check_w(W, W.shape[0], copy=copy)
     W._svtui_checked = True
     W._svtui_wi = np.asarray(W.sum(axis=1)).ravel() + 1.0
     return W
@@ -71,12 +72,12 @@ def _row_weights(W) -> np.ndarray:
     return wi if wi is not None else np.asarray(W.sum(axis=1)).ravel() + 1.0
 
 
-def _check_w(W, n: int) -> sp.csr_array:
+def _check_w(W, n: int, copy: bool = True) -> sp.csr_array:
     if getattr(W, "_svtui_checked", False) and W.shape == (n, n):
         return W
     if not sp.issparse(W):
         raise TypeError("W must be a scipy.sparse matrix (see hotspot.weights)")
-    W = sp.csr_array(W, dtype=np.float64, copy=True)  # never mutate the caller's matrix
+    W = sp.csr_array(W, dtype=np.float64, copy=copy)  # never mutate the caller's matrix (unless told)
     if W.shape != (n, n):
         raise ValueError(f"W has shape {W.shape}, expected ({n}, {n})")
     W.sum_duplicates()

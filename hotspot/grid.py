@@ -144,14 +144,16 @@ class Grid:
         return np.asarray(row, dtype=np.int64) * self.ncols + np.asarray(col, dtype=np.int64)
 
     def from_flat(self, ids) -> tuple[np.ndarray, np.ndarray]:
-        ids = np.asarray(ids, dtype=np.int64)
-        return ids // self.ncols, ids % self.ncols
+        return np.divmod(np.asarray(ids, dtype=np.int64), self.ncols)
 
     def centres(self) -> tuple[np.ndarray, np.ndarray]:
-        """Cell-centre x and y, flat arrays of length ``n_cells`` in id order."""
-        row, col = self.from_flat(np.arange(self.n_cells))
+        """Cell-centre x and y, flat arrays of length ``n_cells`` in id order.
+
+        Built from one row and one column of centres (tile/repeat), not a divmod per cell."""
         h = self.cell_size
-        return self.x0 + (col + 0.5) * h, self.y0 + (row + 0.5) * h
+        xs = self.x0 + (np.arange(self.ncols, dtype=np.int64) + 0.5) * h
+        ys = self.y0 + (np.arange(self.nrows, dtype=np.int64) + 0.5) * h
+        return np.tile(xs, self.nrows), np.repeat(ys, self.ncols)
 
     def bounds(self, ids=None) -> np.ndarray:
         """Cell polygons as an ``(n, 4)`` array of (minx, miny, maxx, maxy).

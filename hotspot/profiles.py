@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from scipy.spatial import cKDTree
 
 # Night-time hours: 21:00 to 03:59 (the late-evening peak of licensed-premises violence).
 NIGHT_START, NIGHT_END = 21, 4
@@ -63,6 +62,8 @@ def near_licensed(inc: pl.DataFrame, venues: pl.DataFrame | None) -> pl.Series:
     ok = np.isfinite(xy).all(axis=1)
     idx = np.full(inc.height, lic.height)
     if ok.any():
+        from scipy.spatial import cKDTree  # here: scipy.spatial costs ~0.2 s and most studies have no venues
+
         _, found = cKDTree(lic.select("easting", "northing").to_numpy()).query(
             xy[ok], k=1, distance_upper_bound=NEAR_VENUE_M
         )

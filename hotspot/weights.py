@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.spatial import cKDTree
 
 __all__ = [
     "grid_weights",
@@ -110,19 +109,37 @@ def grid_weights_for_cells(
     if (int(r0.max()) + r + 1) * span >= 2**62:
         raise ValueError("cell index range too large to key")
     keys = r0 * span + c0
-    order = np.argsort(keys, kind="stable")
-    skeys = keys[order]
-    if n > 1 and np.any(skeys[1:] == skeys[:-1]):
-        raise ValueError("duplicate (row, col) cells")
-    src, dst = [], []
-    for dr, dc in offsets:
-        target = keys + dr * span + dc
-        pos = np.searchsorted(skeys, target)
-        pos_c = np.minimum(pos, n - 1)
-        hit = skeys[pos_c] == target
-        src.append(np.flatnonzero(hit))
-        dst.append(order[pos_c[hit]])
-    return _csr(np.concatenate(src), np.concatenate(dst), n)
+    # One (n, k) table of neighbour indices (-1 where the shifted cell is not listed): cells are
+    # unique, so the pairs need no duplicate summing and the CSR arrays are laid out directly
+    # (row by row, offsets in order), skipping a COO sort of n * k pairs.
+    idx = np.int32 if n < 2**31 - 1 else np.int64
+    nbr = np.empty((n, len(offsets)), dtype=idx)
+    size = (int(r0.max()) + r + 1) * span
+    if size <= 16 * n + 4_000_000:
+        # The padded raster is not much bigger than the cell list (a study grid): a dense
+        # key -> cell table answers each offset with one gather instead of a binary search.
+        lut = np.full(size, -1, dtype=idx)
+        lut[keys] = np.arange(n, dtype=idx)
+        if n > 1 and np.count_nonzero(lut >= 0) != n:
+            raise ValueError("duplicate (row, col) cells")
+        for k, (dr, dc) in enumerate(offsets):
+            nbr[:, k] = lut[keys + (dr * span + dc)]
+    else:
+        order = np.argsort(keys, kind="stable")
+        skeys = keys[order]
+        if n > 1 and np.any(skeys[1:] == skeys[:-1]):
+            raise ValueError("duplicate (row, col) cells")
+        for k, (dr, dc) in enumerate(offsets):
+            target = keys + dr * span + dc
+            pos_c = np.minimum(np.searchsorted(skeys, target), n - 1)
+            nbr[:, k] = np.where(skeys[pos_c] == target, order[pos_c], -1)
+    hit = nbr >= 0
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(hit.sum(axis=1), out=indptr[1:])
+    indices = nbr[hit]
+    m = sp.csr_array((np.ones(len(indices), dtype=np.float64), indices, indptr), shape=(n, n))
+    m.sort_indices()  # a no-op when the cells come in raster order (the engine's case)
+    return m
 
 
 def distance_band_weights(x: np.ndarray, y: np.ndarray, threshold: float) -> sp.csr_array:
@@ -146,6 +163,8 @@ def distance_band_weights(x: np.ndarray, y: np.ndarray, threshold: float) -> sp.
     n = len(x)
     if n < 2:
         return _csr(np.empty(0, np.int64), np.empty(0, np.int64), n)
+    from scipy.spatial import cKDTree  # here: the grid builders above never need it
+
     pairs = cKDTree(np.column_stack([x, y])).query_pairs(threshold, output_type="ndarray")
     i, j = pairs[:, 0], pairs[:, 1]
     return _csr(np.concatenate([i, j]), np.concatenate([j, i]), n)
