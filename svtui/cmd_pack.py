@@ -15,7 +15,7 @@ HELP = ("Write the meeting pack into DIR: pack.docx, pack.html (one file, prints
 
 def configure(p) -> None:
     p.add_argument("--out", metavar="DIR", required=True, help="folder for pack.docx, pack.html and tables.xlsx")
-    p.add_argument("--top", type=int, default=10, metavar="N", help="localities with most harm to give a page (default 10)")
+    p.add_argument("--top", type=int, default=10, metavar="N", help="significant (or adopted) localities with most harm to give a page (default 10)")
     p.add_argument("--subjects", nargs="+", metavar="NAME|CODE|ID",
                    help="only these CSPs or areas (name or ONS code) and/or localities (id); areas bring their own "
                         "top localities")
