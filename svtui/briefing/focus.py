@@ -45,8 +45,13 @@ def _focus(ctx: _Ctx) -> Section:
         loc = _area_localities(ctx)
         if ctx.rule.locality_min and loc.height:
             loc = loc.filter(pl.col("n_incidents") >= ctx.rule.locality_min)
-        if loc.height:
+        if ctx.level == "csp" and "significant" in loc.columns and loc["significant"].any():
+            # the significant localities the 'where' section lists, named there with their wards
+            loc = loc.filter(pl.col("significant").fill_null(False))
+            places = join_words([w.label(lr.get("focus") or lr["name"]) for lr in loc.head(2).iter_rows(named=True)])
+        elif loc.height:
             places = join_words([_short_place(w, lr) for lr in loc.head(2).iter_rows(named=True)])
+        if loc.height:
             when = " at the peak times" if not _is_null(ctx.row.get("night_share")) else ""
             items.append(f"{_b('Primary prevention: places.')} Focus problem-solving on {places}: licensing, "
                          f"guardianship, lighting, CCTV and patrols{when}.")

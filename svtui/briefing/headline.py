@@ -192,9 +192,9 @@ def _area_headline(ctx: _Ctx) -> Section:
             bits.append(s + ".")
         vs = r.get("rate_vs_force")
         if vs in ("higher", "lower", "similar") and not ctx.is_force:
-            bits.append({"higher": "Over the period its rate is higher than the force's.",
-                         "lower": "Over the period its rate is lower than the force's.",
-                         "similar": "Over the period its rate is similar to the force's."}[vs])
+            bits.append({"higher": "Its rate is higher than the force's.",
+                         "lower": "Its rate is lower than the force's.",
+                         "similar": "Its rate is similar to the force's."}[vs])
     elif r.get("population_note") or r.get("rate_vs_force_reason") == "no_population":
         bits.append("No rate per head: the study has no population figures.")
     fr = ctx.force_row
@@ -231,7 +231,7 @@ def _area_headline(ctx: _Ctx) -> Section:
         when = f"in the year to {w.date_end(end, ctx.ref('period_end'))}" if use_year else span
         if said:
             notes = [x for x in mrows.filter(pl.col("measure") == "ae_knife_assault")["note"].to_list() if x]
-            under = " (A&E: most attendances have no location, see the data notes)" if notes and not ctx.is_force else ""
+            under = " (most A&E attendances have no location)" if notes and not ctx.is_force else ""
             s = f"The Serious Violence Duty's measures {when}: {join_words(said)}{under}."
             if missing:
                 s += f" The data cannot give {join_words(missing)}."
@@ -360,5 +360,5 @@ def _significance_words(w: _W, ctx: _Ctx) -> str:
     if "significant" not in r or r.get("significant") is None:
         return ""
     if r["significant"]:
-        return "It is a significant concentration of offences (see the data notes)"
+        return "It is a significant concentration of offences"  # the test is described in the data notes
     return "It is not a significant concentration: chance could put this many offences there"

@@ -51,7 +51,8 @@ def _interventions(ctx: _Ctx) -> Section:
     real = gaps.filter(pl.col("status").is_in(["gap", "partly met"])) if gaps.height else gaps
     if real.height:
         ng, cap = real.height, MAX_GAPS[ctx.kind]
-        w.p(f"{_cap(_count_words(ng, None, w))} {dc.plural(ng, 'gap')} in {w.label(ctx.name)}"
+        at = "here" if ctx.kind == "locality" else f"in {w.label(ctx.name)}"  # a locality's long name is in the title
+        w.p(f"{_cap(_count_words(ng, None, w))} {dc.plural(ng, 'gap')} {at}"
             + (", the largest first:" if ng > cap else (", largest first:" if ng > 1 else ":")))
         top = real.sort(["gap_score", "need"], descending=[True, False])
         for gr in top.head(cap).iter_rows(named=True):

@@ -28,7 +28,12 @@ def _area_where(ctx: _Ctx) -> Section:
         w.p(f"Hotspot localities were found in {area}, but each has fewer than {lm} {dc.plural(2, ctx.voice.noun)}, so "
             "none is named under the public disclosure rule.")
     else:
-        top = loc.head(5)
+        # a CSP holds hundreds of budget cells: name only the few significant ones with most harm
+        csp_sig = ctx.level == "csp" and "significant" in loc.columns and loc.height > CSP_SHOWN
+        listed = loc.filter(pl.col("significant").fill_null(False)) if csp_sig else loc
+        if csp_sig and listed.height == 0:
+            listed, csp_sig = loc, False
+        top = listed.head(CSP_SHOWN if csp_sig else 5)
         ids = tuple(top["locality_id"].to_list())
         n_loc = loc.height
         n_top = int(top["n_incidents"].sum())
@@ -61,7 +66,18 @@ def _area_where(ctx: _Ctx) -> Section:
             lead = f"The analysis found {how_many} in {area}"
         else:
             lead = f"{how_many} {'lies' if n_loc == 1 else 'lie'} in {area}"
-        if total not in ("withheld", "not known"):
+        if csp_sig:
+            n_sig = listed.height
+            sig_txt = w.count(n_sig, Ref("localities", "locality_id",
+                                         _key(locality_id=tuple(listed["locality_id"].to_list())), agg="count"))
+            lead += f"; of its {sig_txt} significant concentrations"
+            k = top.height
+            if total not in ("withheld", "not known"):
+                lead += (f", the {_num_words(k)} with most harm hold {total} of its harm" if k > 1
+                         else f", the one with most harm holds {total} of its harm")
+            else:
+                lead += f", the {_num_words(k)} with most harm" if k > 1 else ", the one with most harm"
+        elif total not in ("withheld", "not known"):
             if n_loc > 5:
                 lead += f"; the five with most harm hold {total} of {whole}"
             elif n_loc > 1:
@@ -70,7 +86,7 @@ def _area_where(ctx: _Ctx) -> Section:
                 lead += f", holding {total} of {whole}"
         w.p(lead + ":")
         for lr in top.iter_rows(named=True):
-            w.li(_locality_line(w, ctx, lr))
+            w.li(_locality_line(w, ctx, lr, say_significance=not csp_sig))
         if dropped:
             lm = w.fig(str(ctx.rule.locality_min), ctx.rule.locality_min, "constant", Ref("constant", "disclosure locality_min"))
             shown = set(loc["locality_id"].to_list())
@@ -98,12 +114,13 @@ def _area_where(ctx: _Ctx) -> Section:
                 if pt not in ("withheld", "not known"):
                     parts.append(f"{w.label(sr['name'])} ({pt})")
             if parts:
-                w.p(f"By {'CSP' if sub_level == 'csp' else 'ward'}, the most harm was in {join_words(parts)}.")
+                w.p(f"The {'CSPs' if sub_level == 'csp' else 'wards'} with most harm: {join_words(parts)}.")
     _repeats(w, ctx)
     _place_mix(w, ctx)
     return w.done(f"There is no {ctx.voice.thing} in {area} in the period, so there is nowhere to describe.")
 
 
+CSP_SHOWN = 2  # significant localities named in a CSP briefing (word budget, issue 16)
 REPEATS_SHOWN = 3  # repeat locations named in a briefing (the table in svtui trends has more)
 
 
@@ -174,7 +191,7 @@ def _sub_areas(ctx: _Ctx, sub_level: str) -> pl.DataFrame | None:
     return prof.filter(pl.col("n") > 0).sort(["harm", "code"], descending=[True, False])
 
 
-def _locality_line(w: _W, ctx: _Ctx, lr: dict) -> str:
+def _locality_line(w: _W, ctx: _Ctx, lr: dict, say_significance: bool = True) -> str:
     lid = lr["locality_id"]
     lk = _key(locality_id=lid)
     first = w.count(lr["n_incidents"], Ref("localities", "n_incidents", lk), ctx.voice.noun)
@@ -199,7 +216,7 @@ def _locality_line(w: _W, ctx: _Ctx, lr: dict) -> str:
                           else f"{w.count(orow['n'], Ref(src, 'n', ok))} of them")
                 first += f", {inside} in {ctx.short}, holding {sh} of its harm"
     bits = [first]
-    if lr.get("significant") is not None:
+    if say_significance and lr.get("significant") is not None:
         bits.append("a significant concentration" if lr["significant"] else "not a significant concentration")
     pattern = lr.get("pattern")
     kind = PATTERN_WORDS[pattern].split(" (")[0] if pattern in PATTERN_WORDS else ""
@@ -209,7 +226,11 @@ def _locality_line(w: _W, ctx: _Ctx, lr: dict) -> str:
         kind = (kind + ", " if kind else "") + f"{lr['trend']} month by month"
     if kind:
         bits.append(kind)
-    return f"{w.label(lr['name'])} ({w.label(lid)}): " + "; ".join(bits) + "."
+    name = lr["name"] or ""
+    dist = spoken_name(lr["district_name"]) if lr.get("district_name") else ""
+    if ctx.level == "csp" and dist and name.endswith(f", {dist}"):  # within a CSP the ward places it
+        name = name[: -len(dist) - 2]
+    return f"{w.label(name)} ({w.label(lid)}): " + "; ".join(bits) + "."
 
 
 def _loc_where(ctx: _Ctx) -> Section:
