@@ -47,10 +47,12 @@ def _scene(app, a, st) -> MapScene:
     n = loc.height
     if n:
         geoms = shapely.from_wkb(loc["geometry_wkb"].to_list())
+        sig = loc["significant"].to_list() if "significant" in loc.columns else [True] * n
         for i, (lid, g) in enumerate(zip(loc["locality_id"].to_list(), geoms)):
             # Harm tier by rank among the hotspots (the frame is ordered by harm, highest first).
             tier = 3 if i < max(1, n // 3) else 2 if i < max(2, 2 * n // 3) else 1
-            hotspots.append((lid, str(i + 1), g, tier))
+            # rank labels for the significant localities only: thousands of budget cells would bury them
+            hotspots.append((lid, str(i + 1) if sig[i] else "", g, tier))
     cells = a.cells
     inc = a.incidents.filter(a.incidents["easting"].is_not_null())
     ven = st.venues.filter(st.venues["easting"].is_not_null()) if st.venues.height else st.venues
