@@ -206,16 +206,10 @@ def population_words(res) -> str:
 
 
 def month_runs(months) -> str:
-    """'2022-05 to 2023-12, 2024-02' from a list of 'YYYY-MM' months."""
-    idx = sorted({int(str(m)[:4]) * 12 + int(str(m)[5:7]) - 1 for m in months if len(str(m)) >= 7})
-    runs: list[list[int]] = []
-    for i in idx:
-        if runs and i == runs[-1][1] + 1:
-            runs[-1][1] = i
-        else:
-            runs.append([i, i])
-    ym = lambda i: f"{i // 12}-{i % 12 + 1:02d}"  # noqa: E731
-    return ", ".join(ym(a) if a == b else f"{ym(a)} to {ym(b)}" for a, b in runs) or "none"
+    """'2022-05 to 2023-12, 2024-02' from a list of 'YYYY-MM' months (svtui.fmt.month_runs)."""
+    from svtui import fmt
+
+    return ", ".join(fmt.month_runs(months)) or "none"
 
 
 @command("trends", "Area profiles: serious violence, change, shares, the Duty's measures and risk factors per area.",

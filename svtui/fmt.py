@@ -202,6 +202,21 @@ def month(d) -> str:
     return plain(d, 20)
 
 
+def month_runs(months, most: int | None = None) -> list[str]:
+    """'YYYY-MM' months as runs, in order: ['2022-05 to 2023-12', '2024-02'] (at most `most`)."""
+    idx = sorted({int(str(m)[:4]) * 12 + int(str(m)[5:7]) - 1 for m in months
+                  if len(str(m)) >= 7 and str(m)[:4].isdigit() and str(m)[5:7].isdigit()})
+    runs: list[list[int]] = []
+    for i in idx:
+        if runs and i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    ym = lambda i: f"{i // 12}-{i % 12 + 1:02d}"  # noqa: E731
+    out = [ym(a) if a == b else f"{ym(a)} to {ym(b)}" for a, b in runs]
+    return out if most is None else out[:most]
+
+
 def window(w) -> str:
     if not w:
         return "no incidents"

@@ -301,14 +301,9 @@ def assert_sound(b: Briefing, tables: Tables) -> None:
 
 
 @pytest.fixture(scope="module")
-def session(request, sample_study):
-    """The shared session-scoped sample Session when conftest has one, else one for this module."""
-    try:
-        return request.getfixturevalue("sample_session")
-    except pytest.FixtureLookupError:
-        from hotspot.session import Session
-
-        return Session(sample_study)
+def session(sample_session):
+    """conftest's session-scoped sample Session (the sample is read once for the run)."""
+    return sample_session
 
 
 @pytest.fixture(scope="module")

@@ -26,14 +26,9 @@ def test_check_json_accounts_for_every_real_row(real_dir, capsys):
 
 
 @pytest.fixture(scope="module")
-def session(request, sample_study):
-    """conftest's session-scoped sample Session when there is one (the sample is read once)."""
-    try:
-        return request.getfixturevalue("sample_session")
-    except pytest.FixtureLookupError:
-        from hotspot.session import Session
-
-        return Session(sample_study)
+def session(sample_session):
+    """conftest's session-scoped sample Session (the sample is read once for the run)."""
+    return sample_session
 
 
 def test_check_on_the_sample_study_balances_and_is_labelled_synthetic(session, capsys):

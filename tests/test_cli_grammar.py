@@ -13,14 +13,9 @@ from svtui.export import read_provenance, sidecar_path
 
 
 @pytest.fixture(scope="module")
-def session(request, sample_study):
-    """conftest's session-scoped sample Session when there is one (one load for the run)."""
-    try:
-        return request.getfixturevalue("sample_session")
-    except pytest.FixtureLookupError:
-        from hotspot.session import Session
-
-        return Session(sample_study)
+def session(sample_session):
+    """conftest's session-scoped sample Session (the sample is read once for the run)."""
+    return sample_session
 
 
 def run(argv, session, capsys):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import date
-import re
 
 import polars as pl
 
@@ -63,15 +62,10 @@ def _months_words(w: "_W", ctx, m_txt: str, months: int) -> str:
 
 def _month_list(w: "_W", months: list[str], most: int = 4) -> str:
     """Missing months ("YYYY-MM") as runs: '2022-05 to 2023-12', '2021-03, 2021-07 to 2021-09'."""
-    idx = sorted({int(m[:4]) * 12 + int(m[5:7]) - 1 for m in months if re.fullmatch(r"\d{4}-\d\d", str(m))})
-    runs: list[list[int]] = []
-    for i in idx:
-        if runs and i == runs[-1][1] + 1:
-            runs[-1][1] = i
-        else:
-            runs.append([i, i])
-    ym = lambda i: f"{i // 12}-{i % 12 + 1:02d}"  # noqa: E731
-    parts = [w.label(ym(a) if a == b else f"{ym(a)} to {ym(b)}", 30) for a, b in runs[:most]]
+    from svtui import fmt
+
+    runs = fmt.month_runs(months)
+    parts = [w.label(r, 30) for r in runs[:most]]
     return ", ".join(parts) + (" and more" if len(runs) > most else "")
 
 
