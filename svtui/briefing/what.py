@@ -83,17 +83,22 @@ CONTEXT_WORDS = (
 )
 
 
-def _context(w: _W, ctx: _Ctx) -> None:
-    """Anti-social behaviour, public order, drugs and criminal damage in the same place and months."""
+def _subject_row(ctx: _Ctx, table):
+    """(level, key column, frame, the subject's row or None) from a per-area/per-locality table."""
     level = "locality" if ctx.kind == "locality" else ctx.level
-    frame = ctx.eng.context(level)
+    frame = table(level)
     keycol = "locality_id" if ctx.kind == "locality" else "code"
     if frame is None or frame.height == 0 or keycol not in frame.columns:
-        return
+        return level, keycol, frame, None
     row = frame.filter(pl.col(keycol) == ctx.code)
-    if row.height == 0:
+    return level, keycol, frame, (row.row(0, named=True) if row.height else None)
+
+
+def _context(w: _W, ctx: _Ctx) -> None:
+    """Anti-social behaviour, public order, drugs and criminal damage in the same place and months."""
+    level, keycol, frame, cr = _subject_row(ctx, ctx.eng.context)
+    if cr is None:
         return
-    cr = row.row(0, named=True)
     if all(_is_null(cr.get(c)) or not cr.get(c) for c, _ in CONTEXT_WORDS):
         return
     if not ctx.voice.proxy and not frame["asb_n"].sum():  # a record extract without the context types
@@ -114,15 +119,9 @@ OUTCOME_WORDS = (
 
 def _outcomes(w: _W, ctx: _Ctx) -> None:
     """police.uk outcomes as plain-word shares of the offences with a recorded outcome."""
-    level = "locality" if ctx.kind == "locality" else ctx.level
-    frame = ctx.eng.outcomes(level)
-    keycol = "locality_id" if ctx.kind == "locality" else "code"
-    if frame is None or frame.height == 0 or keycol not in frame.columns:
+    level, keycol, frame, orow = _subject_row(ctx, ctx.eng.outcomes)
+    if orow is None:
         return
-    row = frame.filter(pl.col(keycol) == ctx.code)
-    if row.height == 0:
-        return
-    orow = row.row(0, named=True)
     known = orow.get("outcomes_known")
     if orow.get("outcomes_reason") == "no_outcomes" or _is_null(known) or not known:
         return
