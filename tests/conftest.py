@@ -18,6 +18,23 @@ def real_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def mixed_months_dir(real_dir, tmp_path_factory):
+    """West Mercia 2024-01..04 as published, plus 2024-01..03 renamed to 2019-10..12 (file and
+    Month): a folder whose span holds years of missing months."""
+    import polars as pl
+
+    src = real_dir / "police-uk" / "west-mercia"
+    dst = tmp_path_factory.mktemp("mixed") / "west-mercia"
+    dst.mkdir()
+    for f in sorted(src.glob("*.csv")):
+        (dst / f.name).write_bytes(f.read_bytes())
+    for old, new in (("2024-01", "2019-10"), ("2024-02", "2019-11"), ("2024-03", "2019-12")):
+        df = pl.read_csv(src / f"{old}-west-mercia-street.csv", infer_schema_length=0)
+        df.with_columns(pl.lit(new).alias("Month")).write_csv(dst / f"{new}-west-mercia-street.csv")
+    return dst
+
+
+@pytest.fixture(scope="session")
 def west_mercia_study(real_dir):
     from geodata.study import load_study, spec_from_options
 

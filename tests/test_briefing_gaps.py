@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 
-import polars as pl
 import pytest
 
 from svtui.briefing import build_briefing
@@ -14,18 +13,11 @@ from test_briefing import Tables, assert_sound
 
 
 @pytest.fixture(scope="module")
-def mixed_res(real_dir, tmp_path_factory):
+def mixed_res(real_dir, mixed_months_dir):
     from geodata.study import load_study, spec_from_options
     from hotspot.session import Session
 
-    src = real_dir / "police-uk" / "west-mercia"
-    dst = tmp_path_factory.mktemp("mixed") / "west-mercia"
-    dst.mkdir()
-    for f in sorted(src.glob("*.csv")):
-        (dst / f.name).write_bytes(f.read_bytes())
-    for old, new in (("2024-01", "2019-10"), ("2024-02", "2019-11"), ("2024-03", "2019-12")):
-        df = pl.read_csv(src / f"{old}-west-mercia-street.csv", infer_schema_length=0)
-        df.with_columns(pl.lit(new).alias("Month")).write_csv(dst / f"{new}-west-mercia-street.csv")
+    dst = mixed_months_dir
     spec = spec_from_options(
         crimes=[str(dst)],
         areas=str(real_dir / "boundaries" / "lsoa21_westmercia_bsc.geojson"),

@@ -31,17 +31,9 @@ def _load(real_dir, crimes):
 
 
 @pytest.fixture(scope="module")
-def mixed_dir(real_dir, tmp_path_factory):
+def mixed_dir(mixed_months_dir):
     """2024-01..04 as published, plus 2024-01..03 renamed to 2019-10..12 (file and Month)."""
-    src = real_dir / "police-uk" / "west-mercia"
-    dst = tmp_path_factory.mktemp("mixed") / "west-mercia"
-    dst.mkdir()
-    for f in sorted(src.glob("*.csv")):
-        (dst / f.name).write_bytes(f.read_bytes())
-    for old, new in (("2024-01", "2019-10"), ("2024-02", "2019-11"), ("2024-03", "2019-12")):
-        df = pl.read_csv(src / f"{old}-west-mercia-street.csv", infer_schema_length=0)
-        df.with_columns(pl.lit(new).alias("Month")).write_csv(dst / f"{new}-west-mercia-street.csv")
-    return dst
+    return mixed_months_dir
 
 
 @pytest.fixture(scope="module")
