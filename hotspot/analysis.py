@@ -20,7 +20,7 @@ from hotspot import profiles
 from hotspot.definition import Definition, classify, fill_crime_type, load_definition
 from hotspot.emerging import category_names
 from hotspot.emerging import classify as classify_emerging
-from hotspot.gistar import checked_weights, gi_star, gi_star_permutation
+from hotspot.gistar import gi_star, gi_star_permutation
 from hotspot.grid import Grid
 from hotspot.harm import add_harm
 from hotspot.kde import default_bandwidth, kde_from_counts, kde_pad_cells
@@ -28,7 +28,7 @@ from hotspot import localities as L
 from hotspot.localities import DEFAULT_AREA_SHARE, AdoptedLocality
 from hotspot.significance import locality_significance, window_test
 from hotspot.trend import MIN_STEPS, TOO_FEW_STEPS, MannKendall, mann_kendall
-from hotspot.weights import grid_weights_for_cells
+from hotspot.weights import RasterNeighbours
 
 MARKER_FILTERS = ("domestic_abuse", "knife", "firearm", "corrosive", "county_lines", "hate_crime", "alcohol", "youth", "sexual")
 
@@ -163,7 +163,7 @@ class Prepared:
     hierarchy: pl.DataFrame
     grid: Grid
     cell_flat: np.ndarray  # grid flat id of each study cell
-    W: object  # binary CSR weights among study cells (no self)
+    neighbours: RasterNeighbours  # queen neighbourhoods among study cells (Gi*, the scan windows)
     study_area_m2: float
     months: list[date]
     area_index: dict[str, set[str]]  # any code or lower-cased name -> LSOA codes
@@ -177,6 +177,12 @@ class Prepared:
     @property
     def n_cells(self) -> int:
         return len(self.cell_flat)
+
+    @property
+    def W(self):
+        """The neighbourhoods as a binary CSR matrix, built on first use (permutation tests,
+        comparisons with esda); the engine's own sums go through `neighbours`."""
+        return self.neighbours.csr()
 
 
 @dataclass
@@ -334,8 +340,7 @@ def prepare(study, definition: str | Definition | None = None, params: Params = 
     lookup = np.full(grid.n_cells + 1, -1, dtype=np.int64)
     lookup[cell_flat] = np.arange(len(cell_flat))
     inc = inc.with_columns(pl.Series("cell", lookup[np.where(inc_flat >= 0, inc_flat, grid.n_cells)]))
-    rows, cols = grid.from_flat(cell_flat)
-    W = checked_weights(grid_weights_for_cells(rows, cols, params.radius_cells), copy=False)  # ours: no copy
+    neighbours = RasterNeighbours(grid.shape, cell_flat, params.radius_cells)
 
     month_list, month_notes = complete_months(inc)
     notes.extend(month_notes)
@@ -351,7 +356,7 @@ def prepare(study, definition: str | Definition | None = None, params: Params = 
         hierarchy=hierarchy,
         grid=grid,
         cell_flat=cell_flat,
-        W=W,
+        neighbours=neighbours,
         study_area_m2=study_area,
         months=month_list,
         area_index=build_area_index(hierarchy),
@@ -474,14 +479,14 @@ def analyse(prep: Prepared, filters: Filters = Filters(), params: Params = Param
     # Gi* per cell is kept for the map's shading and for analysts who know it; it does not
     # decide what is 'significant' for a locality (hotspot.significance says why).
     perm = params.permutations if params.inference == "permutation" else 0
-    gi_h = gi_star(harm, prep.W, permutations=perm, alpha=params.alpha, fdr=True, seed=params.seed)
+    gi_h = gi_star(harm, prep.neighbours, permutations=perm, alpha=params.alpha, fdr=True, seed=params.seed)
     if params.inference == "permutation":
         p_perm = gi_h.p_hot
     elif params.permutations:
-        p_perm, _ = gi_star_permutation(harm, prep.W, params.permutations, params.seed)
+        p_perm, _ = gi_star_permutation(harm, prep.neighbours, params.permutations, params.seed)
     else:
         p_perm = np.full(n, np.nan)
-    gi_c = gi_star(counts, prep.W, permutations=0, alpha=params.alpha, fdr=True)
+    gi_c = gi_star(counts, prep.neighbours, permutations=0, alpha=params.alpha, fdr=True)
     z_count = gi_c.z
     t["gistar"] = time.perf_counter()
     say("Kernel density", 0.35)
@@ -497,7 +502,7 @@ def analyse(prep: Prepared, filters: Filters = Filters(), params: Params = Param
 
     labels, groups = L.assign(prep.grid, prep.cell_flat, score, params.area_share, prep.study_area_m2,
                               params.max_localities, params.adopted)
-    wt = window_test(counts, prep.W, prep.grid.cell_area, prep.study_area_m2 or float(n * prep.grid.cell_area))
+    wt = window_test(counts, prep.neighbours, prep.grid.cell_area, prep.study_area_m2 or float(n * prep.grid.cell_area))
     loc = _locality_table(prep, inc, labels, groups, wt, gi_h.z, params)
     idx = labels[np.maximum(cell, 0)]
     ids = loc.sort("index")["locality_id"].to_list() if loc.height else []
@@ -683,15 +688,16 @@ def _emerging(prep: Prepared, inc: pl.DataFrame, months: list[date], params: Par
     cube_occ = np.zeros((len(occ), T))
     np.add.at(cube_occ, (inv, step[ok]), 1.0)
     # Cells whose closed neighbourhood touches an occupied cell.
-    touch = np.zeros(n, dtype=bool)
-    touch[occ] = True
-    touch |= (prep.W[:, occ] @ np.ones(len(occ))) > 0
+    nb = prep.neighbours
+    is_occ = np.zeros(n)
+    is_occ[occ] = 1.0
+    touch = (nb.lag(is_occ) + is_occ) > 0
     sub = np.flatnonzero(touch)
     self_vals = np.zeros((len(sub), T))
     pos = np.searchsorted(sub, occ)  # every occupied cell is in sub
     self_vals[pos] = cube_occ
-    lag = prep.W[sub][:, occ] @ cube_occ + self_vals  # closed-neighbourhood sums, (n_sub, T)
-    w = np.asarray(prep.W[sub].sum(axis=1)).ravel() + 1.0  # binary weights incl. self
+    lag = nb.lag_rows(sub, cube_occ, occ) + self_vals  # closed-neighbourhood sums, (n_sub, T)
+    w = nb.wi[sub]  # binary weights incl. self
     s1 = cube_occ.sum(axis=0)
     s2 = (cube_occ**2).sum(axis=0)
     xbar = s1 / n

@@ -33,7 +33,7 @@ def score_kde(prep: Prepared, counts: np.ndarray, harm: np.ndarray, other: np.nd
 
 def score_gistar(prep: Prepared, counts: np.ndarray, harm: np.ndarray, other: np.ndarray) -> np.ndarray:
     """Baseline: grid Gi* z-score of the counts."""
-    return gi_star_z(counts, prep.W)
+    return gi_star_z(counts, prep.neighbours)
 
 
 def score_svtui(prep: Prepared, counts: np.ndarray, harm: np.ndarray, other: np.ndarray) -> np.ndarray:

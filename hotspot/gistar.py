@@ -13,7 +13,8 @@ Sources
   randomisation (``crand``) that :func:`gi_star_permutation` reproduces.  esda is a test
   oracle only; nothing here imports it.
 
-Weights ``W`` are binary ``n x n`` SciPy sparse matrices WITHOUT self (see
+Weights ``W`` are binary ``n x n`` SciPy sparse matrices WITHOUT self, or a
+:class:`hotspot.weights.RasterNeighbours` giving the same sums without the matrix (see
 :mod:`hotspot.weights`); Gi* includes each cell in its own neighbourhood, added here.
 """
 
@@ -108,15 +109,19 @@ def gi_star_z(x, W) -> np.ndarray:
     """
     x = _check_x(x)
     n = x.size
-    W = _check_w(W, n)
+    raster = hasattr(W, "lag")  # hotspot.weights.RasterNeighbours: binary by construction
+    if raster and W.shape != (n, n):
+        raise ValueError(f"W has shape {W.shape}, expected ({n}, {n})")
+    if not raster:
+        W = _check_w(W, n)
     xbar = x.mean()
     s = np.sqrt(max(np.mean(x * x) - xbar * xbar, 0.0))
     if s <= 1e-12 * max(1.0, abs(xbar)):
         return np.zeros(n)
-    wi = _row_weights(W)
-    binary = W.nnz == 0 or bool(np.all(W.data == 1.0))
+    wi = W.wi if raster else _row_weights(W)
+    binary = raster or W.nnz == 0 or bool(np.all(W.data == 1.0))
     w2 = wi if binary else np.asarray(W.multiply(W).sum(axis=1)).ravel() + 1.0
-    num = W @ x + x - xbar * wi
+    num = (W.lag(x) if raster else W @ x) + x - xbar * wi
     var = (n * w2 - wi * wi) / (n - 1)
     den = s * np.sqrt(np.clip(var, 0.0, None))
     z = np.zeros(n)
@@ -185,6 +190,8 @@ def gi_star_permutation(x, W, permutations: int = 999, seed: int = 0):
     """
     x = _check_x(x)
     n = x.size
+    if hasattr(W, "csr"):  # hotspot.weights.RasterNeighbours: the draws need the matrix's rows
+        W = W.csr()
     W = _check_w(W, n)
     R = int(permutations)
     if R < 1 or R != permutations:

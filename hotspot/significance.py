@@ -76,10 +76,14 @@ def window_test(counts: np.ndarray, W, cell_area: float, study_area: float) -> W
     if n == 0 or total == 0 or study_area <= 0:
         ones = np.ones(n)
         return WindowTest(counts.copy(), np.zeros(n), ones, ones.copy(), n, total)
-    wi = getattr(W, "_svtui_wi", None)  # row sums + 1, cached by hotspot.gistar.checked_weights
-    W = W if sp.issparse(W) else sp.csr_array(W)
-    win = W @ counts + counts
-    cells = wi if wi is not None else np.asarray(W.sum(axis=1)).ravel() + 1.0
+    if hasattr(W, "lag"):  # hotspot.weights.RasterNeighbours: the same sums, no matrix
+        win = W.lag(counts) + counts
+        cells = W.wi
+    else:
+        wi = getattr(W, "_svtui_wi", None)  # row sums + 1, cached by hotspot.gistar.checked_weights
+        W = W if sp.issparse(W) else sp.csr_array(W)
+        win = W @ counts + counts
+        cells = wi if wi is not None else np.asarray(W.sum(axis=1)).ravel() + 1.0
     share = np.minimum(cells * cell_area / study_area, 1.0)
     expected = total * share
     p = np.ones(n)

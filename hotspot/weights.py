@@ -12,6 +12,8 @@ Builders:
 * :func:`grid_weights_for_cells` - only the listed cells of a raster (e.g. occupied cells).
 * :func:`distance_band_weights` - points/centroids within a distance (inclusive).
 * :func:`from_adjacency` - irregular areas from contiguity pairs (e.g. LSOA/ward adjacency).
+* :class:`RasterNeighbours` - the same queen neighbourhoods as :func:`grid_weights_for_cells`,
+  answered by shifting a padded raster instead of storing a matrix: what the engine uses.
 
 Neighbourhoods on a raster are "queen" neighbourhoods of Chebyshev radius ``radius_cells``:
 radius 1 gives the 8 surrounding cells, radius 2 the 24 other cells of a 5x5 block.  (A
@@ -25,6 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
+    "RasterNeighbours",
     "grid_weights",
     "grid_weights_for_cells",
     "distance_band_weights",
@@ -140,6 +143,90 @@ def grid_weights_for_cells(
     m = sp.csr_array((np.ones(len(indices), dtype=np.float64), indices, indptr), shape=(n, n))
     m.sort_indices()  # a no-op when the cells come in raster order (the engine's case)
     return m
+
+
+class RasterNeighbours:
+    """Queen neighbourhoods (Chebyshev radius ``radius``) among the study cells of a raster.
+
+    Mathematically this is ``grid_weights_for_cells(rows, cols, radius)``: neighbour sums
+    ``W @ x`` and row sums ``W_i`` are the same numbers.  It answers them by adding shifted
+    copies of a zero-padded raster, one pass per offset, so it never stores the n x 8 matrix
+    (a force's study grid has ~0.75M cells and ~6M neighbour pairs, whose CSR build and
+    validation cost more than every statistic computed from it).  Cells off the study list
+    are zeros on the raster, so they are never anybody's neighbour, exactly as in the sparse
+    builder.  The sparse matrix is built on demand (:meth:`csr`) for what needs it as a matrix
+    (the permutation test, an esda comparison).
+    """
+
+    binary = True
+
+    def __init__(self, shape: tuple[int, int], cell_flat: np.ndarray, radius: int = 1):
+        self.offsets = _offsets(radius)
+        self.radius = int(radius)
+        self.raster_shape = (int(shape[0]), int(shape[1]))
+        self.cell_flat = np.asarray(cell_flat, dtype=np.int64)
+        n = len(self.cell_flat)
+        self.shape = (n, n)
+        nr, nc = self.raster_shape
+        r = self.radius
+        self._pw = nc + 2 * r  # padded width: a shifted index never wraps into another row
+        self._padded_size = (nr + 2 * r) * self._pw
+        rows, cols = np.divmod(self.cell_flat, nc)
+        if n and (rows.min() < 0 or rows.max() >= nr):
+            raise ValueError("cell_flat holds cells outside the raster")
+        if n > 1 and np.any(np.diff(self.cell_flat) <= 0) and len(np.unique(self.cell_flat)) != n:
+            raise ValueError("duplicate cells")
+        self._pidx = (rows + r) * self._pw + (cols + r)
+        self._shifts = np.array([dr * self._pw + dc for dr, dc in self.offsets], dtype=np.int64)
+        self._csr = None
+        self.wi = self.lag(np.ones(n)) + 1.0  # closed-neighbourhood size (self weight included)
+
+    @property
+    def n(self) -> int:
+        return self.shape[0]
+
+    def lag(self, x: np.ndarray) -> np.ndarray:
+        """``W @ x``: the sum of ``x`` over each cell's neighbours (self excluded).
+
+        ``x`` is one value per study cell, or an ``(n, T)`` array (one column per step).
+        """
+        x = np.asarray(x, dtype=np.float64)
+        if x.shape[0] != self.n:
+            raise ValueError(f"x has {x.shape[0]} rows, expected {self.n}")
+        padded = np.zeros((self._padded_size,) + x.shape[1:])
+        padded[self._pidx] = x
+        out = np.zeros(x.shape)
+        for s in self._shifts:
+            out += padded[self._pidx + s]
+        return out
+
+    def lag_rows(self, rows: np.ndarray, x: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """``(W @ X)[rows]`` where ``X`` is zero except the cells ``at``, which hold ``x``.
+
+        ``x`` has one row per cell in ``at`` (e.g. a cell x month cube of the occupied cells
+        only); the answer has one row per cell in ``rows``.  Costs memory in ``len(at)`` and
+        ``len(rows)``, never in n x T.
+        """
+        lut = np.full(self._padded_size, -1, dtype=np.int64)
+        lut[self._pidx[np.asarray(at, dtype=np.int64)]] = np.arange(len(at))
+        x = np.asarray(x, dtype=np.float64)
+        src = self._pidx[np.asarray(rows, dtype=np.int64)]
+        out = np.zeros((len(src),) + x.shape[1:])
+        for s in self._shifts:
+            j = lut[src + s]
+            hit = j >= 0
+            out[hit] += x[j[hit]]
+        return out
+
+    def csr(self):
+        """The same neighbourhoods as a binary SciPy CSR matrix (built once, then kept)."""
+        if self._csr is None:
+            nc = self.raster_shape[1]
+            rows, cols = np.divmod(self.cell_flat, nc)
+            self._csr = grid_weights_for_cells(rows, cols, self.radius)
+            self._csr._svtui_checked = True
+            self._csr._svtui_wi = self.wi
+        return self._csr
 
 
 def distance_band_weights(x: np.ndarray, y: np.ndarray, threshold: float) -> sp.csr_array:

@@ -22,7 +22,9 @@ from hotspot.gistar import (
     gi_star_permutation,
     gi_star_z,
 )
+from hotspot.significance import window_test
 from hotspot.weights import (
+    RasterNeighbours,
     distance_band_weights,
     from_adjacency,
     grid_weights,
@@ -190,6 +192,48 @@ def test_z_matches_esda_sparse_cells():
     y = rng.poisson(2.0, 700).astype(float) + (r < 20) * 2
     assert np.diff(W.indptr).min() == 0  # some islands: self-only neighbourhoods
     np.testing.assert_allclose(gi_star_z(y, W), esda_gstar(y, w).Zs, rtol=0, atol=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 3), st.integers(1, 150), st.integers(1, 6))
+def test_raster_neighbours_equal_the_matrix(seed, radius, n, steps):
+    """The engine's matrix-free neighbourhoods give the sparse builder's sums, cell for cell,
+    including cells on the raster's edge and study cells with no study neighbour."""
+    rng = np.random.default_rng(seed)
+    nr, nc = 11, 14
+    flat = np.sort(rng.choice(nr * nc, size=min(n, nr * nc), replace=False))
+    r, c = np.divmod(flat, nc)
+    W = grid_weights_for_cells(r, c, radius)
+    nb = RasterNeighbours((nr, nc), flat, radius)
+    x = rng.poisson(1.5, (len(flat), steps)).astype(float)
+    np.testing.assert_allclose(nb.lag(x[:, 0]), W @ x[:, 0], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(nb.lag(x), W @ x, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(nb.wi, np.asarray(W.sum(axis=1)).ravel() + 1.0)
+    at = np.sort(rng.choice(len(flat), size=max(1, len(flat) // 3), replace=False))
+    rows = rng.choice(len(flat), size=max(1, len(flat) // 2), replace=False)
+    dense = np.zeros_like(x)
+    dense[at] = x[at]
+    np.testing.assert_allclose(nb.lag_rows(rows, x[at], at), (W @ dense)[rows], rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(nb.csr().toarray(), W.toarray())
+    if len(flat) >= 3:
+        np.testing.assert_allclose(gi_star_z(x[:, 0], nb), gi_star_z(x[:, 0], W), rtol=0, atol=1e-12)
+        a = window_test(x[:, 0], nb, 100.0, 100.0 * len(flat))
+        b = window_test(x[:, 0], W, 100.0, 100.0 * len(flat))
+        np.testing.assert_array_equal(a.count, b.count)
+        np.testing.assert_allclose(a.p, b.p, rtol=1e-12, atol=0)
+
+
+def test_raster_neighbours_match_esda():
+    rng = np.random.default_rng(8)
+    flat = np.sort(rng.choice(60 * 60, size=700, replace=False))
+    r, c = np.divmod(flat, 60)
+    w = to_libpysal(sp.csr_array(brute_weights(r, c, 1)))
+    y = rng.poisson(2.0, 700).astype(float) + (r < 20) * 2
+    nb = RasterNeighbours((60, 60), flat, 1)
+    np.testing.assert_allclose(gi_star_z(y, nb), esda_gstar(y, w).Zs, rtol=0, atol=1e-9)
+    p_hot, _ = gi_star_permutation(y, nb, 99, seed=3)  # the permutation test takes it too
+    p_ref, _ = gi_star_permutation(y, grid_weights_for_cells(r, c, 1), 99, seed=3)
+    np.testing.assert_array_equal(p_hot, p_ref)
 
 
 def test_z_hand_computed_3x3():
