@@ -193,12 +193,16 @@ class RasterNeighbours:
         x = np.asarray(x, dtype=np.float64)
         if x.shape[0] != self.n:
             raise ValueError(f"x has {x.shape[0]} rows, expected {self.n}")
-        padded = np.zeros((self._padded_size,) + x.shape[1:])
-        padded[self._pidx] = x
-        out = np.zeros(x.shape)
-        for s in self._shifts:
-            out += padded[self._pidx + s]
-        return out
+        nr, nc = self.raster_shape
+        r = self.radius
+        tail = x.shape[1:]
+        padded = np.zeros((nr + 2 * r, nc + 2 * r) + tail)
+        padded.reshape((-1,) + tail)[self._pidx] = x
+        # In-place adds of shifted views: no index arrays, no temporaries the size of the raster.
+        out = np.zeros((nr, nc) + tail)
+        for dr, dc in self.offsets:
+            out += padded[r + dr:r + dr + nr, r + dc:r + dc + nc]
+        return out.reshape((-1,) + tail)[self.cell_flat]
 
     def lag_rows(self, rows: np.ndarray, x: np.ndarray, at: np.ndarray) -> np.ndarray:
         """``(W @ X)[rows]`` where ``X`` is zero except the cells ``at``, which hold ``x``.
