@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import io
 import re
-import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import polars as pl
 import shapely
@@ -26,7 +24,7 @@ import shapely
 from geodata.crs import bounds_kind
 from geodata.errors import SourceError
 from geodata.ledger import Ledger, SourceLedger
-from geodata.schema import BNG, HIERARCHY_COLUMNS, WGS84
+from geodata.schema import BNG, HIERARCHY_COLUMNS
 
 LEVELS = ("lsoa", "ward", "district", "csp", "force")
 
@@ -200,10 +198,10 @@ def _choose_layer(path: Path, layer: str | None, level_hint: str | None) -> tupl
     layers, or none, the user is asked to name one. Reading the first layer silently gave
     misleading errors about the wrong table.
     """
-    import pyogrio
-
     if path.is_dir() or path.suffix.lower() not in (".gpkg", ".sqlite", ".gdb", ".zip"):
         return layer, None
+    import pyogrio  # GDAL (and through it geopandas): only for files that can hold layers
+
     try:
         layers = [(str(n), str(t)) for n, t in pyogrio.list_layers(path)]
     except Exception:  # noqa: BLE001 (read_file below says what is wrong with the file)
@@ -230,13 +228,50 @@ def _choose_layer(path: Path, layer: str | None, level_hint: str | None) -> tupl
                       f"name the layer to read as {path.name}:LAYER, e.g. {path.name}:{(hits or names)[0]}")
 
 
-def read_boundaries(path, level_hint: str | None = None) -> gpd.GeoDataFrame:
-    """Read area polygons into EPSG:27700 with hierarchy column names.
+@dataclass
+class BoundaryTable:
+    """A boundary file read into EPSG:27700: hierarchy columns (Utf8) and one polygon each.
 
-    Returns a GeoDataFrame with the `HIERARCHY_COLUMNS` the file supplies (e.g. `lsoa_code`,
-    `lsoa_name`, `csp_code`, ...) and `geometry`. `gdf.attrs` holds `level` (the lowest level with
-    a code column), `lsoa_year` (11 or 21 when the file says) and `notes`.
+    `level` is the lowest level with a code column, `lsoa_year` 11 or 21 when the file says.
     """
+
+    columns: pl.DataFrame
+    geometry: np.ndarray
+    level: str
+    lsoa_year: int | None
+    notes: list[str]
+
+
+def _property_series(name: str, values, rows: np.ndarray) -> pl.Series:
+    """One attribute column of the kept features as a Polars Series (typed where it can be)."""
+    arr = np.asarray(values, dtype=object)[rows] if not isinstance(values, np.ndarray) or \
+        values.dtype == object else values[rows]
+    # GDAL gives a missing text value as NaN inside an object column: it is missing, not "NaN".
+    data = [None if v != v else v for v in arr.tolist()] if arr.dtype == object else arr
+    try:
+        s = pl.Series(name, data, strict=False)
+    except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError):
+        s = pl.Series(name, [None] * len(arr), dtype=pl.Utf8)
+    if s.dtype == pl.Object or s.dtype == pl.Null and any(v is not None for v in data):
+        s = pl.Series(name, [None if v is None else str(v) for v in data], dtype=pl.Utf8)
+    return s
+
+
+def _text_column(s: pl.Series) -> pl.Series:
+    """A property column as stripped text, None where missing (as pandas' "string" dtype gave)."""
+    if s.dtype.is_float():
+        s = s.fill_nan(None)
+    return s.cast(pl.Utf8, strict=False).str.strip_chars()
+
+
+def read_boundary_table(path, level_hint: str | None = None) -> BoundaryTable:
+    """Read area polygons into EPSG:27700 with hierarchy column names (no pandas on GeoJSON).
+
+    Finds the ONS code and name columns whatever their spelling, drops features without a
+    polygon, repairs invalid ones, and merges repeated codes; every such step leaves a note.
+    """
+    from geodata import boundaries as B
+
     path, layer = split_layer(path)
     if not path.exists():
         raise SourceError(str(path), "does not exist", "check the areas path in study.toml")
@@ -247,66 +282,71 @@ def read_boundaries(path, level_hint: str | None = None) -> gpd.GeoDataFrame:
     if note:
         notes.append(note)
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            gdf = gpd.read_file(path, layer=layer) if layer is not None else gpd.read_file(path)
+        raw = B.read_features(path, layer)
+    except B.NoGeometry:
+        raise SourceError(str(path), "holds no geometries (a table without shapes, e.g. a CSV?)",
+                          "give a GeoJSON, GeoPackage or Shapefile of area polygons") from None
     except Exception as exc:  # pyogrio/GDAL raise many types; the user needs one message
         raise SourceError(str(path), f"cannot be read as a boundary file ({exc})",
                           "give a GeoJSON, GeoPackage or Shapefile of area polygons") from exc
-    notes.extend(f"reading the file: {w.message}" for w in caught[:3])
-    if not isinstance(gdf, gpd.GeoDataFrame) or gdf._geometry_column_name not in gdf.columns:
-        raise SourceError(str(path), "holds no geometries (a table without shapes, e.g. a CSV?)",
-                          "give a GeoJSON, GeoPackage or Shapefile of area polygons")
-    if len(gdf) == 0:
+    notes.extend(f"reading the file: {w}" for w in raw.warnings)
+    if len(raw) == 0:
         raise SourceError(str(path), "holds no features", "give a file with area polygons")
-    geom = gdf.geometry
-    bad = geom.isna() | geom.is_empty
-    if bad.any():
-        notes.append(f"{int(bad.sum())} feature(s) without geometry dropped")
-        gdf = gdf[~bad.values].copy()
-    if len(gdf) == 0:
-        raise SourceError(str(path), "holds no geometries", "give a file with area polygons")
-    poly = gdf.geom_type.isin(["Polygon", "MultiPolygon"])
-    if not poly.all():
-        notes.append(f"{int((~poly).sum())} non-polygon feature(s) dropped")
-        gdf = gdf[poly.values].copy()
-        if len(gdf) == 0:
+    geoms = raw.geometry
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not keep.all():
+        notes.append(f"{int((~keep).sum())} feature(s) without geometry dropped")
+        if not keep.any():
+            raise SourceError(str(path), "holds no geometries", "give a file with area polygons")
+    poly = keep & np.isin(shapely.get_type_id(geoms), (3, 6))  # Polygon, MultiPolygon
+    if (poly != keep).any():
+        notes.append(f"{int((keep & ~poly).sum())} non-polygon feature(s) dropped")
+        if not poly.any():
             raise SourceError(str(path), "holds no polygons", "give a file of area polygons")
+    rows = np.flatnonzero(poly)
+    geoms = geoms[rows]
 
-    kind = bounds_kind(*gdf.total_bounds)
-    if gdf.crs is None:
+    kind = bounds_kind(*shapely.total_bounds(geoms))
+    crs = raw.crs
+    try:
+        ckind = B.crs_kind(crs)
+    except Exception as exc:  # noqa: BLE001 (an unknown CRS name)
+        raise SourceError(str(path), f"cannot be converted to British National Grid ({exc})",
+                          "save the file in EPSG:27700 or EPSG:4326") from exc
+    if ckind is None:
         if kind == "bng":
-            gdf = gdf.set_crs(BNG)
+            ckind = "bng"
             notes.append("no CRS in the file; coordinates look like British National Grid metres")
         elif kind == "lonlat":
-            gdf = gdf.set_crs(WGS84)
+            ckind, crs = "lonlat", "EPSG:4326"
             notes.append("no CRS in the file; coordinates taken as WGS84 longitude/latitude")
         else:
             raise SourceError(str(path), "has no CRS and its coordinates are neither BNG metres "
                               "nor longitude/latitude", "save the file with its CRS (a .prj file "
                               "for a shapefile)")
-    elif gdf.crs.is_geographic and kind == "bng":
-        gdf = gdf.set_crs(BNG, allow_override=True)
+    elif ckind == "lonlat" and kind == "bng":
+        ckind = "bng"
         notes.append("file says longitude/latitude but coordinates are British National Grid "
                      "metres; read as EPSG:27700")
-    try:
-        gdf = gdf.to_crs(BNG)
-    except Exception as exc:
-        raise SourceError(str(path), f"cannot be converted to British National Grid ({exc})",
-                          "save the file in EPSG:27700 or EPSG:4326") from exc
-    if bounds_kind(*gdf.total_bounds) != "bng":
+    if ckind != "bng":
+        try:
+            geoms = B.to_bng(geoms, crs)
+        except Exception as exc:
+            raise SourceError(str(path), f"cannot be converted to British National Grid ({exc})",
+                              "save the file in EPSG:27700 or EPSG:4326") from exc
+    if bounds_kind(*shapely.total_bounds(geoms)) != "bng":
         raise SourceError(str(path), "does not lie in Great Britain once converted to "
                           "British National Grid", "check the file's CRS")
 
-    invalid = ~gdf.is_valid
+    invalid = ~shapely.is_valid(geoms)
     if invalid.any():
-        fixed = _repair(np.asarray(gdf.geometry.values[invalid.values]))
-        gdf.loc[invalid.values, gdf.geometry.name] = fixed
+        geoms = geoms.copy()
+        geoms[invalid] = _repair(geoms[invalid])
         notes.append(f"repaired {int(invalid.sum())} invalid polygon(s) with make_valid")
 
-    columns = [c for c in gdf.columns if c != gdf.geometry.name]
-    found = _find_columns(columns, lambda c: pl.Series(c, gdf[c].to_numpy(), strict=False),
-                          level_hint)
+    names = list(raw.columns)
+    series = {c: _property_series(c, raw.columns[c], rows) for c in names}
+    found = _find_columns(names, series.__getitem__, level_hint)
     level = _lowest_level(found)
     if level is None:
         raise SourceError(str(path), "has no ONS area code column (looked for LSOA21CD, "
@@ -321,28 +361,45 @@ def read_boundaries(path, level_hint: str | None = None) -> gpd.GeoDataFrame:
         slot = years[y]
         for kind_ in ("code", "name"):
             if kind_ in slot:
-                out[f"{lv}_{kind_}"] = (
-                    gdf[slot[kind_]].astype("string").str.strip().astype(object).values)
-    res = gpd.GeoDataFrame(
-        {c: out[c] for c in HIERARCHY_COLUMNS if c in out},
-        geometry=gdf.geometry.values, crs=BNG,
-    )
+                out[f"{lv}_{kind_}"] = _text_column(series[slot[kind_]]).alias(f"{lv}_{kind_}")
+    cols = pl.DataFrame([out[c] for c in HIERARCHY_COLUMNS if c in out])
     key = f"{level}_code"
-    if res[key].isna().any():
-        n = int(res[key].isna().sum())
-        notes.append(f"{n} feature(s) without a {level} code dropped")
-        res = res[res[key].notna()].copy()
-    if res[key].duplicated().any():
-        n = int(res[key].duplicated().sum())
-        res = res.dissolve(by=key, as_index=False, aggfunc="first")
-        res = res[[c for c in HIERARCHY_COLUMNS if c in res.columns] + ["geometry"]]
+    missing = cols[key].is_null().to_numpy()
+    if missing.any():
+        notes.append(f"{int(missing.sum())} feature(s) without a {level} code dropped")
+        cols, geoms = cols.filter(~pl.Series(missing)), geoms[~missing]
+    if cols[key].is_duplicated().any():
+        n = cols.height - cols[key].n_unique()
+        cols, geoms = _merge_repeats(cols, geoms, key)
         notes.append(f"{n} repeated {level} code(s): their polygons were merged")
     if lsoa_year == 11:
         notes.append("LSOA codes are 2011 codes")
-    res = res.reset_index(drop=True)
-    res.attrs["level"] = level
-    res.attrs["lsoa_year"] = lsoa_year
-    res.attrs["notes"] = notes
+    return BoundaryTable(cols, np.asarray(geoms, dtype=object), level, lsoa_year, notes)
+
+
+def _merge_repeats(cols: pl.DataFrame, geoms: np.ndarray, key: str) -> tuple[pl.DataFrame, np.ndarray]:
+    """One row per code, sorted by code: the first row's attributes, the union of the polygons
+    (what geopandas' dissolve(aggfunc="first") gave)."""
+    groups = (cols.with_row_index("_i").group_by(key).agg(pl.col("_i")).sort(key))
+    first = groups["_i"].list.first().to_numpy()
+    merged = np.asarray(geoms, dtype=object)[first].copy()
+    for g, idx in enumerate(groups["_i"].to_list()):  # a loop over codes, only where repeated
+        if len(idx) > 1:
+            merged[g] = shapely.union_all(geoms[idx])
+    return cols[first], merged
+
+
+def read_boundaries(path, level_hint: str | None = None):
+    """`read_boundary_table` as a GeoDataFrame (EPSG:27700), for callers that want one.
+
+    `gdf.attrs` holds `level`, `lsoa_year` and `notes`. Imports geopandas.
+    """
+    import geopandas as gpd
+
+    t = read_boundary_table(path, level_hint)
+    res = gpd.GeoDataFrame({c: np.asarray(t.columns[c].to_list(), dtype=object) for c in t.columns.columns},
+                           geometry=t.geometry, crs=BNG)
+    res.attrs.update(level=t.level, lsoa_year=t.lsoa_year, notes=t.notes)
     return res
 
 
@@ -444,26 +501,56 @@ def read_lookup(path) -> pl.DataFrame:
 # Areas
 
 
-@dataclass
 class Areas:
-    """The study's 2021 LSOAs and what sits above them."""
+    """The study's 2021 LSOAs and what sits above them.
 
-    lsoa: gpd.GeoDataFrame  # lsoa_code, geometry (EPSG:27700)
-    hierarchy: pl.DataFrame  # HIERARCHY_COLUMNS, one row per LSOA
-    lsoa11_to_21: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=L11_21_SCHEMA))
-    notes: list[str] = field(default_factory=list)
-    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+    `geometry` holds the LSOA polygons (EPSG:27700) in the order of `codes`; `lsoa` gives them
+    as a GeoDataFrame (lsoa_code, geometry), built on first use so that commands which only
+    count and assign points never import geopandas. Either `lsoa` or `codes` and `geometry`
+    may be given.
+    """
+
+    def __init__(self, lsoa=None, hierarchy: pl.DataFrame | None = None,
+                 lsoa11_to_21: pl.DataFrame | None = None, notes: list[str] | None = None, *,
+                 codes=None, geometry=None):
+        self._cache: dict = {}
+        if lsoa is not None:
+            self._cache["lsoa"] = lsoa
+            codes = lsoa["lsoa_code"].tolist()
+            geometry = lsoa.geometry.values
+        if codes is None or geometry is None:
+            raise TypeError("Areas needs lsoa, or codes and geometry")
+        self.geometry = np.asarray(geometry, dtype=object)
+        self._cache["codes"] = pl.Series("lsoa_code", list(codes), dtype=pl.Utf8)
+        if len(self._cache["codes"]) != len(self.geometry):
+            raise ValueError("Areas: one geometry per LSOA code")
+        self.hierarchy = hierarchy
+        self.lsoa11_to_21 = lsoa11_to_21 if lsoa11_to_21 is not None else pl.DataFrame(schema=L11_21_SCHEMA)
+        self.notes = list(notes or [])
+
+    def __repr__(self) -> str:
+        return f"Areas({len(self.geometry)} LSOAs)"
+
+    @property
+    def lsoa(self):
+        """The LSOAs as a GeoDataFrame (lsoa_code, geometry, EPSG:27700); imports geopandas."""
+        if "lsoa" not in self._cache:
+            import geopandas as gpd
+
+            self._cache["lsoa"] = gpd.GeoDataFrame(
+                {"lsoa_code": np.asarray(self.codes.to_list(), dtype=object)}, geometry=self.geometry, crs=BNG)
+        return self._cache["lsoa"]
 
     @property
     def codes(self) -> pl.Series:
-        if "codes" not in self._cache:
-            self._cache["codes"] = pl.Series("lsoa_code", self.lsoa["lsoa_code"].tolist(),
-                                             dtype=pl.Utf8)
         return self._cache["codes"]
+
+    def __len__(self) -> int:
+        return len(self.geometry)
 
     def tree(self) -> shapely.STRtree:
         if "tree" not in self._cache:
-            self._cache["tree"] = shapely.STRtree(self.lsoa.geometry.values)
+            self._cache["tree"] = shapely.STRtree(self.geometry)
         return self._cache["tree"]
 
     def levels_present(self) -> list[str]:
@@ -471,14 +558,10 @@ class Areas:
                 < self.hierarchy.height]
 
 
-def _hierarchy_from(gdf: gpd.GeoDataFrame) -> pl.DataFrame:
-    cols = {}
-    for c in HIERARCHY_COLUMNS:
-        if c in gdf.columns:
-            cols[c] = pl.Series(c, gdf[c].tolist(), dtype=pl.Utf8)
-        else:
-            cols[c] = pl.Series(c, [None] * len(gdf), dtype=pl.Utf8)
-    return pl.DataFrame(cols)
+def _hierarchy_from(cols: pl.DataFrame) -> pl.DataFrame:
+    return pl.DataFrame([cols[c].cast(pl.Utf8) if c in cols.columns
+                         else pl.Series(c, [None] * cols.height, dtype=pl.Utf8)
+                         for c in HIERARCHY_COLUMNS])
 
 
 def _fill_hierarchy(h: pl.DataFrame, lk: pl.DataFrame, notes: list[str], name: str) -> pl.DataFrame:
@@ -525,13 +608,13 @@ def build_areas(boundary_path, lookup_paths=()) -> Areas:
     """
     if isinstance(lookup_paths, (str, Path)):
         lookup_paths = [lookup_paths]
-    gdf = read_boundaries(boundary_path, level_hint="lsoa")
-    notes = [f"{Path(boundary_path).name}: {n}" for n in gdf.attrs.get("notes", [])]
-    if gdf.attrs.get("level") != "lsoa":
-        raise SourceError(str(boundary_path), f"holds {gdf.attrs.get('level')} polygons, not LSOAs",
+    table = read_boundary_table(boundary_path, level_hint="lsoa")
+    notes = [f"{Path(boundary_path).name}: {n}" for n in table.notes]
+    if table.level != "lsoa":
+        raise SourceError(str(boundary_path), f"holds {table.level} polygons, not LSOAs",
                           "give the 2021 LSOA boundaries (e.g. lsoa21_*_bsc.geojson); "
                           "wards, districts and CSPs are built from them")
-    h = _hierarchy_from(gdf)
+    h = _hierarchy_from(table.columns)
     l1121 = pl.DataFrame(schema=L11_21_SCHEMA)
     for lp in lookup_paths:
         lk = read_lookup(lp)
@@ -544,11 +627,10 @@ def build_areas(boundary_path, lookup_paths=()) -> Areas:
                 h = _fill_hierarchy(h, lk.select("lsoa21_code", "lsoa21_name"), notes, name)
             continue
         h = _fill_hierarchy(h, lk, notes, name)
-    lsoa = gpd.GeoDataFrame({"lsoa_code": gdf["lsoa_code"].values}, geometry=gdf.geometry.values,
-                            crs=BNG)
-    if gdf.attrs.get("lsoa_year") == 11:
+    if table.lsoa_year == 11:
         notes.append("the boundary file holds 2011 LSOAs; they are used as the study's LSOAs")
-    return Areas(lsoa=lsoa, hierarchy=h, lsoa11_to_21=l1121, notes=notes)
+    return Areas(hierarchy=h, lsoa11_to_21=l1121, notes=notes, codes=table.columns["lsoa_code"],
+                 geometry=table.geometry)
 
 
 def _lsoa11_to_21(lk: pl.DataFrame, path="lookup") -> pl.DataFrame:
@@ -601,11 +683,14 @@ def _checked_weights(m: pl.DataFrame, path) -> pl.DataFrame:
 _LEVEL_CACHE = "level:"
 
 
-def level_polygons(areas: Areas, level: str) -> gpd.GeoDataFrame:
+def level_polygons(areas: Areas, level: str):
     """Polygons of `level` (lsoa, ward, district, csp, force) dissolved from the LSOAs (cached).
 
-    Columns `<level>_code`, `<level>_name`, `geometry` (EPSG:27700).
+    Columns `<level>_code`, `<level>_name`, `geometry` (EPSG:27700). A GeoDataFrame: imports
+    geopandas.
     """
+    import geopandas as gpd
+
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
     key = _LEVEL_CACHE + level
@@ -633,7 +718,7 @@ def level_polygons(areas: Areas, level: str) -> gpd.GeoDataFrame:
 def study_polygon(areas: Areas):
     """The union of the study's LSOAs (a shapely geometry in EPSG:27700, cached)."""
     if "study" not in areas._cache:
-        areas._cache["study"] = shapely.union_all(areas.lsoa.geometry.values)
+        areas._cache["study"] = shapely.union_all(areas.geometry)
     return areas._cache["study"]
 
 

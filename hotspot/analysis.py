@@ -309,8 +309,8 @@ def prepare(study, definition: str | Definition | None = None, params: Params = 
     serious_xy = inc.filter(pl.col("serious") & pl.col("easting").is_not_null())
     areas = study.areas
     study_poly = None
-    if areas is not None and len(areas.lsoa):
-        study_poly = shapely.union_all(areas.lsoa.geometry.values)
+    if areas is not None and len(areas):
+        study_poly = shapely.union_all(areas.geometry)
         minx, miny, maxx, maxy = study_poly.bounds
         study_area = float(study_poly.area)
     elif serious_xy.height:

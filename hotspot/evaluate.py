@@ -249,7 +249,7 @@ def place_csp(areas, geom) -> str | None:
     i = int(point_in_lsoa(areas, np.array([shapely.get_x(pt)]), np.array([shapely.get_y(pt)]))[0])
     if i < 0:
         return None
-    code = str(areas.lsoa["lsoa_code"].iloc[i])
+    code = str(areas.codes[int(i)])
     h = areas.hierarchy
     if "csp_code" not in h.columns:
         return None

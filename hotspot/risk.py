@@ -254,9 +254,11 @@ def lsoa_factors(prep: Prepared, indicators: pl.DataFrame | None, areas=None,
         exprs += [(rural * w).alias("rural_share__num"), pl.when(rural.is_not_null()).then(w).alias("rural_share__den")]
     frame = frame.with_columns(exprs) if exprs else frame
 
-    if areas is not None and len(getattr(areas, "lsoa", [])):
-        geo = pl.DataFrame({"lsoa_code": areas.lsoa["lsoa_code"].tolist(),
-                            "_km2": (areas.lsoa.geometry.area.to_numpy() / 1e6)})
+    if areas is not None and len(getattr(areas, "geometry", [])):
+        import shapely
+
+        geo = pl.DataFrame({"lsoa_code": areas.codes,
+                            "_km2": shapely.area(areas.geometry) / 1e6})
         frame = frame.join(geo, on="lsoa_code", how="left")
         if pop is not None:
             factors.append(Factor("population_density", "Residents per km²", 1, False, "areas", "context"))
