@@ -85,3 +85,17 @@ def test_no_command_but_the_workbench_imports_textual(args, tmp_path):
     mods, r = imported(args)
     assert r.returncode == 0, r.stderr[-500:]
     assert "textual" not in mods
+
+
+def test_hotspots_with_geojson_boundaries_imports_no_pandas(real_dir, tmp_path):
+    """`svtui hotspots --areas x.geojson` reads the boundaries without geopandas/pandas (0.3-0.5 s
+    of imports) and runs the engine without scipy.stats, scipy.signal or scikit-learn."""
+    boundaries = real_dir / "boundaries" / "lsoa21_westmercia_bsc.geojson"
+    mods, r = imported(["hotspots", "--crimes", str(real_dir / "police-uk" / "west-mercia"),
+                        "--areas", str(boundaries), "--json"], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-500:]
+    assert len(json.loads(r.stdout)["rows"]) > 100  # the localities, all of them
+    assert "hotspot.analysis" in mods  # the probe sees the engine it ran
+    unwanted = {"geopandas", "pandas", "pyogrio", "scipy.stats", "scipy.signal", "sklearn", "textual", "rich",
+                "matplotlib"}
+    assert not (mods & unwanted), sorted(mods & unwanted)
