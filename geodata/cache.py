@@ -12,9 +12,14 @@ Two levels, both under the cache folder (`$SVTUI_CACHE`, else `$XDG_CACHE_HOME/s
 * `parts/`: one entry per CSV (file or zip member): its checked rows in canonical form (Parquet),
   its quarantined rows with their original text, its notes and row counts. A part depends on
   that file alone, so when next month's files arrive only they are parsed.
-* `results/`: one entry per (paths, areas): `incidents.parquet` (one row group per source file,
-  so a filter on `force` or `month` skips the other files' row groups), the quarantined rows of
-  each ledger entry, and `manifest.json` with the ledger and the fingerprints it was built from.
+* `results/`: one entry per (paths, areas): `incidents-NNNN.parquet` (one file per batch of
+  about 400,000 rows, written two at a time; one row group per source file, so a filter on
+  `force` or `month` skips the other files' row groups), the quarantined rows of each ledger
+  entry, and `manifest.json` with the ledger and the fingerprints it was built from.
+  `svtui check` scans these files lazily (`load_study(..., lazy=True)`), so a reopen reads
+  only the columns it counts; other commands read them into one frame.
+
+Files are Parquet with zstd at level 1 (about half the size of lz4 for the same time).
 
 Staleness. Every source file is fingerprinted by size, modification time and a BLAKE2 hash of
 its first and last 64 KiB; the set of files under each path is enumerated again on every
@@ -59,9 +64,10 @@ from geodata.errors import SourceError
 from geodata.ledger import Ledger, SourceLedger
 from geodata.schema import INCIDENT_SCHEMA, conform
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 _HEADTAIL = 64 * 1024
-_BATCH_ROWS = 400_000  # rows converted and area-assigned at a time
+_BATCH_ROWS = 400_000  # rows converted, area-assigned and written (one file) at a time
+_WRITERS = 2  # batches encoded to Parquet at once
 _VERSION_MODULES = ("policeuk", "fastscan", "cache", "areas", "crs", "schema", "ledger")
 
 Progress = Callable[[str, float], None]
@@ -180,7 +186,7 @@ def _tmp_path(path: Path) -> Path:
 def _write_parquet(df: pl.DataFrame, path: Path) -> dict:
     tmp = _tmp_path(path)
     try:
-        df.write_parquet(tmp, compression="lz4", statistics=True)
+        df.write_parquet(tmp, compression="zstd", compression_level=1, statistics=False)
         os.replace(tmp, path)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
@@ -350,8 +356,11 @@ def _load_result(rdir: Path, key_info: dict, prints: list, ledger: Ledger, lazy:
                 entry.rows = pl.read_parquet(rdir / qf["name"])
             entry.check()
             entries.append(entry)
-        inc_path = rdir / files["incidents"]["name"]
-        frame = pl.scan_parquet(inc_path) if lazy else pl.read_parquet(inc_path)
+        rows = sorted((k for k in files if k.startswith("incidents-")),
+                      key=lambda k: int(k.split("-", 1)[1]))
+        if not rows:
+            raise KeyError("incidents")
+        frame = _open_rows([rdir / files[k]["name"] for k in rows], lazy)
         if lazy:
             frame.collect_schema()
     except Exception as exc:  # noqa: BLE001 - a damaged cache is rebuilt, not fatal
@@ -473,17 +482,20 @@ def _build(sources, prints, areas, root, rdir, key_info, ledger, lazy, fast, say
             report["assign"] = f"per distinct (code, point): {keyed.height:,}"
     secs["assign_keys"] = time.perf_counter() - t
 
-    # Convert and write, a batch of files at a time; one row group per file.
+    # Convert and write, a batch of files at a time: one Parquet file per batch, one row group
+    # per source file. Parquet encoding (which releases the GIL) runs on `_WRITERS` threads
+    # while the next batch is converted; at most that many batches wait, so memory stays
+    # near a few batches.
     t = time.perf_counter()
     rdir.mkdir(parents=True, exist_ok=True)
-    inc_path = rdir / "incidents.parquet"
-    tmp = _tmp_path(inc_path)
-    writer = None
+    for old in rdir.glob("incidents*.parquet"):  # a previous build's files (never trusted)
+        old.unlink(missing_ok=True)
+    written: list[tuple[Path, int]] = []
+    tmps: list[Path] = []
     n_out = 0
     outside: list[pl.DataFrame] = []
-    # Parquet encoding (which releases the GIL) overlaps the next batch's conversion.
-    wpool = ThreadPoolExecutor(max_workers=1)
-    pending = None
+    wpool = ThreadPoolExecutor(max_workers=_WRITERS)
+    pending: list = []
     try:
         batches = _batches(street)
         for bi, batch in enumerate(batches):
@@ -502,37 +514,38 @@ def _build(sources, prints, areas, root, rdir, key_info, ledger, lazy, fast, say
 
                 frame = assign_areas(frame, areas, temps)
             t3 = time.perf_counter()
-            if pending is not None:
-                writer = pending.result()
-            pending = wpool.submit(_write_row_groups, frame, tmp, writer)
-            if writer is None:  # the first batch opens the file: wait for it
-                writer = pending.result()
-                pending = None
+            while len(pending) >= _WRITERS:
+                pending.pop(0).result()
+            path = rdir / f"incidents-{bi:04d}.parquet"
+            tmp = _tmp_path(path)
+            tmps.append(tmp)
+            written.append((path, frame.height))
+            pending.append(wpool.submit(_write_file, frame, tmp))
             n_out += frame.height
             t4 = time.perf_counter()
             for k, v in (("frames", t2 - t1), ("areas", t3 - t2), ("parquet wait", t4 - t3)):
                 secs[f"  write.{k}"] = secs.get(f"  write.{k}", 0.0) + v
-        if pending is not None:
-            writer = pending.result()
-            pending = None
-        if writer is None:
-            writer = _write_row_groups(conform(pl.DataFrame(), INCIDENT_SCHEMA), tmp, None)
-        writer.close()
-        writer = None
-        os.replace(tmp, inc_path)
+        if not written:  # no rows at all: one empty file keeps the schema
+            path = rdir / "incidents-0000.parquet"
+            tmp = _tmp_path(path)
+            tmps.append(tmp)
+            written.append((path, 0))
+            pending.append(wpool.submit(_write_file, conform(pl.DataFrame(), INCIDENT_SCHEMA), tmp))
+        while pending:
+            pending.pop(0).result()
+        for tmp, (path, _) in zip(tmps, written):
+            os.replace(tmp, path)
     except BaseException as exc:
-        if pending is not None:
+        for fut in pending:
             try:
-                writer = pending.result()
+                fut.result()
             except BaseException:  # noqa: BLE001 - the first error is the one to raise
                 pass
-        if writer is not None:
-            try:
-                writer.close()
-            except Exception:  # noqa: BLE001 - closing on a full disk fails too; the first error counts
-                pass
-        tmp.unlink(missing_ok=True)
-        raise_write_error(exc, inc_path)
+        for tmp in tmps:
+            tmp.unlink(missing_ok=True)
+        for path, _ in written:
+            path.unlink(missing_ok=True)
+        raise_write_error(exc, written[-1][0] if written else rdir / "incidents.parquet")
         raise
     finally:
         wpool.shutdown(wait=True)
@@ -547,17 +560,23 @@ def _build(sources, prints, areas, root, rdir, key_info, ledger, lazy, fast, say
         _merge_assignment(entries, temps, [p.name for _, p, *_ in street])
 
     t = time.perf_counter()
-    _save(rdir, inc_path, n_out, entries, key_info, prints)
+    _save(rdir, written, entries, key_info, prints)
     for entry in entries:
         ledger.add(entry)
     secs["save"] = time.perf_counter() - t
-    return pl.scan_parquet(inc_path) if lazy else pl.read_parquet(inc_path)
+    return _open_rows([p for p, _ in written], lazy)
 
 
-def _save(rdir: Path, inc_path: Path, n_out: int, entries, key_info, prints) -> None:
+def _open_rows(paths: list[Path], lazy: bool):
+    """The cached rows: a LazyFrame scanning the files, or one DataFrame."""
+    paths = [str(p) for p in paths]
+    return pl.scan_parquet(paths) if lazy else pl.read_parquet(paths)
+
+
+def _save(rdir: Path, written: list[tuple[Path, int]], entries, key_info, prints) -> None:
     """Write the ledger and the manifest (last: it is what makes the entry valid)."""
-    files = {"incidents": {"name": inc_path.name, "rows": n_out,
-                           "check": _content_check(inc_path)}}
+    files = {f"incidents-{i}": {"name": p.name, "rows": n, "check": _content_check(p)}
+             for i, (p, n) in enumerate(written)}
     led = []
     for i, entry in enumerate(entries):
         entry.check()
@@ -590,24 +609,26 @@ _DICTIONARY_COLUMNS = ("source", "source_file", "force", "location", "location_t
                        "offence_desc")
 
 
-def _write_row_groups(frame: pl.DataFrame, path: Path, writer):
-    """Append frame to the Parquet file, one row group per source file (consecutive runs)."""
+def _write_file(frame: pl.DataFrame, path: Path) -> None:
+    """Write frame as one Parquet file, one row group per source file (consecutive runs):
+    zstd at level 1 (about half lz4's size for the same time), dictionary pages only where
+    values repeat (IDs and coordinates would only waste the attempt), statistics everywhere
+    for row-group pruning (`month`, `force`, `source_file`)."""
     table = frame.to_arrow()
-    if writer is None:
-        # Dictionary pages only where values repeat (IDs and coordinates would only waste the
-        # attempt); statistics everywhere, for row-group pruning on any column.
-        low = [c for c in _DICTIONARY_COLUMNS if c in table.schema.names]
-        writer = pq.ParquetWriter(path, table.schema, compression="lz4", use_dictionary=low,
-                                  write_statistics=True)
-    if frame.height == 0:
-        writer.write_table(table)
-        return writer
-    sf = frame["source_file"]
-    change = np.flatnonzero((sf != sf.shift(1)).fill_null(True).to_numpy())
-    bounds = list(change) + [frame.height]
-    for a, b in zip(bounds[:-1], bounds[1:]):
-        writer.write_table(table.slice(a, b - a), row_group_size=b - a)
-    return writer
+    low = [c for c in _DICTIONARY_COLUMNS if c in table.schema.names]
+    writer = pq.ParquetWriter(path, table.schema, compression="zstd", compression_level=1,
+                              use_dictionary=low, write_statistics=True)
+    try:
+        if frame.height == 0:
+            writer.write_table(table)
+            return
+        sf = frame["source_file"]
+        change = np.flatnonzero((sf != sf.shift(1)).fill_null(True).to_numpy())
+        bounds = list(change) + [frame.height]
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            writer.write_table(table.slice(a, b - a), row_group_size=b - a)
+    finally:
+        writer.close()
 
 
 _KEY = ["lsoa_given", "easting", "northing"]

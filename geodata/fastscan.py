@@ -79,14 +79,17 @@ def well_formed(data: bytes, ncol: int) -> tuple[bool, int]:
     n_lines = n_nl + (0 if data.endswith(b"\n") else 1)
     if n_nl == 0:
         return False, n_lines
-    n_cr = data.count(b"\r")
-    crlf = n_cr > 0
-    if crlf and (n_cr != n_nl or data.count(b"\r\n") != n_nl):
+    crlf = data.find(b"\r") >= 0  # (a byte search; a count only when there is a CR at all)
+    if crlf and (data.count(b"\r") != n_nl or data.count(b"\r\n") != n_nl):
         return False, n_lines  # mixed line ends or lone CRs: csv splits on CR
     eol = b"\r\n" if crlf else b"\n"
-    if data.startswith(eol) or data.find(eol + eol) >= 0:
+    if data.startswith(eol):
         return False, n_lines  # a blank line
     if data.count(b",") != (ncol - 1) * n_lines:
+        return False, n_lines
+    # A blank line has no comma, so with two columns or more the count above already refuses
+    # it (no line can make up for it: Polars refuses a line with too many fields).
+    if ncol < 2 and data.find(eol + eol) >= 0:
         return False, n_lines
     return True, n_lines
 

@@ -140,34 +140,39 @@ class Ledger:
     def to_dict(self) -> dict:
         return {"sources": [s.to_dict() for s in self.sources]}
 
-    def record_months(self, incidents: pl.DataFrame, kinds: tuple[str, ...] = ("crimes", "ae")) -> None:
+    def record_months(self, incidents: pl.DataFrame | pl.LazyFrame | None,
+                      kinds: tuple[str, ...] = ("crimes", "ae")) -> None:
         """Count each dated source's rows per month, accepted and quarantined alike.
 
         Accepted rows are matched to their source by `source_file` (a file, or a file inside the
         source's folder or zip); quarantined rows carry their month in `month` (or the raw
         `Month`). A month whose only rows were quarantined (say all without a location) is not
         missing: the force recorded crimes in it. Unparseable months are not counted.
+        `incidents` may be a LazyFrame (a scan of the cache): only its counts per
+        (`source_file`, month) are collected.
         """
+        per_file = month_counts(incidents)
         for s in self.sources:
             if s.kind not in kinds:
                 continue
             frames = []
-            if incidents is not None and incidents.height and {"source_file", "month"} <= set(incidents.columns):
+            if per_file is not None and per_file.height:
                 root = str(s.path)
-                mine = incidents.filter(
+                mine = per_file.filter(
                     (pl.col("source_file") == root) | pl.col("source_file").str.starts_with(root.rstrip("/\\") + "/")
                     | pl.col("source_file").str.starts_with(root + "!"))
-                frames.append(mine.select(pl.col("month").cast(pl.Utf8).str.slice(0, 7).alias("m")))
+                frames.append(mine.select("m", "n"))
             if s.rows is not None and s.rows.height:
                 col = "month" if "month" in s.rows.columns else ("Month" if "Month" in s.rows.columns else None)
                 if col is not None:
-                    frames.append(s.rows.select(pl.col(col).cast(pl.Utf8).str.slice(0, 7).alias("m")))
+                    frames.append(s.rows.select(pl.col(col).cast(pl.Utf8).str.slice(0, 7).alias("m"),
+                                                pl.lit(1, dtype=pl.UInt32).alias("n")))
             if not frames:
                 s.month_counts = {}
                 continue
             m = pl.concat(frames).filter(pl.col("m").str.contains(r"^\d{4}-(0[1-9]|1[0-2])$"))
-            counts = m.group_by("m").len()
-            s.month_counts = dict(zip(counts["m"].to_list(), counts["len"].to_list()))
+            counts = m.group_by("m").agg(pl.col("n").sum())
+            s.month_counts = dict(zip(counts["m"].to_list(), counts["n"].to_list()))
 
     def quarantine_frame(self) -> pl.DataFrame:
         frames = [
@@ -217,3 +222,17 @@ def _month_span(first: str, last: str) -> list[str]:
     y0, m0 = int(first[:4]), int(first[5:7])
     y1, m1 = int(last[:4]), int(last[5:7])
     return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(y0 * 12 + m0 - 1, y1 * 12 + m1)]
+
+
+def month_counts(incidents: pl.DataFrame | pl.LazyFrame | None) -> pl.DataFrame | None:
+    """Rows per (`source_file`, `m` = "YYYY-MM" of `month`) as `n`; None without those columns."""
+    if incidents is None:
+        return None
+    lf = incidents.lazy()
+    if not {"source_file", "month"} <= set(lf.collect_schema().names()):
+        return None
+    # Counted per distinct (file, month) first, so only those few values become text.
+    per = lf.group_by("source_file", "month").agg(pl.len().alias("n")).collect()
+    return (per.select(pl.col("source_file").cast(pl.Utf8),
+                       pl.col("month").cast(pl.Utf8).str.slice(0, 7).alias("m"), "n")
+            .group_by("source_file", "m").agg(pl.col("n").sum().cast(pl.UInt32)))

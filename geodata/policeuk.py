@@ -1267,8 +1267,8 @@ def read_police_uk(paths, ledger: Ledger | None = None, workers: int | None = No
 
 
 
-def infer_venues_from_labels(incidents: pl.DataFrame) -> pl.DataFrame:
-    """Venue points from police.uk place labels, in VENUE_SCHEMA.
+def infer_venues_from_labels(incidents: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
+    """Venue points from police.uk place labels, in VENUE_SCHEMA (a LazyFrame for a LazyFrame).
 
     One venue per distinct (easting, northing, location_type) among venue-like place types
     (nightclub, shopping area, supermarket, bus/train station, petrol station, hospital, sports,
@@ -1277,18 +1277,26 @@ def infer_venues_from_labels(incidents: pl.DataFrame) -> pl.DataFrame:
     cannot hold a licence, null where unknown.
     """
     need = {"easting", "northing", "location_type", "location"}
+    if isinstance(incidents, pl.LazyFrame):
+        if not need <= set(incidents.collect_schema().names()):
+            return pl.LazyFrame(schema=VENUE_SCHEMA)
+        return _venues_from(incidents, lazy=True)
     if incidents.height == 0 or not need <= set(incidents.columns):
         return pl.DataFrame(schema=VENUE_SCHEMA)
+    return _venues_from(incidents.lazy(), lazy=False)
+
+
+def _venues_from(incidents: pl.LazyFrame, lazy: bool):
     types = list(VENUE_FROM_LOCATION)
     pts = (
-        incidents.filter(
+        incidents.select("easting", "northing", pl.col("location_type").cast(pl.Utf8),
+                         pl.col("location").cast(pl.Utf8))
+        .filter(
             pl.col("location_type").is_in(types)
             & pl.col("easting").is_finite() & pl.col("northing").is_finite())
         .group_by(["easting", "northing", "location_type"], maintain_order=True)
         .agg(pl.col("location").first())
     )
-    if pts.height == 0:
-        return pl.DataFrame(schema=VENUE_SCHEMA)
     vtype = {k: v[0] for k, v in VENUE_FROM_LOCATION.items()}
     licensed = {k: v[1] for k, v in VENUE_FROM_LOCATION.items()}
     name = pl.col("location").str.replace(r"(?i)^on or near\s+", "")
@@ -1305,4 +1313,12 @@ def infer_venues_from_labels(incidents: pl.DataFrame) -> pl.DataFrame:
         pl.lit(None, dtype=pl.Utf8).alias("hours"),
         pl.lit("police.uk label").alias("origin"),
     )
-    return conform(out, VENUE_SCHEMA)
+    out = _conform_lazy(out, VENUE_SCHEMA)
+    return out if lazy else out.collect()
+
+
+def _conform_lazy(lf: pl.LazyFrame, schema: dict) -> pl.LazyFrame:
+    """`geodata.schema.conform` for a LazyFrame."""
+    have = set(lf.collect_schema().names())
+    return lf.select(pl.col(n).cast(t, strict=False) if n in have else pl.lit(None, dtype=t).alias(n)
+                     for n, t in schema.items())

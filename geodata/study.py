@@ -383,7 +383,7 @@ def write_prepared(study: Study, folder: Path) -> Path:
 
 
 def load_study(spec: StudySpec, progress: Progress | None = None, cache: bool | str | Path | None = None,
-               prepared: bool = True) -> Study:
+               prepared: bool = True, lazy: bool = False) -> Study:
     """Read every source of `spec`. Raises SourceError if a source cannot be read at all.
 
     cache: keep police.uk sources in the Parquet workspace cache (geodata.cache): read,
@@ -391,6 +391,8 @@ def load_study(spec: StudySpec, progress: Progress | None = None, cache: bool | 
     the default folder, or a folder; None = on when the SVTUI_CACHE variable names a folder.
     prepared: use the study's prepared Parquet copy (`prepared/` beside its crime files, as the
     sample ships) when it was built from exactly these files and readers.
+    lazy: with the cache on, `incidents` (and the inferred `venues`) are `pl.LazyFrame`s scanning
+    the cached Parquet, for callers that only aggregate (`svtui check`); nothing else changes.
     """
     from geodata import ae as ae_reader
     from geodata import interventions as iv_reader
@@ -430,7 +432,7 @@ def load_study(spec: StudySpec, progress: Progress | None = None, cache: bool | 
             if cache:
                 from geodata.cache import cached_police_uk
 
-                frames.append(cached_police_uk(police, areas, ledger=ledger, lazy=False,
+                frames.append(cached_police_uk(police, areas, ledger=ledger, lazy=lazy,
                                                cache_dir=None if cache is True else cache))
                 placed.append(True)  # the cache stores rows with their areas assigned
             else:
@@ -446,13 +448,20 @@ def load_study(spec: StudySpec, progress: Progress | None = None, cache: bool | 
             say("Assigning areas", 0.5)
             frame = _assign_per_source(frame, areas, ledger)
         out.append(frame)
-    incidents = pl.concat(out, how="vertical_relaxed") if out else empty_frame(INCIDENT_SCHEMA)
+    if any(isinstance(f, pl.LazyFrame) for f in out):
+        incidents = pl.concat([f.lazy() for f in out], how="vertical_relaxed")
+        has_rows = incidents.select(pl.len()).collect().item() > 0
+    else:
+        incidents = pl.concat(out, how="vertical_relaxed") if out else empty_frame(INCIDENT_SCHEMA)
+        has_rows = incidents.height > 0
 
     say("Reading venues", 0.65)
     if spec.venues is not None:
         venues = venue_reader.read_venues(spec.venues, ledger=ledger)
-    elif incidents.height:
-        venues = policeuk.infer_venues_from_labels(incidents)
+    elif has_rows:
+        venues = policeuk.infer_venues_from_labels(incidents)  # lazy in, lazy out
+        if spec.ae and isinstance(venues, pl.LazyFrame):
+            venues = venues.collect()  # A&E rows are matched to them
         notes.append("No venue file: venue points inferred from police.uk location labels where present.")
     else:
         venues = empty_frame(VENUE_SCHEMA)
@@ -504,12 +513,13 @@ EARLIEST_MONTH = date(1990, 1, 1)
 
 def _quarantine_bad_months(incidents: pl.DataFrame, ledger: Ledger) -> pl.DataFrame:
     """Months before 1990 or after next month are typos (a two-digit year read as 0022, 2031)."""
-    if incidents.height == 0:
+    lazy = isinstance(incidents, pl.LazyFrame)
+    if not lazy and incidents.height == 0:
         return incidents
     today = date.today()
     latest = date(today.year + (today.month == 12), today.month % 12 + 1, 1)
     bad = pl.col("month").is_not_null() & ((pl.col("month") < EARLIEST_MONTH) | (pl.col("month") > latest))
-    rows = incidents.filter(bad)
+    rows = incidents.filter(bad).collect() if lazy else incidents.filter(bad)
     if rows.height == 0:
         return incidents
     charged = 0

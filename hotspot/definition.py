@@ -657,20 +657,27 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def what_definition_sees(definition: Definition | str | Path, incidents: pl.DataFrame) -> list[str]:
+def what_definition_sees(definition: Definition | str | Path, incidents: pl.DataFrame,
+                         counts: str | None = None) -> list[str]:
     """Plain sentences on what ``definition`` can evaluate in ``incidents``, per source.
 
     For each source (the ``source`` column: ``police.uk`` / ``records``) it says which markers
     the definition needs are present and which are entirely missing, whether offence codes and
     descriptions are there, how many codes are not in the offence table, and for each category
     whether it can be evaluated, only partly (with the count of "not known" rows), or not at all.
+
+    counts: the name of a column saying how many rows each row of ``incidents`` stands for (a
+    frame aggregated by the columns the definition reads: source, offence_code, crime_type,
+    offence_desc and the markers); the sentences are those of the rows themselves.
     """
     definition = load_definition(definition)
     lines = [
         f"Definition {definition.name!r} (version {definition.version}): {definition.title}; "
         f"written for {'record-level' if definition.applies_to == 'records' else 'police.uk'} data."
     ]
-    if incidents.height == 0:
+    weight = pl.col(counts).cast(pl.Int64) if counts is not None else pl.lit(1, dtype=pl.Int64)
+    total = incidents.height if counts is None else int(incidents[counts].sum() or 0)
+    if total == 0:
         lines.append("No incidents to check.")
         return lines
     cols = set(incidents.columns)
@@ -681,14 +688,19 @@ def what_definition_sees(definition: Definition | str | Path, incidents: pl.Data
     needed_markers = list(definition.markers)
     frame = prepared.select(
         source.alias("__source"),
+        weight.alias("__w"),
         x.code.alias("__code"),
         x.code_known.alias("__known"),
         x.desc.alias("__desc"),
         *[x.markers[m].alias(f"__m_{m}") for m in needed_markers],
         *[e.alias(f"__c_{cid}") for cid, e in cats.items()],
     )
+
+    def count(part: pl.DataFrame, mask: pl.Series) -> int:  # rows where mask is True
+        return int(part["__w"].filter(mask.fill_null(False)).sum())
+
     for (src,), part in sorted(frame.group_by("__source"), key=lambda kv: str(kv[0][0])):
-        n = part.height
+        n = int(part["__w"].sum())
         lines.append(f"{src} ({_rows(n)}):")
         if src in APPLIES_TO and src != definition.applies_to:
             if src == "police.uk":
@@ -702,25 +714,26 @@ def what_definition_sees(definition: Definition | str | Path, incidents: pl.Data
             if better:
                 msg += f"; shipped definition(s) for {src} data: {', '.join(better)}"
             lines.append(f"  {msg}")
-        n_code = int(part["__code"].is_not_null().sum())
+        n_code = count(part, part["__code"].is_not_null())
         if n_code == 0:
             lines.append(f"  {src} has no offence codes: code-based categories are decided from the "
                          f"crime type where possible, otherwise 'not known'")
         else:
-            n_unknown = int((part["__code"].is_not_null() & ~part["__known"]).sum())
+            n_unknown = count(part, part["__code"].is_not_null() & ~part["__known"])
             if n_code < n:
                 lines.append(f"  offence code missing on {_rows(n - n_code)} ({_pct(n - n_code, n)})")
             if n_unknown:
-                examples = (
-                    part.filter(pl.col("__code").is_not_null() & ~pl.col("__known"))["__code"]
-                    .value_counts(sort=True)["__code"].head(5).to_list()
+                examples = (  # the most frequent first, ties by code
+                    part.filter(pl.col("__code").is_not_null() & ~pl.col("__known"))
+                    .group_by("__code").agg(pl.col("__w").sum())
+                    .sort(["__w", "__code"], descending=[True, False])["__code"].head(5).to_list()
                 )
                 lines.append(
                     f"  {_rows(n_unknown)} with offence codes not in the offence table "
                     f"(e.g. {', '.join(repr(c) for c in examples)}): kept, flagged offence_known = false"
                 )
         if needed_markers:
-            present = {m: int(part[f"__m_{m}"].is_not_null().sum()) for m in needed_markers}
+            present = {m: count(part, part[f"__m_{m}"].is_not_null()) for m in needed_markers}
             missing = [MARKER_LABELS[m] for m in needed_markers if present[m] == 0]
             partial = [f"{MARKER_LABELS[m]} ({_pct(present[m], n)} filled)"
                        for m in needed_markers if 0 < present[m] < n]
@@ -736,7 +749,7 @@ def what_definition_sees(definition: Definition | str | Path, incidents: pl.Data
                     lines.append(f"  markers entirely missing: {_join(missing)} cannot be seen")
         desc_cats = [c.label for c in definition.categories if c.uses_desc]
         if desc_cats and n_code > 0:
-            n_desc = int(part["__desc"].is_not_null().sum())
+            n_desc = count(part, part["__desc"].is_not_null())
             if n_desc < n:
                 what = "no offence descriptions" if n_desc == 0 else \
                     f"offence descriptions missing on {_rows(n - n_desc)} ({_pct(n - n_desc, n)})"
@@ -744,8 +757,8 @@ def what_definition_sees(definition: Definition | str | Path, incidents: pl.Data
                              f"categories are 'not known': {_join(desc_cats)}")
         for cat in definition.categories:
             s = part[f"__c_{cat.id}"]
-            n_yes = int(s.fill_null(False).sum())
-            n_unk = int(s.is_null().sum())
+            n_yes = count(part, s)
+            n_unk = count(part, s.is_null())
             if n_unk == 0:
                 state = "can be evaluated"
             elif n_unk == n:

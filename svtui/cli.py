@@ -103,7 +103,9 @@ def spec_from_args(args):
     )
 
 
-def load_from_args(args, quiet: bool = False):
+def load_from_args(args, quiet: bool = False, lazy: bool = False):
+    """The study of the options. lazy: police.uk rows from the cache stay a LazyFrame (for
+    commands that only count, `svtui check`)."""
     from geodata.study import load_study
 
     def progress(msg: str, frac: float) -> None:
@@ -111,7 +113,10 @@ def load_from_args(args, quiet: bool = False):
             print(f"\r{msg:<40} {frac:4.0%}", end="", file=sys.stderr, flush=True)
 
     try:
-        return load_study(spec_from_args(args), progress=progress, cache=getattr(args, "cache", None))
+        cache = getattr(args, "cache", None)
+        if lazy:
+            return load_study(spec_from_args(args), progress=progress, cache=cache, lazy=True)
+        return load_study(spec_from_args(args), progress=progress, cache=cache)
     finally:  # the progress line is cleared, also before an error's one line
         if not quiet and sys.stderr.isatty():
             print("\r" + " " * 50 + "\r", end="", file=sys.stderr, flush=True)

@@ -18,12 +18,16 @@ def _check_opts(p):
 @command("check", "Load every source and print the ledger: rows read, accepted, quarantined by reason.", _check_opts)
 def check(args) -> int:
     from hotspot.definition import load_definition, what_definition_sees
+    from svtui.check_counts import COUNTS, definition_inputs, has_records
 
     given = getattr(args, "session", None)  # a caller's Session: its study, not a second load
-    study = given.study if given is not None else load_from_args(args, quiet=args.json)
-    definition = load_definition(study.spec.definition or default_definition(study))
+    # With --cache the incidents stay a LazyFrame over the cached Parquet: check only counts.
+    study = given.study if given is not None else load_from_args(args, quiet=args.json, lazy=True)
+    inputs = definition_inputs(study.incidents)  # the few columns the definition reads
+    definition = load_definition(study.spec.definition
+                                 or ("west-mercia" if has_records(inputs) else "police-uk-proxy"))
     in_window = _in_window(args, study)
-    sees = what_definition_sees(definition, study.incidents)
+    sees = what_definition_sees(definition, inputs, counts=COUNTS)
     study.ledger.record_months(study.incidents)  # missing and low-volume months per source
     written = (study.ledger.write_quarantine(args.quarantine, force=args.force)
                if args.quarantine else [])
@@ -77,20 +81,13 @@ def check(args) -> int:
 
 def _in_window(args, study) -> dict | None:
     """With --from/--to: how many accepted incidents fall in the window (None without them)."""
-    import polars as pl
-
+    from svtui.check_counts import rows_in_window
     from svtui.cli import window_from_args
 
     start, end = window_from_args(args)
     if start is None and end is None:
         return None
-    inc = study.incidents
-    keep = pl.lit(True)
-    if start is not None:
-        keep = keep & (pl.col("month") >= start)
-    if end is not None:
-        keep = keep & (pl.col("month") <= end)
-    n = inc.filter(keep).height if "month" in inc.columns else 0
+    n = rows_in_window(study.incidents, start, end)
     return {"from": f"{start:%Y-%m}" if start else None, "to": f"{end:%Y-%m}" if end else None, "incidents": n}
 
 

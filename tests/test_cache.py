@@ -260,7 +260,7 @@ def test_corrupt_cache_file_is_rebuilt(world, areas, tmp_path, damage):
     rep = {}
     cache.cached_police_uk(paths, areas, cache_dir=tmp_path, report=rep)
     rdir = Path(rep["result_dir"])
-    inc = rdir / "incidents.parquet"
+    inc = sorted(rdir.glob("incidents-*.parquet"))[0]
     if damage == "truncate":
         inc.write_bytes(inc.read_bytes()[: inc.stat().st_size // 2])
     elif damage == "garbage":
@@ -351,3 +351,123 @@ def test_cache_built_by_the_exact_splitter_equals_uncached(damaged, areas, tmp_p
                                   report=rep2).collect().equals(ref)
     assert rep2["status"] == "hit"
     _assert_same_ledger(ref_led, led2)
+
+
+# ---------------------------------------------------------------------------------------------
+# svtui check on the cache: a reopen counts from a LazyFrame over the cached Parquet and must
+# say exactly what the direct read says (ledger, months, what the definition sees, window).
+
+
+@pytest.fixture(scope="module")
+def check_folder(damaged, tmp_path_factory) -> Path:
+    """The damaged folder plus a month the study quarantines as out of range (2099)."""
+    import shutil
+
+    d = tmp_path_factory.mktemp("check") / "police-uk"
+    shutil.copytree(damaged, d)
+    rows = _lines(d / "2022-02" / "2022-02-warwickshire-street.csv")[1:6]
+    _write(d / "2099-01" / "2099-01-future-street.csv",
+           [HEADER, *[r.replace("2022-02", "2099-01") for r in rows]])
+    return d
+
+
+def _check_out(argv: list[str], capsys):
+    import json
+
+    from svtui.cli import main
+
+    assert main(["check", *argv]) == 0
+    out = capsys.readouterr().out
+    if "--json" in argv:
+        obj = json.loads(out)
+        obj["study"].pop("load_seconds")  # the one timing field
+        return obj
+    return [line for line in out.splitlines() if not line.startswith("Loaded in ")]
+
+
+@pytest.mark.parametrize("fmt", [["--json"], []], ids=["json", "text"])
+@pytest.mark.parametrize("with_areas", [False, True], ids=["no-areas", "areas"])
+def test_check_is_the_same_direct_built_and_reopened(check_folder, world, tmp_path, capsys, fmt,
+                                                     with_areas):
+    argv = ["--crimes", str(check_folder)]
+    if with_areas:
+        argv += ["--areas", str(world / "lsoa21_ew_synthetic.geojson"), "--lookup",
+                 str(world / "lad_csp_pfa_synthetic.csv"), str(world / "lsoa11_lsoa21_synthetic.csv")]
+    cached = argv + ["--cache", str(tmp_path / "cache")]
+    direct = _check_out(argv + fmt, capsys)
+    assert _check_out(cached + fmt, capsys) == direct  # first build
+    assert _check_out(cached + fmt, capsys) == direct  # reopen (a hit)
+    window = ["--from", "2022-02", "--to", "2022-04"]
+    assert _check_out(cached + window + fmt, capsys) == _check_out(argv + window + fmt, capsys)
+    if fmt:
+        totals = direct["totals"]
+        assert totals["read"] == totals["accepted"] + totals["quarantined"]
+        crimes = direct["sources"][0]
+        assert crimes["quarantined"]["month out of range"] == 5
+        assert {"duplicate id", "malformed row", "no coordinates"} <= set(crimes["quarantined"])
+
+
+def test_lazy_reopen_holds_the_direct_rows_ledger_months_and_types(check_folder, tmp_path):
+    from geodata.study import load_study, spec_from_options
+
+    spec = spec_from_options(crimes=[str(check_folder)])
+    direct = load_study(spec, cache=False)
+    load_study(spec, cache=tmp_path)  # build
+    lazy = load_study(spec, cache=tmp_path, lazy=True)
+    eager = load_study(spec, cache=tmp_path)
+    assert isinstance(lazy.incidents, pl.LazyFrame) and isinstance(eager.incidents, pl.DataFrame)
+    assert lazy.incidents.collect().equals(direct.incidents)
+    assert eager.incidents.equals(direct.incidents)  # other commands still get one frame
+    assert lazy.venues.collect().equals(direct.venues)
+    assert lazy.notes == direct.notes
+    _assert_same_ledger(direct.ledger, lazy.ledger)
+    # The same months per source, counted from the scan and from the frame.
+    direct.ledger.record_months(direct.incidents)
+    lazy.ledger.record_months(lazy.incidents)
+    for a, b in zip(direct.ledger.sources, lazy.ledger.sources):
+        assert a.month_counts == b.month_counts and a.month_counts
+        assert a.to_dict() == b.to_dict()
+    # The same count per crime type.
+    by_type = lambda f: f.lazy().group_by("crime_type").len().sort("crime_type").collect()  # noqa: E731
+    assert by_type(lazy.incidents).equals(by_type(direct.incidents))
+
+
+def test_check_never_uses_a_stale_cache(check_folder, tmp_path, capsys, monkeypatch):
+    import shutil
+
+    src = tmp_path / "src"
+    shutil.copytree(check_folder, src)
+    argv = ["--crimes", str(src), "--json"]
+    cached = argv + ["--cache", str(tmp_path / "cache")]
+    before = _check_out(cached, capsys)
+    # Drop the last three rows of one file: the reopen must count the file as it is now.
+    target = src / "2022-02" / "2022-02-warwickshire-street.csv"
+    target.write_bytes(b"\r\n".join(target.read_bytes().split(b"\r\n")[:-4]) + b"\r\n")
+    after = _check_out(cached, capsys)
+    assert after == _check_out(argv, capsys)
+    assert after["totals"]["read"] == before["totals"]["read"] - 3
+    # A change to the reader's code is a change too: the entry is rebuilt, not reused.
+    rep = {}
+    cache.cached_police_uk([src], None, cache_dir=tmp_path / "cache", report=rep)
+    assert rep["status"] == "hit"
+    monkeypatch.setattr(cache, "_VERSION", "another-reader")
+    rep = {}
+    cache.cached_police_uk([src], None, cache_dir=tmp_path / "cache", report=rep)
+    assert rep["status"] == "built" and rep["parts_reused"] == 0
+
+
+def test_definition_sees_the_same_from_counts(sample_study):
+    """`what_definition_sees` on the distinct inputs with their counts (what check passes)
+    says what it says on the rows: records with codes and markers, and police.uk rows."""
+    from hotspot.definition import what_definition_sees
+    from svtui.check_counts import COUNTS, definition_inputs, has_records
+
+    inc = sample_study.incidents
+    inputs = definition_inputs(inc.lazy())
+    assert inputs.height < inc.height and int(inputs[COUNTS].sum()) == inc.height
+    assert has_records(inputs) == sample_study.has_records()
+    for name in ("west-mercia", "police-uk-proxy"):
+        assert what_definition_sees(name, inputs, counts=COUNTS) == what_definition_sees(name, inc)
+    empty = inc.head(0)
+    assert (what_definition_sees("west-mercia", definition_inputs(empty), counts=COUNTS)
+            == what_definition_sees("west-mercia", empty))
