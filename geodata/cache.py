@@ -143,9 +143,9 @@ def areas_fingerprint(areas) -> str | None:
     import shapely
 
     h = hashlib.blake2b(digest_size=16)
-    codes = areas.lsoa["lsoa_code"].astype(str).tolist()
+    codes = [str(c) for c in areas.codes.to_list()]
     h.update("\x1f".join(codes).encode())
-    for wkb in shapely.to_wkb(np.asarray(areas.lsoa.geometry.values)):
+    for wkb in shapely.to_wkb(areas.geometry):
         h.update(wkb)
     lk = areas.lsoa11_to_21
     h.update(lk.write_csv().encode())
