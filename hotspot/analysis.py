@@ -21,7 +21,7 @@ from hotspot.definition import Definition, classify, fill_crime_type, load_defin
 from hotspot.emerging import category_names
 from hotspot.emerging import classify as classify_emerging
 from hotspot.gistar import gi_star, gi_star_permutation
-from hotspot.grid import Grid
+from hotspot.grid import Grid, centres_inside
 from hotspot.harm import add_harm
 from hotspot.kde import default_bandwidth, kde_from_counts, kde_pad_cells
 from hotspot import localities as L
@@ -324,14 +324,11 @@ def prepare(study, definition: str | Definition | None = None, params: Params = 
     cell = params.cell_size or engine_cell_size(maxx - minx, maxy - miny)
     bw = params.bandwidth or default_bandwidth(cell)
     grid = Grid.fit(np.array([minx, maxx]), np.array([miny, maxy]), cell, pad=kde_pad_cells(bw, cell))
-    cx, cy = grid.centres()
-    cx, cy = cx.ravel(), cy.ravel()
     inc_flat = grid.flat_index(inc["easting"].fill_null(np.nan).to_numpy(), inc["northing"].fill_null(np.nan).to_numpy())
     occupied = np.zeros(grid.n_cells, dtype=bool)
     occupied[inc_flat[inc_flat >= 0]] = True
     if study_poly is not None:
-        shapely.prepare(study_poly)
-        inside = shapely.contains_xy(study_poly, cx, cy) | occupied
+        inside = centres_inside(grid, study_poly) | occupied
     else:
         inside = np.ones(grid.n_cells, dtype=bool)
         notes.append("No boundary file: the study area is the grid around the incidents; PAI needs boundaries.")

@@ -238,3 +238,39 @@ def default_cell_size(x, y, n_points: int | None = None, *,
             return nice
     step = NICE_CELL_SIZES[-1]
     return float(math.ceil(size / step) * step)
+
+
+def centres_inside(grid: Grid, poly, block: int = 16) -> np.ndarray:
+    """Boolean per cell (flat id order): is the cell centre inside ``poly``?
+
+    Exactly ``shapely.contains_xy(poly, *grid.centres())``, computed block by block: a block of
+    ``block x block`` cells lying in the polygon's interior has every centre inside, a block
+    disjoint from it has none, and only the blocks the boundary crosses test their centres one
+    by one. A force's 100 m grid has ~1.6M cells; most blocks are wholly in or out.
+    """
+    import shapely
+
+    shapely.prepare(poly)
+    nr, nc = grid.shape
+    h = grid.cell_size
+    br, bc = -(-nr // block), -(-nc // block)
+    r0 = np.repeat(np.arange(br) * block, bc)
+    c0 = np.tile(np.arange(bc) * block, br)
+    r1, c1 = np.minimum(r0 + block, nr), np.minimum(c0 + block, nc)
+    # Each block's box spans its cells' centres (not their edges): what matters is the centres.
+    boxes = shapely.box(grid.x0 + (c0 + 0.5) * h, grid.y0 + (r0 + 0.5) * h,
+                        grid.x0 + (c1 - 0.5) * h, grid.y0 + (r1 - 0.5) * h)
+    flat = (r1 - r0 < 2) | (c1 - c0 < 2)  # a box of one row or column is degenerate: test its cells
+    full = shapely.contains_properly(poly, boxes) & ~flat
+    empty = ~shapely.intersects(poly, boxes) & ~flat
+    inside = np.zeros((nr, nc), dtype=bool)
+    for b in np.flatnonzero(full):  # a loop over blocks (thousands), never over cells
+        inside[r0[b]:r1[b], c0[b]:c1[b]] = True
+    mixed = np.flatnonzero(~full & ~empty)
+    if mixed.size:
+        # Cells of the mixed blocks, gathered with one vectorised expansion.
+        rows = np.concatenate([np.repeat(np.arange(r0[b], r1[b]), c1[b] - c0[b]) for b in mixed])
+        cols = np.concatenate([np.tile(np.arange(c0[b], c1[b]), r1[b] - r0[b]) for b in mixed])
+        hit = shapely.contains_xy(poly, grid.x0 + (cols + 0.5) * h, grid.y0 + (rows + 0.5) * h)
+        inside[rows[hit], cols[hit]] = True
+    return inside.ravel()

@@ -166,3 +166,42 @@ def test_bad_inputs_raise():
         kde(g, [50.0], [50.0], bandwidth=-1.0)
     with pytest.raises(ValueError):
         kde(g, [50.0], [50.0], bandwidth=300.0, weights=[-1.0])
+
+
+@pytest.mark.parametrize("block", [1, 2, 5, 16])
+def test_centres_inside_equals_contains_xy_cell_for_cell(block):
+    """The block-wise study mask is the point-in-polygon test of every centre, exactly: a hole,
+    a spike one cell wide, edges through centres, a second part and grid edges included."""
+    import shapely
+    from shapely.geometry import MultiPolygon, Polygon
+
+    from hotspot.grid import centres_inside
+
+    outer = [(0, 0), (4000, 0), (4000, 2550), (2050, 2550), (2050, 3900), (1950, 3900), (1950, 2550), (0, 2550)]
+    hole = [(1000, 1000), (3000, 1000), (3000, 1500), (1000, 1500)]  # edges run through centres
+    poly = MultiPolygon([Polygon(outer, [hole]), Polygon([(5000, 500), (6000, 500), (5500, 1700)])])
+    grid = Grid.fit(np.array([-300.0, 6400.0]), np.array([-300.0, 4200.0]), 100.0, pad=2)
+    cx, cy = grid.centres()
+    expected = shapely.contains_xy(poly, cx, cy)
+    got = centres_inside(grid, poly, block=block)
+    assert got.dtype == bool and got.shape == (grid.n_cells,)
+    np.testing.assert_array_equal(got, expected)
+    assert 0 < got.sum() < grid.n_cells
+
+
+def test_centres_inside_on_a_real_force_boundary():
+    from pathlib import Path
+
+    import shapely
+
+    from geodata.areas import build_areas
+    from hotspot.grid import centres_inside
+
+    path = Path(__file__).resolve().parents[2] / "shared" / "real" / "boundaries" / "lsoa21_warwickshire_bsc.geojson"
+    if not path.is_file():
+        pytest.skip(f"real boundary file {path} is absent")
+    poly = shapely.union_all(build_areas(path).geometry)
+    minx, miny, maxx, maxy = poly.bounds
+    grid = Grid.fit(np.array([minx, maxx]), np.array([miny, maxy]), 100.0, pad=3)
+    cx, cy = grid.centres()
+    np.testing.assert_array_equal(centres_inside(grid, poly), shapely.contains_xy(poly, cx, cy))
