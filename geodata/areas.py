@@ -738,12 +738,14 @@ def point_in_lsoa(areas: Areas, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     if not ok.any():
         return hit
     idx = np.flatnonzero(ok)
-    pts = shapely.points(x[idx], y[idx])
-    inp, tre = areas.tree().query(pts, predicate="intersects")
+    # police.uk snaps crimes to shared map points: test each distinct point once.
+    uniq, inv = np.unique(np.column_stack([x[idx], y[idx]]), axis=0, return_inverse=True)
+    inp, tre = areas.tree().query(shapely.points(uniq[:, 0], uniq[:, 1]), predicate="intersects")
     if len(inp):
         big = np.iinfo(np.int64).max
-        first = np.full(len(idx), big, dtype=np.int64)
+        first = np.full(len(uniq), big, dtype=np.int64)
         np.minimum.at(first, inp, tre)
+        first = first[inv.ravel()]
         found = first != big
         hit[idx[found]] = first[found]
     return hit
