@@ -909,13 +909,13 @@ def _file_frames(tbl: _Table, is_fast: bool) -> tuple[pl.DataFrame, pl.DataFrame
     # A row is accepted when its point is finite and in the box and its month reads in range
     # (a row with an empty coordinate has a null one, so it is never accepted): the reasons,
     # which look at the text again, are worked out for the other rows only.
-    work = frame.hstack(coords.get_columns()).with_columns(month["_month"])
+    work = frame.hstack(coords.get_columns())
     accepted = (finite & _in_box(lon, lat)).fill_null(False) & pl.col("_month").is_not_null()
-    work = work.with_columns(accepted.alias("_ok"))
+    work = work.lazy().with_columns(month["_month"]).with_columns(accepted.alias("_ok"))
     cid = _strip("crime_id")
-    good_lf = work.lazy().filter(pl.col("_ok")).select(
+    good_lf = work.filter(pl.col("_ok")).select(
         "source_row",
-        pl.when(cid == "").then(None).otherwise(pl.concat_str([cid, pl.lit("")])).alias("_cid"),
+        pl.when(cid == "").then(None).otherwise(cid).alias("_cid"),
         "_month", *mapped.values(), "_lon", "_lat",
     ).select(
         "source_row", "_cid",
@@ -936,11 +936,14 @@ def _file_frames(tbl: _Table, is_fast: bool) -> tuple[pl.DataFrame, pl.DataFrame
         .when(pl.col("_month_read")).then(pl.lit("month out of range"))
         .otherwise(pl.lit("unparseable date"))
     )
-    bad_lf = (work.lazy().filter(~pl.col("_ok")).with_columns(month["_month_read"])
+    bad_lf = (work.filter(~pl.col("_ok")).with_columns(month["_month_read"])
               .select("source_row", *[_own(c) for c in raw_order], reason.alias("_reason")))
-    rh_lf = work.lazy().filter(pl.col("_ok") & (pl.col("crime_id").is_null() | (cid == ""))).select(
+    rh_lf = work.filter(pl.col("_ok") & (pl.col("crime_id").is_null() | (cid == ""))).select(
         pl.struct(raw_cols).hash(seed=_HASH_SEED).alias("_rh"))
     good, bad, hashed = pl.collect_all([good_lf, bad_lf, rh_lf])
+    # Strings cut from the CSV reader's buffers are views that keep the whole file's text alive:
+    # give the kept text its own memory so only the rows kept are kept.
+    good = good.with_columns(_own("_cid"))
     # Rows without a Crime ID (anti-social behaviour) are matched on the hash of their whole
     # text: hashed for those rows only (`rh_lf`), put in place.
     rh = pl.Series("_rh", [], dtype=pl.UInt64).extend_constant(None, good.height)
