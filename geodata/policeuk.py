@@ -666,20 +666,33 @@ _MEMO_LOCK = threading.Lock()
 def _per_value(values: pl.Series, exprs: dict[str, pl.Expr]) -> dict[str, pl.Expr]:
     """Expressions over one column, evaluated on its distinct `values`, applied to every row
     as a lookup (`replace_strict`): the same result, once per value instead of once per row."""
-    table = values.to_frame().with_columns(**exprs)
-    return _mapping(values.name, table, list(exprs))
+    return _per_values([(values, exprs)])
+
+
+def _per_values(specs) -> dict[str, pl.Expr]:
+    """`_per_value` for several (values, exprs) at once: the tables in one collect."""
+    tables = pl.collect_all([v.to_frame().lazy().with_columns(**e) for v, e in specs])
+    out: dict[str, pl.Expr] = {}
+    for (values, exprs), table in zip(specs, tables):
+        out.update(_mapping(values.name, table, list(exprs)))
+    return out
 
 
 def _mapping(name: str, table: pl.DataFrame, outputs: list[str]) -> dict[str, pl.Expr]:
-    keyed = table.filter(pl.col(name).is_not_null())
-    null_row = table.filter(pl.col(name).is_null())
+    key = table[name]
+    null = key.is_null()
+    has_null = bool(null.any())
+    known = ~null
+    keys = key.filter(known) if has_null else key
     out = {}
     for o in outputs:
-        dtype = table.schema[o]
-        e = pl.col(name).replace_strict(keyed[name], keyed[o], default=None, return_dtype=dtype)
-        if null_row.height:
+        col = table[o]
+        dtype = col.dtype
+        e = pl.col(name).replace_strict(keys, col.filter(known) if has_null else col,
+                                        default=None, return_dtype=dtype)
+        if has_null:
             e = (pl.when(pl.col(name).is_null())
-                 .then(pl.lit(null_row[o][0], dtype=dtype)).otherwise(e))
+                 .then(pl.lit(col.filter(null)[0], dtype=dtype)).otherwise(e))
         out[o] = e.alias(o)
     return out
 
@@ -898,12 +911,13 @@ def _file_frames(tbl: _Table, is_fast: bool) -> tuple[pl.DataFrame, pl.DataFrame
                                        "_month_read": _month_parsed_expr().is_not_null()})
     loc = _location_table(uniq["location"])
     mapped = {
-        **_per_value(uniq["lsoa_given"], {
-            "_lsoa_given": _empty_null("lsoa_given").str.to_uppercase()}),
-        **_per_value(uniq["crime_type"], {"_crime_type": _empty_null("crime_type")}),
-        **_per_value(uniq["last_outcome"], {"_outcome0": _strip("last_outcome")}),
-        **_per_value(uniq["falls_within"], {"_fw": _empty_null("falls_within")}),
-        **_per_value(uniq["reported_by"], {"_rb": _empty_null("reported_by")}),
+        **_per_values([
+            (uniq["lsoa_given"], {"_lsoa_given": _empty_null("lsoa_given").str.to_uppercase()}),
+            (uniq["crime_type"], {"_crime_type": _empty_null("crime_type")}),
+            (uniq["last_outcome"], {"_outcome0": _strip("last_outcome")}),
+            (uniq["falls_within"], {"_fw": _empty_null("falls_within")}),
+            (uniq["reported_by"], {"_rb": _empty_null("reported_by")}),
+        ]),
         **_mapping("location", loc, ["_location", "location_type"]),
     }
     # A row is accepted when its point is finite and in the box and its month reads in range

@@ -510,3 +510,16 @@ def test_rows_stored_once_without_areas(world, tmp_path):
     assert rep3["status"] == "rebuilt" and rep3["parts_built"] >= 1
     assert again.equals(ref)
     _assert_same_ledger(ref_led, led3)
+
+
+@pytest.mark.parametrize("data, plain", [
+    (b"a,b\r\n1,2\r\n", True),
+    (b"a,b\n1,2\n", True),
+    (b"a,b\r\n1,2\n", False),  # mixed line ends
+    (b"a,b\r\n1\r,2\n", False),  # as many CRs as LFs, but one is not a line end
+    (b"a,b\r\n1,2\r", False),  # a lone CR at the end
+    (b"\r\na,b\r\n", False),  # a blank first line
+    (b"a,b\n1,,2\n", False),  # a line with a field too many
+])
+def test_well_formed_line_ends(data, plain):
+    assert fastscan.well_formed(data, 2)[0] is plain
