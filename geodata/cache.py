@@ -9,13 +9,17 @@ builds the cache; later calls check it is still current and read it back from Pa
 Two levels, both under the cache folder (`$SVTUI_CACHE`, else `$XDG_CACHE_HOME/svtui`, else
 `~/.cache/svtui`), in `policeuk-v<N>/`:
 
-* `parts/`: one entry per CSV (file or zip member): its checked rows in canonical form (Parquet),
-  its quarantined rows with their original text, its notes and row counts. A part depends on
-  that file alone, so when next month's files arrive only they are parsed.
-* `results/`: one entry per (paths, areas): `incidents-NNNN.parquet` (one file per batch of
-  about 400,000 rows, written two at a time; one row group per source file, so a filter on
-  `force` or `month` skips the other files' row groups), the quarantined rows of each ledger
-  entry, and `manifest.json` with the ledger and the fingerprints it was built from.
+* `parts/`: one entry per CSV (file or zip member): its checked rows in result form (the
+  INCIDENT_SCHEMA rows of that file alone, plus the two repeat keys; Parquet), its quarantined
+  rows with their original text, its notes and row counts. A part depends on that file alone,
+  so when next month's files arrive only they are parsed.
+* `results/`: one entry per (paths, areas): the rows, the quarantined rows of each ledger
+  entry, and `manifest.json` with the ledger, the fingerprints it was built from and the row
+  files in order. A file whose rows the result takes unchanged (no areas, no outcomes files,
+  no repeats in it) is stored once: the manifest lists its part's file, checked like any other.
+  Other rows are written as `incidents-NNNN.parquet` (one file per batch of about 400,000
+  rows, written two at a time). Every row file has one row group per source file, so a filter
+  on `force` or `month` skips the other files' row groups; extra columns are not scanned.
   `svtui check` scans these files lazily (`load_study(..., lazy=True)`), so a reopen reads
   only the columns it counts; other commands read them into one frame.
 
