@@ -9,13 +9,17 @@ builds the cache; later calls check it is still current and read it back from Pa
 Two levels, both under the cache folder (`$SVTUI_CACHE`, else `$XDG_CACHE_HOME/svtui`, else
 `~/.cache/svtui`), in `policeuk-v<N>/`:
 
-* `parts/`: one entry per CSV (file or zip member): its checked rows in canonical form (Parquet),
-  its quarantined rows with their original text, its notes and row counts. A part depends on
-  that file alone, so when next month's files arrive only they are parsed.
-* `results/`: one entry per (paths, areas): `incidents-NNNN.parquet` (one file per batch of
-  about 400,000 rows, written two at a time; one row group per source file, so a filter on
-  `force` or `month` skips the other files' row groups), the quarantined rows of each ledger
-  entry, and `manifest.json` with the ledger and the fingerprints it was built from.
+* `parts/`: one entry per CSV (file or zip member): its checked rows in result form (the
+  INCIDENT_SCHEMA rows of that file alone, plus the two repeat keys; Parquet), its quarantined
+  rows with their original text, its notes and row counts. A part depends on that file alone,
+  so when next month's files arrive only they are parsed.
+* `results/`: one entry per (paths, areas): the rows, the quarantined rows of each ledger
+  entry, and `manifest.json` with the ledger, the fingerprints it was built from and the row
+  files in order. A file whose rows the result takes unchanged (no areas, no outcomes files,
+  no repeats in it) is stored once: the manifest lists its part's file, checked like any other.
+  Other rows are written as `incidents-NNNN.parquet` (one file per batch of about 400,000
+  rows, written two at a time). Every row file has one row group per source file, so a filter
+  on `force` or `month` skips the other files' row groups; extra columns are not scanned.
   `svtui check` scans these files lazily (`load_study(..., lazy=True)`), so a reopen reads
   only the columns it counts; other commands read them into one frame.
 
@@ -64,7 +68,7 @@ from geodata.errors import SourceError
 from geodata.ledger import Ledger, SourceLedger
 from geodata.schema import INCIDENT_SCHEMA, conform
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 _HEADTAIL = 64 * 1024
 _BATCH_ROWS = 400_000  # rows converted, area-assigned and written (one file) at a time
 _WRITERS = 2  # batches encoded to Parquet at once
@@ -254,7 +258,15 @@ class _Part:
 
     def load(self, role: str, columns=None) -> pl.DataFrame | None:
         p = self.path(role)
-        return None if p is None else pl.read_parquet(p, columns=columns)
+        if p is None:
+            return None
+        if role != "good" or columns is None:
+            return pl.read_parquet(p, columns=columns)
+        # The good rows are stored in result form (see `_good_rows`): the reader's names are
+        # read from the result's columns.
+        stored = [_GOOD_AS.get(c, c) for c in columns]
+        return pl.read_parquet(p, columns=stored).rename(
+            {s: c for s, c in zip(stored, columns) if s != c})
 
     def to_meta(self) -> dict:
         return {k: getattr(self, k) for k in
@@ -273,12 +285,41 @@ def _build_part(m, single: bool, fp: dict, parts_dir: Path, key: str, fast: bool
         if role not in ("good", "outcomes") and frame.height == 0:
             continue
         path = parts_dir / f"{key}.{role}.parquet"
-        part.files[role] = {"path": str(path), "rows": frame.height,
-                            "check": _write_parquet(frame, path)}
+        if role == "good":
+            check = _write_rows(_good_rows(got), path)
+        else:
+            check = _write_parquet(frame, path)
+        part.files[role] = {"path": str(path), "rows": frame.height, "check": check}
     meta = {"version": reader_version(), "fingerprint": fp, "single": single,
             "part": part.to_meta()}
     _write_json(meta, parts_dir / f"{key}.json")
     return part
+
+
+# A part's accepted rows are stored once, in result form: the INCIDENT_SCHEMA rows
+# `policeuk.finish_rows` makes of that file alone (no repeats dropped, no outcomes joined, no
+# areas), then the two repeat keys. Where none of those changes a file's rows (no repeats in
+# it, no outcomes files, no areas), the result lists the part's file instead of writing its
+# rows again; a result scans only the INCIDENT_SCHEMA columns.
+_GOOD_AS = {"_cid": "incident_id", "_month": "month", "_outcome0": "outcome"}
+
+
+def _good_rows(got) -> pl.DataFrame:
+    frame, _ = policeuk.finish_rows([(0, got, None, False)], {}, None)
+    return frame.hstack(got.frames["good"].select("_hm", "_rh").get_columns())
+
+
+def _write_rows(frame: pl.DataFrame, path: Path) -> dict:
+    """`_write_file` to a temporary name, then into place; the content check of the file."""
+    tmp = _tmp_path(path)
+    try:
+        _write_file(frame, tmp)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        raise_write_error(exc, path)
+        raise
+    return _content_check(path)
 
 
 def _load_part(m, single: bool, fp: dict, parts_dir: Path, key: str) -> _Part | None:
@@ -491,15 +532,23 @@ def _build(sources, prints, areas, root, rdir, key_info, ledger, lazy, fast, say
     for old in rdir.glob("incidents*.parquet"):  # a previous build's files (never trusted)
         old.unlink(missing_ok=True)
     written: list[tuple[Path, int]] = []
-    tmps: list[Path] = []
+    tmps: list[tuple[Path, Path]] = []  # (temporary name, final name)
     n_out = 0
     outside: list[pl.DataFrame] = []
     wpool = ThreadPoolExecutor(max_workers=_WRITERS)
     pending: list = []
     try:
-        batches = _batches(street)
-        for bi, batch in enumerate(batches):
-            say("Converting and writing", 0.66 + 0.3 * bi / max(len(batches), 1))
+        # A file whose rows the result takes as they are (no areas, no outcomes files, no
+        # repeats in it) is not written again: the result lists its part's file.
+        as_is = areas is None and oc is None
+        batches = _batches(street, lambda part: as_is and not dup_rows.get(id(part)))
+        bi = 0
+        for ui, batch in enumerate(batches):
+            say("Converting and writing", 0.66 + 0.3 * ui / max(len(batches), 1))
+            if isinstance(batch, _Part):
+                written.append((batch.path("good"), batch.files["good"]["rows"]))
+                n_out += batch.files["good"]["rows"]
+                continue
             t1 = time.perf_counter()
             frame, counts = policeuk.finish_rows(batch, dup_rows, oc)
             for pidx, n in counts.items():
@@ -517,8 +566,9 @@ def _build(sources, prints, areas, root, rdir, key_info, ledger, lazy, fast, say
             while len(pending) >= _WRITERS:
                 pending.pop(0).result()
             path = rdir / f"incidents-{bi:04d}.parquet"
+            bi += 1
             tmp = _tmp_path(path)
-            tmps.append(tmp)
+            tmps.append((tmp, path))
             written.append((path, frame.height))
             pending.append(wpool.submit(_write_file, frame, tmp))
             n_out += frame.height
@@ -528,12 +578,12 @@ def _build(sources, prints, areas, root, rdir, key_info, ledger, lazy, fast, say
         if not written:  # no rows at all: one empty file keeps the schema
             path = rdir / "incidents-0000.parquet"
             tmp = _tmp_path(path)
-            tmps.append(tmp)
+            tmps.append((tmp, path))
             written.append((path, 0))
             pending.append(wpool.submit(_write_file, conform(pl.DataFrame(), INCIDENT_SCHEMA), tmp))
         while pending:
             pending.pop(0).result()
-        for tmp, (path, _) in zip(tmps, written):
+        for tmp, path in tmps:
             os.replace(tmp, path)
     except BaseException as exc:
         for fut in pending:
@@ -541,9 +591,8 @@ def _build(sources, prints, areas, root, rdir, key_info, ledger, lazy, fast, say
                 fut.result()
             except BaseException:  # noqa: BLE001 - the first error is the one to raise
                 pass
-        for tmp in tmps:
+        for tmp, path in tmps:  # (never a part's file the result only lists)
             tmp.unlink(missing_ok=True)
-        for path, _ in written:
             path.unlink(missing_ok=True)
         raise_write_error(exc, written[-1][0] if written else rdir / "incidents.parquet")
         raise
@@ -570,12 +619,15 @@ def _build(sources, prints, areas, root, rdir, key_info, ledger, lazy, fast, say
 def _open_rows(paths: list[Path], lazy: bool):
     """The cached rows: a LazyFrame scanning the files, or one DataFrame."""
     paths = [str(p) for p in paths]
-    return pl.scan_parquet(paths) if lazy else pl.read_parquet(paths)
+    lf = pl.scan_parquet(paths, schema=INCIDENT_SCHEMA, extra_columns="ignore")
+    return lf if lazy else lf.collect()
 
 
 def _save(rdir: Path, written: list[tuple[Path, int]], entries, key_info, prints) -> None:
     """Write the ledger and the manifest (last: it is what makes the entry valid)."""
-    files = {f"incidents-{i}": {"name": p.name, "rows": n, "check": _content_check(p)}
+    # A part's file the result lists is named by its whole path (`rdir / path` is `path`).
+    files = {f"incidents-{i}": {"name": p.name if p.parent == rdir else str(p), "rows": n,
+                                "check": _content_check(p)}
              for i, (p, n) in enumerate(written)}
     led = []
     for i, entry in enumerate(entries):
@@ -591,9 +643,17 @@ def _save(rdir: Path, written: list[tuple[Path, int]], entries, key_info, prints
                  "built": time.strftime("%Y-%m-%dT%H:%M:%S")}, rdir / "manifest.json")
 
 
-def _batches(street) -> list[list]:
+def _batches(street, as_is=lambda part: False) -> list:
+    """Street parts in order, in batches of about `_BATCH_ROWS` rows to convert and write;
+    a part for which `as_is(part)` holds stands alone, as itself (its file is listed)."""
     out, cur, rows = [], [], 0
     for item in street:
+        if as_is(item[1]):
+            if cur:
+                out.append(cur)
+                cur, rows = [], 0
+            out.append(item[1])
+            continue
         cur.append(item)
         rows += item[1].n_good
         if rows >= _BATCH_ROWS:
@@ -608,16 +668,20 @@ _DICTIONARY_COLUMNS = ("source", "source_file", "force", "location", "location_t
                        "lsoa_given", "lsoa_code", "crime_type", "outcome", "offence_code",
                        "offence_desc")
 
+_NO_STATISTICS = ("incident_id", "source_row", "_hm", "_rh")
+
 
 def _write_file(frame: pl.DataFrame, path: Path) -> None:
     """Write frame as one Parquet file, one row group per source file (consecutive runs):
     zstd at level 1 (about half lz4's size for the same time), dictionary pages only where
-    values repeat (IDs and coordinates would only waste the attempt), statistics everywhere
-    for row-group pruning (`month`, `force`, `source_file`)."""
+    values repeat (IDs and coordinates would only waste the attempt), statistics for
+    row-group pruning (`month`, `force`, `source_file`, ...) on every column but the
+    row-unique ones (IDs, row numbers, hashes), whose min/max skip nothing and cost time."""
     table = frame.to_arrow()
     low = [c for c in _DICTIONARY_COLUMNS if c in table.schema.names]
+    stats = [c for c in table.schema.names if c not in _NO_STATISTICS]
     writer = pq.ParquetWriter(path, table.schema, compression="zstd", compression_level=1,
-                              use_dictionary=low, write_statistics=True)
+                              use_dictionary=low, write_statistics=stats)
     try:
         if frame.height == 0:
             writer.write_table(table)

@@ -79,13 +79,19 @@ def well_formed(data: bytes, ncol: int) -> tuple[bool, int]:
     n_lines = n_nl + (0 if data.endswith(b"\n") else 1)
     if n_nl == 0:
         return False, n_lines
+    arr = np.frombuffer(data, dtype=np.uint8)  # (NumPy counts a byte about twice as fast)
     crlf = data.find(b"\r") >= 0  # (a byte search; a count only when there is a CR at all)
-    if crlf and (data.count(b"\r") != n_nl or data.count(b"\r\n") != n_nl):
-        return False, n_lines  # mixed line ends or lone CRs: csv splits on CR
+    if crlf:
+        # Every line end CRLF and no other CR: as many CRs as LFs, and each LF after a CR.
+        if int(np.count_nonzero(arr == _CR)) != n_nl:
+            return False, n_lines  # mixed line ends or lone CRs: csv splits on CR
+        nl = np.flatnonzero(arr == _NL)
+        if nl[0] == 0 or not bool((arr[nl - 1] == _CR).all()):
+            return False, n_lines
     eol = b"\r\n" if crlf else b"\n"
     if data.startswith(eol):
         return False, n_lines  # a blank line
-    if data.count(b",") != (ncol - 1) * n_lines:
+    if int(np.count_nonzero(arr == _COMMA)) != (ncol - 1) * n_lines:
         return False, n_lines
     # A blank line has no comma, so with two columns or more the count above already refuses
     # it (no line can make up for it: Polars refuses a line with too many fields).

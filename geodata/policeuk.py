@@ -666,20 +666,33 @@ _MEMO_LOCK = threading.Lock()
 def _per_value(values: pl.Series, exprs: dict[str, pl.Expr]) -> dict[str, pl.Expr]:
     """Expressions over one column, evaluated on its distinct `values`, applied to every row
     as a lookup (`replace_strict`): the same result, once per value instead of once per row."""
-    table = values.to_frame().with_columns(**exprs)
-    return _mapping(values.name, table, list(exprs))
+    return _per_values([(values, exprs)])
+
+
+def _per_values(specs) -> dict[str, pl.Expr]:
+    """`_per_value` for several (values, exprs) at once: the tables in one collect."""
+    tables = pl.collect_all([v.to_frame().lazy().with_columns(**e) for v, e in specs])
+    out: dict[str, pl.Expr] = {}
+    for (values, exprs), table in zip(specs, tables):
+        out.update(_mapping(values.name, table, list(exprs)))
+    return out
 
 
 def _mapping(name: str, table: pl.DataFrame, outputs: list[str]) -> dict[str, pl.Expr]:
-    keyed = table.filter(pl.col(name).is_not_null())
-    null_row = table.filter(pl.col(name).is_null())
+    key = table[name]
+    null = key.is_null()
+    has_null = bool(null.any())
+    known = ~null
+    keys = key.filter(known) if has_null else key
     out = {}
     for o in outputs:
-        dtype = table.schema[o]
-        e = pl.col(name).replace_strict(keyed[name], keyed[o], default=None, return_dtype=dtype)
-        if null_row.height:
+        col = table[o]
+        dtype = col.dtype
+        e = pl.col(name).replace_strict(keys, col.filter(known) if has_null else col,
+                                        default=None, return_dtype=dtype)
+        if has_null:
             e = (pl.when(pl.col(name).is_null())
-                 .then(pl.lit(null_row[o][0], dtype=dtype)).otherwise(e))
+                 .then(pl.lit(col.filter(null)[0], dtype=dtype)).otherwise(e))
         out[o] = e.alias(o)
     return out
 
@@ -867,78 +880,90 @@ def _file_frames(tbl: _Table, is_fast: bool) -> tuple[pl.DataFrame, pl.DataFrame
     raw_order = raw_cols + [c for c in ("crime_id", "month", "longitude", "latitude")
                             if c not in raw_cols]
     missing = [c for c in INTERNAL_COLUMNS if c not in frame.columns]
-    n_notes = len(tbl.notes)
     decimal_comma = tbl.sep != ","
-    lf = frame.lazy().with_columns(pl.lit(None, dtype=pl.Utf8).alias(c) for c in missing)
-    lf = lf.with_columns(_number("longitude", decimal_comma).alias("_lon"),
-                         _number("latitude", decimal_comma).alias("_lat"))
+    if missing:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.Utf8).alias(c) for c in missing)
+    keyed = ["location", "lsoa_given", "crime_type", "last_outcome", "falls_within",
+             "reported_by", "month"]
+    # Pass 1 (one plan): each coordinate parsed once, the in-order and swapped counts, and the
+    # distinct values of the columns evaluated per value.
     lon, lat = pl.col("_lon"), pl.col("_lat")
     finite = (lon.is_finite() & lat.is_finite()).fill_null(False)
     in_order = finite & _in_box(lon, lat)
     swapped_row = finite & _in_box(lat, lon) & ~_in_box(lon, lat)
-    keyed = ["location", "lsoa_given", "crime_type", "last_outcome", "falls_within",
-             "reported_by", "month"]
-    first = lf.select(
-        in_order.sum().alias("ok"), swapped_row.sum().alias("swapped"),
-        *[pl.col(c).unique().implode() for c in keyed],
-    ).collect()
-    uniq = {c: first[c][0].rename(c) for c in keyed}
-    month = _per_value(uniq["month"], {"_month": _month_expr(),
-                                       "_month_read": _month_parsed_expr().is_not_null()})
-    lf = lf.with_columns(month["_month"], month["_month_read"])
-    ok, swapped = first["ok"][0], first["swapped"][0]
+    coords_lf = frame.lazy().select(_number("longitude", decimal_comma).alias("_lon"),
+                                    _number("latitude", decimal_comma).alias("_lat"))
+    coords, first = pl.collect_all([
+        coords_lf,
+        frame.lazy().select(*[pl.col(c).unique().implode() for c in keyed]),
+    ])
+    counts = coords.select(in_order.sum().alias("ok"), swapped_row.sum().alias("swapped"))
+    ok, swapped = counts["ok"][0], counts["swapped"][0]
     if swapped > ok and swapped > 0:
-        lf = lf.with_columns(
+        coords = coords.select(
             pl.when(swapped_row).then(lat).otherwise(lon).alias("_lon"),
             pl.when(swapped_row).then(lon).otherwise(lat).alias("_lat"))
         tbl.notes.append(
             f"Longitude and Latitude are swapped in {swapped} of this file's rows; "
             + ("swapped back" if not ok else f"those rows swapped back, {ok} row(s) in order kept"))
-    empty_lon = _strip("longitude").is_null() | (_strip("longitude") == "")
-    empty_lat = _strip("latitude").is_null() | (_strip("latitude") == "")
-    ok_coords = (finite & _in_box(lon, lat)).fill_null(False)
-    reason = (
-        pl.when(empty_lon | empty_lat).then(pl.lit("no coordinates"))
-        .when(~ok_coords).then(pl.lit("coordinates out of range"))
-        .when(pl.col("_month").is_null() & pl.col("_month_read")).then(pl.lit("month out of range"))
-        .when(pl.col("_month").is_null()).then(pl.lit("unparseable date"))
-        .otherwise(pl.lit(None, dtype=pl.Utf8))
-    )
-    lf = lf.with_columns(reason.alias("_reason"))
-
+    uniq = {c: first[c][0].rename(c) for c in keyed}
+    month = _per_value(uniq["month"], {"_month": _month_expr(),
+                                       "_month_read": _month_parsed_expr().is_not_null()})
     loc = _location_table(uniq["location"])
     mapped = {
-        **_per_value(uniq["lsoa_given"], {
-            "_lsoa_given": _empty_null("lsoa_given").str.to_uppercase()}),
-        **_per_value(uniq["crime_type"], {"_crime_type": _empty_null("crime_type")}),
-        **_per_value(uniq["last_outcome"], {"_outcome0": _strip("last_outcome")}),
-        **_per_value(uniq["falls_within"], {"_fw": _empty_null("falls_within")}),
-        **_per_value(uniq["reported_by"], {"_rb": _empty_null("reported_by")}),
+        **_per_values([
+            (uniq["lsoa_given"], {"_lsoa_given": _empty_null("lsoa_given").str.to_uppercase()}),
+            (uniq["crime_type"], {"_crime_type": _empty_null("crime_type")}),
+            (uniq["last_outcome"], {"_outcome0": _strip("last_outcome")}),
+            (uniq["falls_within"], {"_fw": _empty_null("falls_within")}),
+            (uniq["reported_by"], {"_rb": _empty_null("reported_by")}),
+        ]),
         **_mapping("location", loc, ["_location", "location_type"]),
     }
-    bad_lf = lf.filter(pl.col("_reason").is_not_null()).select(
-        "source_row", *raw_order, "_reason")
+    # A row is accepted when its point is finite and in the box and its month reads in range
+    # (a row with an empty coordinate has a null one, so it is never accepted): the reasons,
+    # which look at the text again, are worked out for the other rows only.
+    work = frame.hstack(coords.get_columns())
+    accepted = (finite & _in_box(lon, lat)).fill_null(False) & pl.col("_month").is_not_null()
+    work = work.lazy().with_columns(month["_month"]).with_columns(accepted.alias("_ok"))
     cid = _strip("crime_id")
-    whole = pl.struct(raw_cols)
-    good_lf = lf.filter(pl.col("_reason").is_null()).with_columns(
+    good_lf = work.filter(pl.col("_ok")).select(
+        "source_row",
         pl.when(cid == "").then(None).otherwise(cid).alias("_cid"),
-        *mapped.values(),
+        "_month", *mapped.values(), "_lon", "_lat",
     ).select(
         "source_row", "_cid",
         pl.when(pl.col("_cid").is_not_null())
         .then(pl.col("_cid").hash(seed=_HASH_SEED) // 2
               + pl.col("_month").cast(pl.Int32).cast(pl.UInt64)).alias("_hm"),
-        pl.when(pl.col("_cid").is_null()).then(whole.hash(seed=_HASH_SEED)).alias("_rh"),
         "_month", pl.coalesce("_fw", "_rb").alias("force"),
         pl.col("_location").alias("location"), "location_type",
         pl.col("_lsoa_given").alias("lsoa_given"), pl.col("_crime_type").alias("crime_type"),
         "_outcome0", "_lon", "_lat",
     )
-    good, bad = pl.collect_all([good_lf, bad_lf])
+    empty_lon = _strip("longitude").is_null() | (_strip("longitude") == "")
+    empty_lat = _strip("latitude").is_null() | (_strip("latitude") == "")
+    reason = (
+        pl.when(empty_lon | empty_lat).then(pl.lit("no coordinates"))
+        .when(~(finite & _in_box(lon, lat)).fill_null(False))
+        .then(pl.lit("coordinates out of range"))
+        .when(pl.col("_month_read")).then(pl.lit("month out of range"))
+        .otherwise(pl.lit("unparseable date"))
+    )
+    bad_lf = (work.filter(~pl.col("_ok")).with_columns(month["_month_read"])
+              .select("source_row", *[_own(c) for c in raw_order], reason.alias("_reason")))
+    rh_lf = work.filter(pl.col("_ok") & (pl.col("crime_id").is_null() | (cid == ""))).select(
+        pl.struct(raw_cols).hash(seed=_HASH_SEED).alias("_rh"))
+    good, bad, hashed = pl.collect_all([good_lf, bad_lf, rh_lf])
     # Strings cut from the CSV reader's buffers are views that keep the whole file's text alive:
     # give the kept text its own memory so only the rows kept are kept.
     good = good.with_columns(_own("_cid"))
-    bad = bad.with_columns(_own(c) for c in raw_order)
+    # Rows without a Crime ID (anti-social behaviour) are matched on the hash of their whole
+    # text: hashed for those rows only (`rh_lf`), put in place.
+    rh = pl.Series("_rh", [], dtype=pl.UInt64).extend_constant(None, good.height)
+    if hashed.height:
+        rh = rh.scatter(good["_cid"].is_null().arg_true(), hashed["_rh"])
+    good = good.insert_column(3, rh)
     # police.uk snaps crimes to map points: convert each distinct point once.
     pts = good.select("_lon", "_lat").unique()
     e, n = lonlat_to_bng(pts["_lon"].to_numpy(), pts["_lat"].to_numpy())

@@ -7,6 +7,7 @@ be noticed and a damaged cache file rebuilt, never trusted and never fatal.
 from __future__ import annotations
 
 import io
+import json
 import os
 import zipfile
 from pathlib import Path
@@ -18,6 +19,7 @@ from geodata import cache, fastscan, policeuk
 from geodata.areas import assign_areas, build_areas
 from geodata.ledger import Ledger
 from geodata.policeuk import STREET_COLUMNS, read_police_uk
+from geodata.schema import INCIDENT_SCHEMA
 from sample_data import national
 
 HEADER = ",".join(STREET_COLUMNS)
@@ -471,3 +473,53 @@ def test_definition_sees_the_same_from_counts(sample_study):
     empty = inc.head(0)
     assert (what_definition_sees("west-mercia", definition_inputs(empty), counts=COUNTS)
             == what_definition_sees("west-mercia", empty))
+
+
+def test_rows_stored_once_without_areas(world, tmp_path):
+    """Without areas or outcomes files, a file with no repeats is stored once: the result lists
+    its part's file (in result form) instead of writing the rows again; the rows, their order
+    and the ledger are the uncached reader's. A damaged part file makes the result rebuild."""
+    src = tmp_path / "street"  # street files only (outcomes files would change the rows)
+    src.mkdir()
+    for f in sorted((world / "police-uk" / "2022-01").glob("*-street.csv")):
+        (src / f.name).write_bytes(f.read_bytes())
+    # A re-download short of its last row: its rows are repeats, so that file is written.
+    first = sorted(src.glob("*.csv"))[0]
+    lines = first.read_bytes().splitlines(keepends=True)
+    (src / first.name.replace(".csv", " (1).csv")).write_bytes(b"".join(lines[:-1]))
+    paths = [src]
+    ref, ref_led = _uncached(paths, None)
+    rep, led = {}, Ledger()
+    got = cache.cached_police_uk(paths, None, cache_dir=tmp_path, ledger=led, lazy=False,
+                                 report=rep)
+    assert got.equals(ref)
+    _assert_same_ledger(ref_led, led)
+    man = json.loads((Path(rep["result_dir"]) / "manifest.json").read_text())
+    listed = [f["name"] for k, f in man["files"].items() if k.startswith("incidents-")]
+    assert any(n.endswith(".good.parquet") for n in listed)  # a part's file, not a copy
+    assert any(n.startswith("incidents-") for n in listed)  # the file with repeats: written
+    assert sum(led.sources[0].quarantined.values()) >= len(lines) - 2
+    lazy_got = cache.cached_police_uk(paths, None, cache_dir=tmp_path, report=(rep2 := {}))
+    assert rep2["status"] == "hit" and lazy_got.collect().equals(ref)
+    assert lazy_got.collect_schema().names() == list(INCIDENT_SCHEMA)
+    part = next(Path(n) for n in listed if n.endswith(".good.parquet"))
+    part.write_bytes(b"PAR1 not really")
+    rep3, led3 = {}, Ledger()
+    again = cache.cached_police_uk(paths, None, cache_dir=tmp_path, ledger=led3, lazy=False,
+                                   report=rep3)
+    assert rep3["status"] == "rebuilt" and rep3["parts_built"] >= 1
+    assert again.equals(ref)
+    _assert_same_ledger(ref_led, led3)
+
+
+@pytest.mark.parametrize("data, plain", [
+    (b"a,b\r\n1,2\r\n", True),
+    (b"a,b\n1,2\n", True),
+    (b"a,b\r\n1,2\n", False),  # mixed line ends
+    (b"a,b\r\n1\r,2\n", False),  # as many CRs as LFs, but one is not a line end
+    (b"a,b\r\n1,2\r", False),  # a lone CR at the end
+    (b"\r\na,b\r\n", False),  # a blank first line
+    (b"a,b\n1,,2\n", False),  # a line with a field too many
+])
+def test_well_formed_line_ends(data, plain):
+    assert fastscan.well_formed(data, 2)[0] is plain
