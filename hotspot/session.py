@@ -354,6 +354,8 @@ class Session:
         if prep is not None:
             _attach_unplaced(prep, study)
         self._prep_lock = threading.Lock()
+        self._area_prep: Prepared | None = None
+        self._area_lock = threading.Lock()
         self._hash: dict | None = None
 
     @staticmethod
@@ -383,7 +385,32 @@ class Session:
                     prep = engine.prepare(self.study, self.definition, self.params)
                     _attach_unplaced(prep, self.study)
                     self._prep = prep
+                    self._area_prep = None  # `prep` answers for it from now on
         return self._prep
+
+    @property
+    def area_prep(self) -> Prepared:
+        """What the area figures need (hotspot.area_profiles.area_prep): the classified incidents,
+        months and hierarchy without the grid, so area profiles, monthly series and the month
+        span are ready before `prep` and the hotspot analysis are. The same figures as from
+        `prep`, which answers instead once it is ready."""
+        if self._prep is not None:
+            return self._prep
+        with self._area_lock:
+            if self._prep is not None:
+                return self._prep
+            if self._area_prep is None:
+                from hotspot.area_profiles import area_prep
+
+                quick = area_prep(self.study, self.definition)
+                _attach_unplaced(quick, self.study)
+                self._area_prep = quick
+            return self._area_prep
+
+    @property
+    def hierarchy(self) -> pl.DataFrame:
+        """The study's LSOA -> ward -> district -> CSP -> force table (ready before `prep`)."""
+        return self.area_prep.hierarchy
 
     @property
     def prepared(self) -> bool:
@@ -416,7 +443,7 @@ class Session:
         """The one rule for the study's months (hotspot.analysis.complete_months): the default
         window runs from the first to the last complete month."""
         def compute():
-            prep = self.prep
+            prep = self.area_prep  # the same months and incidents as `prep`, ready sooner
             months = tuple(prep.months)
             all_m = prep.incidents["month"].drop_nulls()
             df, dl = (all_m.min(), all_m.max()) if all_m.len() else (None, None)
@@ -448,7 +475,7 @@ class Session:
     def levels(self) -> tuple[str, ...]:
         """The area levels this study has codes for, highest first ("force" always: the study)."""
         def compute():
-            h = self.prep.hierarchy
+            h = self.hierarchy
             have = [lv for lv in LEVELS if f"{lv}_code" in h.columns and h.height and h[f"{lv}_code"].null_count() < h.height]
             return tuple(lv for lv in reversed(LEVELS) if lv in have or lv == "force")
         return self.cached(("levels",), compute)
@@ -705,7 +732,10 @@ class Results:
 
         def compute():
             notes: list[str] = []
-            frame = area_profiles(self.prep, self.analysis, level, indicators=self.study.indicators, notes=notes)
+            # the filters alone decide the profiles: they need no hotspot analysis, so they are
+            # ready (from area_prep) before it is
+            frame = area_profiles(self.session.area_prep, self.filters, level, indicators=self.study.indicators,
+                                  notes=notes)
             return frame, tuple(dict.fromkeys(notes))
         return self._get("profiles", level, compute=compute)
 
@@ -720,7 +750,7 @@ class Results:
         from hotspot.area_profiles import area_monthly
 
         level = self._level(level)
-        return self._get("monthly", level, compute=lambda: area_monthly(self.prep, self.filters, level))
+        return self._get("monthly", level, compute=lambda: area_monthly(self.session.area_prep, self.filters, level))
 
     def series(self, level: str = "csp") -> dict[str, list[int]]:
         """{code: monthly counts in the window, oldest first} (the overview's sparklines)."""
