@@ -269,7 +269,7 @@ class SvtuiApp(InertOutput, App[int]):  # InertOutput: notices and copies throug
             if worker.is_cancelled:
                 return
             self._safe_call(self._progress, "Finding hotspots (Gi*, clusters, trends)", 0.9)
-            results.run()
+            results.run(progress=lambda m, f: self._safe_call(self._progress, f"Finding hotspots: {m}", 0.9 + 0.1 * f))
         except SourceError as exc:
             self._safe_call(self._load_failed, str(exc))
             return

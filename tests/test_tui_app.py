@@ -134,6 +134,8 @@ def test_an_analysis_that_fails_after_the_csp_table_says_why(monkeypatch):
             assert "Could not load the study" in text
             assert "analysis broke [bold]here[/]" in text  # the engine's words, markup literal
             assert app.query_one("#load-progress").display is False
+            assert "not run: the error is below" in text and "finding the hotspots" not in text
+            assert all(row[-1] == "—" for row in _csp_cells(app))  # no count, and no 'still coming'
             await pilot.press("3")  # other screens stay usable (and empty)
             await pilot.pause()
             assert app.current_mode == "hotspots"

@@ -69,6 +69,10 @@ class OverviewScreen(WorkbenchScreen):
         if wb.load_error:
             prog.display = False
             msg.update(Text.assemble(("Could not load the study: ", "bold red"), plain(wb.load_error, 600)))
+            if wb.results is not None and wb.analysis is None:  # read, but the analysis failed
+                self._head()
+                if getattr(self, "_csp_rows", None) is not None:
+                    self._fill_csp_rows(self._csp_rows)
             return
         if not wb.ready:
             if wb.results is not None:  # the study is read: its CSP figures, while the hotspots are found
@@ -106,7 +110,10 @@ class OverviewScreen(WorkbenchScreen):
         head.append(plain(wb.session.definition.title, 120))
         head.append("\nAnalysis  ", style="bold")
         if a is None:
-            head.append("finding the hotspots…", style="dim italic")
+            if wb.load_error:
+                head.append("not run: the error is below", style="bold red")
+            else:
+                head.append("finding the hotspots…", style="dim italic")
             self.query_one("#study-head", Static).update(head)
             return
         head.append(f"{a.n_incidents:,} serious incidents · {a.localities.height:,} hotspots")
@@ -189,7 +196,7 @@ class OverviewScreen(WorkbenchScreen):
                 Text(fmt.pct(r.get("youth")), justify="right"),
                 Text(fmt.pct(r.get("knife")), justify="right"),
                 (Text(f"{counts.get(code, 0):,}", justify="right") if counts is not None
-                 else Text("…", style="dim", justify="right")),
+                 else Text(fmt.DASH if wb.load_error else "…", style="dim", justify="right")),
                 key=str(code),
             )
         if rows is not None:
@@ -199,7 +206,8 @@ class OverviewScreen(WorkbenchScreen):
             )
             note.append(" Change is tested (exact test for two Poisson counts); below 10 offences it is given in counts.")
             if counts is None:
-                note.append("\nHotspots: … while the hotspots are found.", style="dim")
+                note.append("\nHotspots: " + ("— the analysis did not run (the error is above)." if wb.load_error
+                                               else "… while the hotspots are found."), style="dim")
             missing = sorted({m for r in rows.values() for m in (r.get("missing") or [])})
             if missing:
                 note.append(f"\nMissing months (gaps in the trend, not zeros; no change across them): {adapt.months_list(missing)}",
