@@ -382,10 +382,12 @@ class Session:
         if self._prep is None:
             with self._prep_lock:
                 if self._prep is None:
+                    # `prep` answers for area_prep from now on: let its copy of the incidents go
+                    # first, so the two are never held together (a force-sized study's peak)
+                    self._area_prep = None
                     prep = engine.prepare(self.study, self.definition, self.params)
                     _attach_unplaced(prep, self.study)
                     self._prep = prep
-                    self._area_prep = None  # `prep` answers for it from now on
         return self._prep
 
     @property
@@ -409,8 +411,12 @@ class Session:
 
     @property
     def hierarchy(self) -> pl.DataFrame:
-        """The study's LSOA -> ward -> district -> CSP -> force table (ready before `prep`)."""
-        return self.area_prep.hierarchy
+        """The study's LSOA -> ward -> district -> CSP -> force table (`prep.hierarchy`, known
+        as soon as the study is read)."""
+        if self._prep is not None:
+            return self._prep.hierarchy
+        areas = getattr(self.study, "areas", None)
+        return areas.hierarchy if areas is not None else pl.DataFrame(schema={"lsoa_code": pl.Utf8})
 
     @property
     def prepared(self) -> bool:

@@ -190,9 +190,10 @@ def test_area_figures_before_the_grid_are_the_figures_after_it(request, which):
     assert not early.prepared  # none of that laid the grid
 
 
-def test_area_prep_gives_way_to_the_prepared_study(sample_study, sample_prep):
+def test_area_prep_gives_way_to_the_prepared_study(sample_study):
     s = Session(sample_study)
     quick = s.area_prep
     assert quick.grid is None and s.hierarchy.equals(sample_study.areas.hierarchy)
-    s._prep = sample_prep  # as `prep` does once it is made
-    assert s.area_prep is sample_prep
+    s.prep  # noqa: B018
+    assert s._area_prep is None  # let go when the grid is laid: the incidents are held once
+    assert s.area_prep is s.prep and s.hierarchy is s.prep.hierarchy
