@@ -197,3 +197,20 @@ def test_area_prep_gives_way_to_the_prepared_study(sample_study):
     s.prep  # noqa: B018
     assert s._area_prep is None  # let go when the grid is laid: the incidents are held once
     assert s.area_prep is s.prep and s.hierarchy is s.prep.hierarchy
+
+
+def test_rows_without_a_place_count_whatever_the_analysis_cache_evicts(west_mercia_study):
+    """The analysis cache's bound evicts the oldest prep.cache entries, the attached rows without
+    a place among them: profiles and measures asked after an analysis still count them."""
+    from hotspot.area_profiles import _UNPLACED_KEY
+
+    before = Session(west_mercia_study).results().profiles("csp")["unplaced_n"].to_list()
+    assert before[0] > 0  # West Mercia has rows with no coordinates
+    s = Session(west_mercia_study)
+    res = s.results()
+    res.run()
+    assert _UNPLACED_KEY in s.prep.cache  # put back after analyse
+    s.prep.cache.pop(_UNPLACED_KEY)  # as a later analysis may do
+    assert res.profiles("csp")["unplaced_n"].to_list() == before
+    force = res.measures("force")
+    assert _UNPLACED_KEY in s.prep.cache and force.height
