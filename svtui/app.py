@@ -1,7 +1,9 @@
 """The Textual workbench: overview, areas, hotspots, coverage gaps, briefing and data screens.
 
-The first screen paints at once; the study is loaded and prepared in a thread worker after the
-first paint, with progress in the overview. Filters re-run the analysis in an exclusive thread
+The first screen paints at once; the study is loaded in a thread worker after the first paint,
+with progress in the overview, in stages: once it is read, its area figures (the overview's CSP
+table) are computed and shown, then the grid is laid and the hotspots are found while the
+progress line names each step. Filters re-run the analysis in an exclusive thread
 worker (the engine caches each filter set on the Prepared object), so the UI never blocks.
 Every action has a key and a command-palette entry (ctrl+p); `?` lists the keys.
 

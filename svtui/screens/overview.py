@@ -1,5 +1,6 @@
 """Overview: the study, its data window, and each CSP at a glance (trend, change, shares, Duty
-measures), with the top hotspots. The first screen; it shows load progress while the study loads.
+measures), with the top hotspots. The first screen; it shows load progress while the study loads,
+and the CSP table as soon as the study is read (its Hotspots column once the analysis is in).
 """
 from __future__ import annotations
 
