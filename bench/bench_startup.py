@@ -9,10 +9,12 @@ would), reads what it draws, and times:
                 up and showing load progress (the study loads in a worker after this paint);
   loaded        the overview shows the analysis ("serious incidents · ..."): the study has
                 been read, prepared and analysed;
-  csp table     the overview's CSP table shows its rows: after the "Community Safety
-                Partnerships" heading, at least three of the study's CSP names (all of them
-                when it has fewer) have been drawn (names read from the sample's areas file,
-                or --csp NAME ...);
+  csp table     the overview's CSP table shows its rows: on the screen as the terminal shows
+                it, the lines between the "Community Safety Partnerships" heading and the next
+                heading hold at least three of the study's CSP names (all of them when it has
+                fewer; names read from the sample's areas file, or --csp NAME ...). Read off
+                the screen, not the byte stream: a CSP name drawn elsewhere (the top hotspots'
+                CSP column) does not count;
   quit          from pressing q to the process ending.
 
 Issue 14's targets on the sample: first screen (the loading badge) within 0.5 s, CSP table
@@ -25,6 +27,7 @@ Not a test: run it by hand.
 from __future__ import annotations
 
 import argparse
+import codecs
 import fcntl
 import os
 import pty
@@ -36,13 +39,72 @@ import struct
 import sys
 import termios
 import time
+import unicodedata
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[P^_][^\x1b]*\x1b\\|\x1b.")
 FIRST = ("Overview", "Hotspots", "Briefing")
 LOADED = "serious incidents ·"
 CSP_HEADING = "Community Safety Partnerships"
+NEXT_HEADING = "Serious Violence Duty measures"
+TOKEN = re.compile(r"(\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[P^_][^\x1b]*\x1b\\|\x1b.)")
+COMPLETE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[P^_][^\x1b]*\x1b\\|[^\[\]P^_])")
+CUP = re.compile(r"\x1b\[(\d*)(?:;(\d*))?H")
+
+
+class Screen:
+    """Just enough of a terminal to read what Textual draws: cursor moves (CUP), CR, LF and
+    text; colours and modes are ignored. Bytes are fed as they arrive (an escape sequence split
+    between two reads is kept for the next)."""
+
+    def __init__(self, cols: int, rows: int) -> None:
+        self.cols, self.rows = cols, rows
+        self.cells = [[" "] * cols for _ in range(rows)]
+        self.y = self.x = 0
+        self.pending = ""
+
+    def feed(self, text: str) -> None:
+        text = self.pending + text
+        cut = text.rfind("\x1b")
+        if cut >= 0 and not COMPLETE.match(text, cut):  # an unfinished escape sequence: wait for the rest
+            text, self.pending = text[:cut], text[cut:]
+        else:
+            self.pending = ""
+        for part in TOKEN.split(text):
+            if not part:
+                continue
+            if part[0] == "\x1b":
+                m = CUP.fullmatch(part)
+                if m:
+                    self.y = max(0, int(m.group(1) or 1) - 1)
+                    self.x = max(0, int(m.group(2) or 1) - 1)
+                continue
+            for ch in part:
+                if ch == "\r":
+                    self.x = 0
+                elif ch == "\n":
+                    self.y += 1
+                elif ch >= " ":
+                    if 0 <= self.y < self.rows and 0 <= self.x < self.cols:
+                        self.cells[self.y][self.x] = ch
+                    self.x += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+    def lines(self) -> list[str]:
+        return ["".join(row) for row in self.cells]
+
+
+def csp_rows_shown(lines: list[str], csps: list[str], want: int) -> bool:
+    """At least `want` CSP names on the lines under the CSP heading (up to the next heading)."""
+    for i, line in enumerate(lines):
+        if CSP_HEADING in line:
+            below = []
+            for later in lines[i + 1:]:
+                if NEXT_HEADING in later:
+                    break
+                below.append(later)
+            block = "\n".join(below)
+            return sum(name in block for name in csps) >= want
+    return False
 
 
 def sample_csp_names() -> list[str]:
@@ -67,9 +129,10 @@ def one_run(args: list[str], cols: int, rows: int, timeout: float, csps: list[st
         os.chdir(REPO)
         os.execvpe(sys.executable, [sys.executable, "-m", "svtui", *args], env)
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-    buf = ""
+    screen = Screen(cols, rows)
     seen: dict[str, float] = {}
     deadline = t0 + timeout
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
     try:
         want_csp = min(3, len(csps))
         while time.perf_counter() < deadline and not ("loaded" in seen and ("csp" in seen or not want_csp)):
@@ -82,17 +145,16 @@ def one_run(args: list[str], cols: int, rows: int, timeout: float, csps: list[st
                 break
             if not chunk:
                 break
-            buf += chunk.decode("utf-8", "replace")
-            text = ANSI.sub("", buf)
+            screen.feed(decoder.decode(chunk))
+            lines = screen.lines()
+            text = "\n".join(lines)
             now = time.perf_counter() - t0
             if "first" not in seen and all(w in text for w in FIRST):
                 seen["first"] = now
             if "first" in seen and LOADED in text and "loaded" not in seen:
                 seen["loaded"] = now
-            if want_csp and "csp" not in seen and CSP_HEADING in text:
-                after = text[text.index(CSP_HEADING):]
-                if sum(name in after for name in csps) >= want_csp:
-                    seen["csp"] = now
+            if want_csp and "csp" not in seen and csp_rows_shown(lines, csps, want_csp):
+                seen["csp"] = now
             if "Could not load the study" in text:
                 seen["error"] = now
                 break

@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from hotspot import profiles
-from hotspot.analysis import Filters, Prepared, select
+from hotspot.analysis import Filters, Prepared, build_area_index, complete_months, select
 from hotspot.trend import mann_kendall
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "SMALL_BASE",
     "NOT_KNOWN",
     "area_profiles",
+    "area_prep",
     "area_monthly",
     "area_categories",
     "area_table",
@@ -81,6 +82,50 @@ PARTLY_KNOWN = 0.5
 #: A month is "covered" when it holds at least this fraction of the median month's incidents.
 COVERED_MONTH = 0.10
 EARLIEST_MONTH = date(1990, 1, 1)
+
+# --------------------------------------------------------------------------------------------
+# The incidents without the grid
+# --------------------------------------------------------------------------------------------
+
+
+def area_prep(study, definition) -> Prepared:
+    """What area profiles, monthly series and the study's months need, without the grid: the
+    incidents classified, harm-weighted and flagged exactly as `hotspot.analysis.prepare` does,
+    the complete months, the hierarchy and its index.
+
+    A face can show area figures (the overview's CSP table) while the grid, its weights and the
+    hotspot analysis are still being made; every figure is the same as from `prepare`'s own
+    Prepared (tests/test_area_profiles.py holds the two to it). definition: a loaded
+    Definition. Only for this module and `hotspot.measures`: there is no grid (grid, cell_flat
+    and neighbours are None), so it never goes to `analyse`.
+    """
+    from hotspot.definition import classify, fill_crime_type
+    from hotspot.harm import add_harm
+
+    inc = classify(fill_crime_type(study.incidents), definition)
+    inc = add_harm(inc).with_columns(pl.col("harm").fill_null(0.0))
+    inc = profiles.add_flags(inc, study.venues, definition.themed("sexual"))
+    month_list, month_notes = complete_months(inc)
+    areas = study.areas
+    hierarchy = areas.hierarchy if areas is not None else pl.DataFrame(schema={"lsoa_code": pl.Utf8})
+    return Prepared(
+        study_name=study.name,
+        synthetic=study.synthetic,
+        definition=definition,
+        incidents=inc,
+        serious=inc.filter(pl.col("serious")),
+        other=inc.head(0).select("month", "harm"),
+        venues=study.venues,
+        hierarchy=hierarchy,
+        grid=None,
+        cell_flat=None,
+        neighbours=None,
+        study_area_m2=0.0,
+        months=month_list,
+        area_index=build_area_index(hierarchy),
+        notes=month_notes,  # the months' notes only: the study's own notes come from `prepare`
+    )
+
 
 # --------------------------------------------------------------------------------------------
 # Months

@@ -351,9 +351,12 @@ class Session:
         self.definition = self._definition(study, definition)
         self._cache = _LRU(cache_entries)
         self._prep: Prepared | None = prep  # an already prepared study (tests and benches share one)
+        self._unplaced: pl.DataFrame | None = None
         if prep is not None:
-            _attach_unplaced(prep, study)
+            self.attach_unplaced(prep)
         self._prep_lock = threading.Lock()
+        self._area_prep: Prepared | None = None
+        self._area_lock = threading.Lock()
         self._hash: dict | None = None
 
     @staticmethod
@@ -380,10 +383,62 @@ class Session:
         if self._prep is None:
             with self._prep_lock:
                 if self._prep is None:
+                    # `prep` answers for area_prep from now on: let its copy of the incidents go
+                    # first, so the two are never held together (a force-sized study's peak)
+                    self._area_prep = None
                     prep = engine.prepare(self.study, self.definition, self.params)
-                    _attach_unplaced(prep, self.study)
+                    self.attach_unplaced(prep)
                     self._prep = prep
         return self._prep
+
+    @property
+    def area_prep(self) -> Prepared:
+        """What the area figures need (hotspot.area_profiles.area_prep): the classified incidents,
+        months and hierarchy without the grid, so area profiles, monthly series and the month
+        span are ready before `prep` and the hotspot analysis are. The same figures as from
+        `prep`, which answers instead once it is ready."""
+        if self._prep is not None:
+            return self._prep
+        with self._area_lock:
+            if self._prep is not None:
+                return self._prep
+            if self._area_prep is None:
+                from hotspot.area_profiles import area_prep
+
+                quick = area_prep(self.study, self.definition)
+                self.attach_unplaced(quick)
+                self._area_prep = quick
+            return self._area_prep
+
+    def unplaced(self) -> pl.DataFrame | None:
+        """The study's rows without a place, classified (hotspot.area_profiles.unplaced_incidents):
+        they count in force totals (docs/needs.md). Made once per session; None without a ledger."""
+        if self._unplaced is None:
+            ledger = getattr(self.study, "ledger", None)
+            if ledger is None:
+                return None
+            from hotspot.area_profiles import unplaced_incidents
+
+            self._unplaced = unplaced_incidents(ledger, self.definition)
+        return self._unplaced
+
+    def attach_unplaced(self, prep: Prepared) -> None:
+        """Put `unplaced()` (back) on `prep.cache`, where hotspot.measures reads it: the analysis
+        cache's bound evicts the oldest entries of that dict, this one among them."""
+        from hotspot.area_profiles import _UNPLACED_KEY
+
+        un = self.unplaced()
+        if un is not None and _UNPLACED_KEY not in prep.cache:
+            prep.cache[_UNPLACED_KEY] = un
+
+    @property
+    def hierarchy(self) -> pl.DataFrame:
+        """The study's LSOA -> ward -> district -> CSP -> force table (`prep.hierarchy`, known
+        as soon as the study is read)."""
+        if self._prep is not None:
+            return self._prep.hierarchy
+        areas = getattr(self.study, "areas", None)
+        return areas.hierarchy if areas is not None else pl.DataFrame(schema={"lsoa_code": pl.Utf8})
 
     @property
     def prepared(self) -> bool:
@@ -416,7 +471,7 @@ class Session:
         """The one rule for the study's months (hotspot.analysis.complete_months): the default
         window runs from the first to the last complete month."""
         def compute():
-            prep = self.prep
+            prep = self.area_prep  # the same months and incidents as `prep`, ready sooner
             months = tuple(prep.months)
             all_m = prep.incidents["month"].drop_nulls()
             df, dl = (all_m.min(), all_m.max()) if all_m.len() else (None, None)
@@ -448,7 +503,7 @@ class Session:
     def levels(self) -> tuple[str, ...]:
         """The area levels this study has codes for, highest first ("force" always: the study)."""
         def compute():
-            h = self.prep.hierarchy
+            h = self.hierarchy
             have = [lv for lv in LEVELS if f"{lv}_code" in h.columns and h.height and h[f"{lv}_code"].null_count() < h.height]
             return tuple(lv for lv in reversed(LEVELS) if lv in have or lv == "force")
         return self.cached(("levels",), compute)
@@ -589,16 +644,6 @@ class Session:
 # --------------------------------------------------------------------------------------------
 
 
-def _attach_unplaced(prep: Prepared, study) -> None:
-    """Keep the study's rows without a place on `prep`, so force totals include them
-    (hotspot.area_profiles.attach_unplaced; docs/needs.md)."""
-    from hotspot.area_profiles import _UNPLACED_KEY, attach_unplaced
-
-    ledger = getattr(study, "ledger", None)
-    if ledger is not None and _UNPLACED_KEY not in prep.cache:
-        attach_unplaced(prep, ledger)
-
-
 class Results:
     """What the faces show for one filter set. Each part is computed on first use and kept in
     the session's cache; every frame is the engine module's own (columns pass through)."""
@@ -625,7 +670,11 @@ class Results:
     # -- hotspots --------------------------------------------------------------------------
     def run(self, progress=None) -> Analysis:
         """hotspot.analysis.analyse for these filters (progress(message, fraction) while it runs)."""
-        return self._get("analysis", compute=lambda: engine.analyse(self.prep, self.filters, self.params, progress=progress))
+        def compute():
+            analysis = engine.analyse(self.prep, self.filters, self.params, progress=progress)
+            self.session.attach_unplaced(self.prep)  # analyse's cache bound may have evicted it
+            return analysis
+        return self._get("analysis", compute=compute)
 
     @property
     def analysis(self) -> Analysis:
@@ -705,7 +754,10 @@ class Results:
 
         def compute():
             notes: list[str] = []
-            frame = area_profiles(self.prep, self.analysis, level, indicators=self.study.indicators, notes=notes)
+            # the filters alone decide the profiles: they need no hotspot analysis, so they are
+            # ready (from area_prep) before it is
+            frame = area_profiles(self.session.area_prep, self.filters, level, indicators=self.study.indicators,
+                                  notes=notes, unplaced=self.session.unplaced())
             return frame, tuple(dict.fromkeys(notes))
         return self._get("profiles", level, compute=compute)
 
@@ -720,7 +772,8 @@ class Results:
         from hotspot.area_profiles import area_monthly
 
         level = self._level(level)
-        return self._get("monthly", level, compute=lambda: area_monthly(self.prep, self.filters, level))
+        return self._get("monthly", level, compute=lambda: area_monthly(self.session.area_prep, self.filters, level,
+                                                                      unplaced=self.session.unplaced()))
 
     def series(self, level: str = "csp") -> dict[str, list[int]]:
         """{code: monthly counts in the window, oldest first} (the overview's sparklines)."""
@@ -826,6 +879,7 @@ class Results:
 
         def compute():
             notes: list[str] = []
+            self.session.attach_unplaced(self.prep)  # the force totals count the rows without a place
             frame = duty_measures(self.prep, self.study.ae, self.filters, level, indicators=self.study.indicators,
                                   notes=notes)
             return frame, tuple(dict.fromkeys(notes))

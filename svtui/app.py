@@ -1,7 +1,9 @@
 """The Textual workbench: overview, areas, hotspots, coverage gaps, briefing and data screens.
 
-The first screen paints at once; the study is loaded and prepared in a thread worker after the
-first paint, with progress in the overview. Filters re-run the analysis in an exclusive thread
+The first screen paints at once; the study is loaded in a thread worker after the first paint,
+with progress in the overview, in stages: once it is read, its area figures (the overview's CSP
+table) are computed and shown, then the grid is laid and the hotspots are found while the
+progress line names each step. Filters re-run the analysis in an exclusive thread
 worker (the engine caches each filter set on the Prepared object), so the UI never blocks.
 Every action has a key and a command-palette entry (ctrl+p); `?` lists the keys.
 
@@ -125,7 +127,9 @@ class SvtuiApp(InertOutput, App[int]):  # InertOutput: notices and copies throug
         self.spec = spec if spec is not None else getattr(getattr(session, "study", None), "spec", None)
         self.session = session
         self.params = session.params if session is not None else params
-        self.results = None  # hotspot.session.Results of the current filters, once analysed
+        # hotspot.session.Results of the current filters: set when the study is read (its area
+        # figures first), analysed once `analysis` is set
+        self.results = None
         self.analysis = None
         self.filters = None
         self.load_error: str | None = None
@@ -250,17 +254,24 @@ class SvtuiApp(InertOutput, App[int]):  # InertOutput: notices and copies throug
                                cache=self.source_cache)
             if worker.is_cancelled:
                 return
-            self._safe_call(self._progress, "Classifying incidents and laying the grid", 0.8)
+            self._safe_call(self._progress, "Classifying incidents and profiling the areas", 0.78)
             from hotspot.analysis import Filters
             from hotspot.session import Session
 
             session = Session(study, params=self.params)
+            results = session.results(Filters())
+            # The CSP table needs the classified incidents and the area counts, not the grid or
+            # the hotspots: make those first and show them while the rest is found.
+            self._first_figures(results)
+            if worker.is_cancelled:
+                return
+            self._safe_call(self._study_ready, session, results)
+            self._safe_call(self._progress, "Laying the grid", 0.84)
             session.prep  # noqa: B018  (the filter-independent work, here in the worker)
             if worker.is_cancelled:
                 return
             self._safe_call(self._progress, "Finding hotspots (Gi*, clusters, trends)", 0.9)
-            results = session.results(Filters())
-            results.run()
+            results.run(progress=lambda m, f: self._safe_call(self._progress, f"Finding hotspots: {m}", 0.9 + 0.1 * f))
         except SourceError as exc:
             self._safe_call(self._load_failed, str(exc))
             return
@@ -271,6 +282,28 @@ class SvtuiApp(InertOutput, App[int]):  # InertOutput: notices and copies throug
             return
         if not worker.is_cancelled:
             self._safe_call(self._loaded, session, results)
+
+    @staticmethod
+    def _first_figures(results) -> None:
+        """Compute (into the session's cache) what the overview's CSP table shows before the
+        hotspots are found: the CSP profiles and their monthly series. A failure here is left
+        for the overview to say when it asks again."""
+        try:
+            if "csp" in results.session.levels():
+                results.profiles("csp")
+                results.series("csp")
+        except Exception:  # noqa: BLE001  (the overview's own call says what went wrong)
+            if os.environ.get("SVTUI_DEBUG"):
+                raise
+
+    def _study_ready(self, session, results) -> None:
+        """The study is read and its area figures are in; the hotspots are still being found."""
+        if self.analysis is not None or self.load_error:
+            return  # a reload or an earlier study: this one's first figures are not wanted
+        self.session, self.params = session, session.params
+        self.results = results
+        self.generation += 1
+        self._refresh_screen()
 
     def action_reload(self) -> None:
         """Re-read the sources. A failure is reported and the last good analysis stays."""

@@ -55,7 +55,9 @@ WORKBENCH = {
     "measures": (("1",), "Duty measures could not be computed"),
     "risk": (("2", "down"), "The area's profile could not be computed"),
 }
-COMMAND = {"coverage": ["gaps"], "profiles": ["trends"], "run": ["trends"],
+# (`trends` no longer needs the hotspot analysis: area profiles depend on the filters alone, so
+# the analysis is broken under `hotspots`, the command that shows it.)
+COMMAND = {"coverage": ["gaps"], "profiles": ["trends"], "run": ["hotspots"],
            "measures": ["trends", "--table", "measures"], "risk": ["trends", "--table", "risk"]}
 
 

@@ -157,3 +157,60 @@ def test_export_tables_and_provenance(sample_session, sample_results):
         sample_results.table("everything")
     with pytest.raises(ParameterError):
         sample_results.profiles("county")
+
+
+# --------------------------------------------------------------------------------------------
+# Area figures before the grid (the workbench shows the CSP table while the hotspots are found)
+
+
+def _filter_sets(prep):
+    cat = prep.definition.categories[0].id
+    ms = prep.months
+    return [Filters(), Filters(start=ms[len(ms) // 3], end=ms[-2]), Filters(categories=(cat,)),
+            Filters(night_time=True), Filters(markers=("knife",))]
+
+
+@pytest.mark.parametrize("which", ["sample", "west_mercia"])
+def test_area_figures_before_the_grid_are_the_figures_after_it(request, which):
+    """Session.area_prep (no grid) gives every area figure exactly as the prepared study does."""
+    from polars.testing import assert_frame_equal
+
+    study = request.getfixturevalue(f"{which}_study")
+    prep = request.getfixturevalue(f"{which}_prep")
+    early, later = Session(study), Session(study, prep=prep)
+    assert early.area_prep.incidents.equals(prep.incidents.drop("cell"))
+    assert early.area_prep.months == prep.months and early.area_prep.area_index == prep.area_index
+    assert early.month_span() == later.month_span() and early.levels() == later.levels()
+    for f in _filter_sets(prep):
+        a, b = early.results(f), later.results(f)
+        for level in early.levels():
+            assert_frame_equal(a.profiles(level), b.profiles(level))
+            assert a.profile_notes(level) == b.profile_notes(level)
+            assert_frame_equal(a.monthly(level), b.monthly(level))
+    assert not early.prepared  # none of that laid the grid
+
+
+def test_area_prep_gives_way_to_the_prepared_study(sample_study):
+    s = Session(sample_study)
+    quick = s.area_prep
+    assert quick.grid is None and s.hierarchy.equals(sample_study.areas.hierarchy)
+    s.prep  # noqa: B018
+    assert s._area_prep is None  # let go when the grid is laid: the incidents are held once
+    assert s.area_prep is s.prep and s.hierarchy is s.prep.hierarchy
+
+
+def test_rows_without_a_place_count_whatever_the_analysis_cache_evicts(west_mercia_study):
+    """The analysis cache's bound evicts the oldest prep.cache entries, the attached rows without
+    a place among them: profiles and measures asked after an analysis still count them."""
+    from hotspot.area_profiles import _UNPLACED_KEY
+
+    before = Session(west_mercia_study).results().profiles("csp")["unplaced_n"].to_list()
+    assert before[0] > 0  # West Mercia has rows with no coordinates
+    s = Session(west_mercia_study)
+    res = s.results()
+    res.run()
+    assert _UNPLACED_KEY in s.prep.cache  # put back after analyse
+    s.prep.cache.pop(_UNPLACED_KEY)  # as a later analysis may do
+    assert res.profiles("csp")["unplaced_n"].to_list() == before
+    force = res.measures("force")
+    assert _UNPLACED_KEY in s.prep.cache and force.height

@@ -58,6 +58,91 @@ def test_first_screen_then_study_loads_in_a_worker():
     run(go())
 
 
+def _csp_cells(app) -> list[list[str]]:
+    table = app.screen.query_one("#csp-table")
+    return [[getattr(c, "plain", str(c)) for c in table.get_row(k)] for k in table.rows]
+
+
+def _gate_the_analysis(monkeypatch, fail: bool = False):
+    """Hold (or break) hotspot.analysis.analyse until the returned event is set."""
+    import threading
+
+    import hotspot.analysis as engine
+
+    gate, real = threading.Event(), engine.analyse
+
+    def gated(*a, **kw):
+        gate.wait(120)
+        if fail:
+            raise RuntimeError("analysis broke [bold]here[/]")
+        return real(*a, **kw)
+
+    monkeypatch.setattr(engine, "analyse", gated)
+    return gate
+
+
+def test_the_csp_table_shows_before_the_hotspots_with_the_same_figures(monkeypatch):
+    """The study loads in stages: the CSP table (its figures need no hotspots) is drawn while the
+    analysis runs, with the hotspot counts to come; once it is in, every other cell is the same."""
+    from geodata.study import SAMPLE_DIR, sample_spec
+
+    if not (SAMPLE_DIR / "study.toml").exists():
+        pytest.skip("sample study not generated")
+    gate = _gate_the_analysis(monkeypatch)
+    app = SvtuiApp(sample_spec(), animations=False)
+
+    async def go():
+        async with app.run_test(size=(120, 40)) as pilot:
+            try:
+                await wait_for(pilot, lambda: app.results is not None and len(_csp_cells(app)) == 5, rounds=3000)
+                early = _csp_cells(app)
+                text = screen_text(app)
+                assert app.analysis is None and "finding the hotspots…" in text
+                assert "20,929 incidents" in text  # the study's own line is in
+                assert app.query_one("#load-progress").display is True  # still saying what loads
+                assert all(row[-1] == "…" for row in early)
+                assert "Hotspots: … while the hotspots are found." in text
+            finally:
+                gate.set()
+            await settle(pilot, rounds=1500)
+            late = _csp_cells(app)
+            assert [r[:-1] for r in late] == [r[:-1] for r in early]
+            assert all(r[-1].replace(",", "").isdigit() for r in late)
+            text = screen_text(app)
+            assert "serious incidents ·" in text and "…" not in text.split("Community Safety Partnerships")[1].split("Serious Violence Duty")[0]
+            assert app.query_one("#load-progress").display is False
+
+    run(go())
+
+
+def test_an_analysis_that_fails_after_the_csp_table_says_why(monkeypatch):
+    from geodata.study import SAMPLE_DIR, sample_spec
+
+    if not (SAMPLE_DIR / "study.toml").exists():
+        pytest.skip("sample study not generated")
+    gate = _gate_the_analysis(monkeypatch, fail=True)
+    app = SvtuiApp(sample_spec(), animations=False)
+
+    async def go():
+        async with app.run_test(size=(120, 40)) as pilot:
+            try:
+                await wait_for(pilot, lambda: app.results is not None and len(_csp_cells(app)) == 5, rounds=3000)
+            finally:
+                gate.set()
+            await settle(pilot, rounds=1500)
+            text = screen_text(app)
+            assert "Could not load the study" in text
+            assert "analysis broke [bold]here[/]" in text  # the engine's words, markup literal
+            assert app.query_one("#load-progress").display is False
+            assert "not run: the error is below" in text and "finding the hotspots" not in text
+            assert all(row[-1] == "—" for row in _csp_cells(app))  # no count, and no 'still coming'
+            await pilot.press("3")  # other screens stay usable (and empty)
+            await pilot.pause()
+            assert app.current_mode == "hotspots"
+
+    run(go())
+
+
 def test_a_study_that_cannot_load_says_why(tmp_path):
     from geodata.study import spec_from_options
 

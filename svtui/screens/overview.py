@@ -1,5 +1,6 @@
 """Overview: the study, its data window, and each CSP at a glance (trend, change, shares, Duty
-measures), with the top hotspots. The first screen; it shows load progress while the study loads.
+measures), with the top hotspots. The first screen; it shows load progress while the study loads,
+and the CSP table as soon as the study is read (its Hotspots column once the analysis is in).
 """
 from __future__ import annotations
 
@@ -47,7 +48,8 @@ class OverviewScreen(WorkbenchScreen):
     def show_progress(self, message: str, fraction: float) -> None:
         if self.wb.ready or self.wb.load_error:
             return
-        self._head_loading()
+        if self.wb.results is None:  # once the study is read, the head says what it holds
+            self._head_loading()
         self.query_one("#load-progress", ProgressBar).update(progress=fraction)
         self.query_one("#load-message", Static).update(Text(plain(message, 200), style="italic"))
 
@@ -68,8 +70,15 @@ class OverviewScreen(WorkbenchScreen):
         if wb.load_error:
             prog.display = False
             msg.update(Text.assemble(("Could not load the study: ", "bold red"), plain(wb.load_error, 600)))
+            if wb.results is not None and wb.analysis is None:  # read, but the analysis failed
+                self._head()
+                if getattr(self, "_csp_rows", None) is not None:
+                    self._fill_csp_rows(self._csp_rows)
             return
         if not wb.ready:
+            if wb.results is not None:  # the study is read: its CSP figures, while the hotspots are found
+                self._head()
+                self._csp_table()
             return
         prog.display = False
         msg.display = False
@@ -84,6 +93,7 @@ class OverviewScreen(WorkbenchScreen):
             self.query_one("#overview-body").scroll_home(animate=False)
 
     def _head(self) -> None:
+        """The study, its data and definition, and the analysis (or that it is still running)."""
         wb = self.wb
         st, a = wb.study, wb.analysis
         wide = self.size.width >= 100
@@ -98,8 +108,15 @@ class OverviewScreen(WorkbenchScreen):
         head.append("\nData      ", style="bold")
         head.append(f"{fmt.window(st.months)} · {st.incidents.height:,} incidents · {quarantined:,} quarantined (6)")
         head.append("\nDefinition ", style="bold")
-        head.append(plain(a.definition.title, 120))
+        head.append(plain(wb.session.definition.title, 120))
         head.append("\nAnalysis  ", style="bold")
+        if a is None:
+            if wb.load_error:
+                head.append("not run: the error is below", style="bold red")
+            else:
+                head.append("finding the hotspots…", style="dim italic")
+            self.query_one("#study-head", Static).update(head)
+            return
         head.append(f"{a.n_incidents:,} serious incidents · {a.localities.height:,} hotspots")
         share = a.locality_area_share()
         if share:
@@ -110,6 +127,10 @@ class OverviewScreen(WorkbenchScreen):
 
     def _csp_table(self) -> None:
         wb = self.wb
+        if getattr(self, "_csp_rows_of", None) is wb.results and getattr(self, "_csp_rows", None) is not None:
+            # the same filters' rows, drawn while the hotspots were found: add the hotspot counts
+            self._fill_csp_rows(self._csp_rows)
+            return
         table = self.query_one("#csp-table", DataTable)
         note = self.query_one("#csp-note", Static)
         table.clear(columns=True)
@@ -117,7 +138,13 @@ class OverviewScreen(WorkbenchScreen):
         for key, label in cols:
             table.add_column(Text(label, style="bold"), key=key)
         note.update("Computing CSP profiles…")
-        self.compute("csp_profiles", self._profiles, self.wb.results, done=self._fill_csp_rows, failed=self._profiles_failed)
+        res = wb.results
+
+        def done(rows) -> None:
+            self._csp_rows_of = res
+            self._fill_csp_rows(rows)
+
+        self.compute("csp_profiles", self._profiles, res, done=done, failed=self._profiles_failed)
 
     @staticmethod
     def _profiles(res):
@@ -133,7 +160,7 @@ class OverviewScreen(WorkbenchScreen):
         self._fill_csp_rows(None)
 
     def on_resize(self) -> None:
-        if self.wb.ready and not self.wb.load_error:
+        if self.wb.results is not None and not self.wb.load_error:
             self._head()
             if getattr(self, "_csp_rows", None) is not None:
                 self._fill_csp_rows(self._csp_rows)
@@ -142,19 +169,21 @@ class OverviewScreen(WorkbenchScreen):
         """rows: {csp_code: dict(trend=[...], change=float, da=, youth=, knife=)} or None."""
         from svtui.screens import adapt
 
-        self._csp_rows = rows
+        self._csp_rows = rows  # (None when they could not be computed: asked again next time)
         wb = self.wb
         table = self.query_one("#csp-table", DataTable)
         table.clear()
-        h = wb.prep.hierarchy
+        h = wb.session.hierarchy
         if "csp_code" not in h.columns or h["csp_code"].null_count() == h.height:
             self.query_one("#csp-note", Static).update("No CSP codes for this study's areas: add a district -> CSP lookup.")
             return
         csps = h.select("csp_code", "csp_name").unique().drop_nulls("csp_code").sort("csp_name")
-        loc = wb.analysis.localities
-        counts = {}
-        if loc.height and "csp_code" in loc.columns:
-            counts = dict(loc.group_by("csp_code").len().iter_rows())
+        counts = None  # hotspots per CSP, once the analysis is in
+        if wb.analysis is not None:
+            loc = wb.analysis.localities
+            counts = {}
+            if loc.height and "csp_code" in loc.columns:
+                counts = dict(loc.group_by("csp_code").len().iter_rows())
         months = 24 if self.size.width >= 110 else 12
         for code, name in csps.iter_rows():
             r = (rows or {}).get(code, {})
@@ -167,7 +196,8 @@ class OverviewScreen(WorkbenchScreen):
                 Text(fmt.pct(r.get("da")), justify="right"),
                 Text(fmt.pct(r.get("youth")), justify="right"),
                 Text(fmt.pct(r.get("knife")), justify="right"),
-                Text(f"{counts.get(code, 0):,}", justify="right"),
+                (Text(f"{counts.get(code, 0):,}", justify="right") if counts is not None
+                 else Text(fmt.DASH if wb.load_error else "…", style="dim", justify="right")),
                 key=str(code),
             )
         if rows is not None:
@@ -176,6 +206,9 @@ class OverviewScreen(WorkbenchScreen):
                 "violence where the data can say (— = not known). Enter opens the CSP in the area browser."
             )
             note.append(" Change is tested (exact test for two Poisson counts); below 10 offences it is given in counts.")
+            if counts is None:
+                note.append("\nHotspots: " + ("— the analysis did not run (the error is above)." if wb.load_error
+                                               else "… while the hotspots are found."), style="dim")
             missing = sorted({m for r in rows.values() for m in (r.get("missing") or [])})
             if missing:
                 note.append(f"\nMissing months (gaps in the trend, not zeros; no change across them): {adapt.months_list(missing)}",
