@@ -18,10 +18,10 @@ def boundaries(app):
 def _boundaries(st):
     lsoa = np.zeros((0, 4))
     upper = np.zeros((0, 4))
-    if st is not None and st.areas is not None and len(st.areas.lsoa):
+    if st is not None and st.areas is not None and len(st.areas):
         from geodata.areas import level_polygons
 
-        lsoa = boundary_segments(st.areas.lsoa.geometry.values)
+        lsoa = boundary_segments(st.areas.geometry)
         for level in ("csp", "district", "force"):
             try:
                 polys = level_polygons(st.areas, level)
@@ -67,8 +67,10 @@ def _scene(app, a, st) -> MapScene:
         venues_xy=ven.select("easting", "northing").to_numpy() if ven.height else np.zeros((0, 2)),
         places=place_labels(st.areas, "ward"),
     )
-    if st.areas is not None and len(st.areas.lsoa):
-        scene.bounds = tuple(float(v) for v in st.areas.lsoa.total_bounds)
+    if st.areas is not None and len(st.areas):
+        import shapely
+
+        scene.bounds = tuple(float(v) for v in shapely.total_bounds(st.areas.geometry))
     return scene
 
 
