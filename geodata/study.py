@@ -375,7 +375,7 @@ def write_prepared(study: Study, folder: Path) -> Path:
         if s.rows is not None:
             _rebase(s.rows, base, _HERE_MARK).write_parquet(
                 folder / f"quarantine-{i}.parquet", compression="zstd", statistics=False)
-    man = {"inputs": prepared_inputs(study.spec), "ledger": led,
+    man = {"inputs": prepared_inputs(study.spec), "ledger": led, "polars": pl.__version__,
            "notes": [n.replace(base, _HERE_MARK) for n in study.notes]}
     (folder / "manifest.json").write_text(json.dumps(man, indent=1, sort_keys=True) + "\n",
                                           encoding="utf-8")

@@ -370,3 +370,22 @@ def test_sample_ships_a_prepared_copy():
 
     folder = prepared_dir(load_spec(STUDY / "study.toml"))
     assert (folder / "manifest.json").is_file() and (folder / "incidents.parquet").is_file()
+
+
+def test_the_shipped_prepared_copy_is_current():
+    """A stale copy is never used (the CSVs are read instead), so nothing breaks, but the
+    workbench then opens the sample at CSV speed: after changing the sample or any geodata
+    reader, rebuild it with `python -m sample_data.columnar`. The copy records the Polars it
+    was written with; under another Polars it is stale by design and this check says so."""
+    import json
+
+    import polars as pl
+
+    from geodata.study import load_spec, prepared_dir, prepared_inputs
+
+    spec = load_spec(STUDY / "study.toml")
+    man = json.loads((prepared_dir(spec) / "manifest.json").read_text(encoding="utf-8"))
+    if man.get("polars") != pl.__version__:
+        pytest.skip(f"the prepared copy was written with Polars {man.get('polars')}, this is {pl.__version__}")
+    assert man["inputs"] == prepared_inputs(spec), (
+        "sample_data/study/prepared is stale: run `python -m sample_data.columnar` and commit it")
