@@ -293,6 +293,14 @@ def complete_months(inc: pl.DataFrame) -> tuple[list[date], list[str]]:
     return counts["month"].to_list()[first : last + 1], notes
 
 
+def classified_incidents(study, definition: Definition) -> pl.DataFrame:
+    """The study's incidents classified by the definition, with harm and the profile flags:
+    what both the area figures (hotspot.area_profiles.area_prep) and `prepare` start from."""
+    inc = classify(fill_crime_type(study.incidents), definition)
+    inc = add_harm(inc).with_columns(pl.col("harm").fill_null(0.0))
+    return profiles.add_flags(inc, study.venues, definition.themed("sexual"))
+
+
 def prepare(study, definition: str | Definition | None = None, params: Params = Params()) -> Prepared:
     """Classify, weight harm, lay the grid and its weights: everything filters don't change."""
     t0 = time.perf_counter()
@@ -302,9 +310,7 @@ def prepare(study, definition: str | Definition | None = None, params: Params = 
         if not name:
             name = "west-mercia" if study.has_records() else "police-uk-proxy"
         definition = load_definition(name)
-    inc = classify(fill_crime_type(study.incidents), definition)
-    inc = add_harm(inc).with_columns(pl.col("harm").fill_null(0.0))
-    inc = profiles.add_flags(inc, study.venues, definition.themed("sexual"))
+    inc = classified_incidents(study, definition)
 
     serious_xy = inc.filter(pl.col("serious") & pl.col("easting").is_not_null())
     areas = study.areas

@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from hotspot import profiles
-from hotspot.analysis import Filters, Prepared, build_area_index, complete_months, select
+from hotspot.analysis import Filters, Prepared, build_area_index, classified_incidents, complete_months, select
 from hotspot.trend import mann_kendall
 
 __all__ = [
@@ -99,12 +99,7 @@ def area_prep(study, definition) -> Prepared:
     Definition. Only for this module and `hotspot.measures`: there is no grid (grid, cell_flat
     and neighbours are None), so it never goes to `analyse`.
     """
-    from hotspot.definition import classify, fill_crime_type
-    from hotspot.harm import add_harm
-
-    inc = classify(fill_crime_type(study.incidents), definition)
-    inc = add_harm(inc).with_columns(pl.col("harm").fill_null(0.0))
-    inc = profiles.add_flags(inc, study.venues, definition.themed("sexual"))
+    inc = classified_incidents(study, definition)
     month_list, month_notes = complete_months(inc)
     areas = study.areas
     hierarchy = areas.hierarchy if areas is not None else pl.DataFrame(schema={"lsoa_code": pl.Utf8})
