@@ -53,6 +53,19 @@ def _cell_counts(prep: Prepared, inc: pl.DataFrame) -> tuple[np.ndarray, np.ndar
     return cell_totals(prep, inc)
 
 
+def _windows(prep: Prepared, train: tuple[date, date], test: tuple[date, date],
+             filters: Filters) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The serious incidents of the training and test windows; an empty one is an error."""
+    tr, _ = select(prep, replace(filters, start=train[0], end=train[1]))
+    te, _ = select(prep, replace(filters, start=test[0], end=test[1]))
+    if tr.height == 0 or te.height == 0:
+        raise ValueError(
+            f"no serious incidents in the {'training' if tr.height == 0 else 'test'} window: "
+            "check --train and --test against the study's months"
+        )
+    return tr, te
+
+
 def backtest(
     prep: Prepared,
     train: tuple[date, date],
@@ -64,13 +77,7 @@ def backtest(
     """One row per (method, area share): PAI, PEI*, RRI, hit rate, cells and crimes."""
     if prep.study_area_m2 <= 0:
         raise ValueError("a backtest needs a study area: give a boundary file (--areas)")
-    tr, _ = select(prep, replace(filters, start=train[0], end=train[1]))
-    te, _ = select(prep, replace(filters, start=test[0], end=test[1]))
-    if tr.height == 0 or te.height == 0:
-        raise ValueError(
-            f"no serious incidents in the {'training' if tr.height == 0 else 'test'} window: "
-            "check --train and --test against the study's months"
-        )
+    tr, te = _windows(prep, train, test, filters)
     c_train, h_train = _cell_counts(prep, tr)
     c_test, _ = _cell_counts(prep, te)
     o_train, _ = _cell_counts(prep, other_incidents(prep, replace(filters, start=train[0], end=train[1])))
@@ -177,13 +184,7 @@ def locality_backtest(prep: Prepared, train: tuple[date, date], test: tuple[date
     if prep.study_poly is None or prep.study_area_m2 <= 0:
         raise ValueError("a backtest needs a study area: give a boundary file (--areas)")
     params = params or Params()
-    tr, _ = select(prep, replace(filters, start=train[0], end=train[1]))
-    te, _ = select(prep, replace(filters, start=test[0], end=test[1]))
-    if tr.height == 0 or te.height == 0:
-        raise ValueError(
-            f"no serious incidents in the {'training' if tr.height == 0 else 'test'} window: "
-            "check --train and --test against the study's months"
-        )
+    tr, te = _windows(prep, train, test, filters)
     inside, grid, surf = baseline_surfaces(prep.study_poly, _xy(tr))
     test_xy = _xy(te)
     tv = grid(*test_xy)[inside]
