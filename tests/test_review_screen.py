@@ -13,15 +13,25 @@ from svtui.app import SvtuiApp  # noqa: E402
 from tests.tui_helpers import screen_text, settle  # noqa: E402
 
 
+def review_app(study, prep, workspace, monkeypatch) -> SvtuiApp:
+    """The workbench on the sample, its workspace (action log, minutes) in `workspace`."""
+    monkeypatch.setenv("SVTUI_WORKSPACE", str(workspace))
+    return SvtuiApp(study.spec, study=study, prep=prep, animations=False)
+
+
+async def open_review(pilot) -> None:
+    """Wait for the first screen, go to the review screen (7) and wait for it."""
+    await settle(pilot)
+    await pilot.press("7")
+    await settle(pilot)
+
+
 def test_review_screen_at_80x24(sample_study, sample_prep, tmp_path, monkeypatch):
-    monkeypatch.setenv("SVTUI_WORKSPACE", str(tmp_path))
-    app = SvtuiApp(sample_study.spec, study=sample_study, prep=sample_prep, animations=False)
+    app = review_app(sample_study, sample_prep, tmp_path, monkeypatch)
 
     async def go():
         async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
-            await pilot.press("7")
-            await settle(pilot)
+            await open_review(pilot)
             text = screen_text(app)
             assert "Review Mar 2024" in text
             assert "Worcester city centre night" in text and "Kidderminster town centre" in text
@@ -74,14 +84,11 @@ def test_review_screen_at_80x24(sample_study, sample_prep, tmp_path, monkeypatch
 def test_review_action_edit_keeps_its_row_at_80x24(sample_study, sample_prep, tmp_path, monkeypatch):
     """Edit with the keyboard only, then mark done: the edited action stays selected after the
     save re-reads the log, so `d` marks that action and never another place's or row's."""
-    monkeypatch.setenv("SVTUI_WORKSPACE", str(tmp_path))
-    app = SvtuiApp(sample_study.spec, study=sample_study, prep=sample_prep, animations=False)
+    app = review_app(sample_study, sample_prep, tmp_path, monkeypatch)
 
     async def go():
         async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
-            await pilot.press("7")
-            await settle(pilot)
+            await open_review(pilot)
             await pilot.press("n", "a")
             await pilot.pause()
             await pilot.press(*"Street marshals", "enter", *"Community safety", "enter", "enter", *"2024-06-30", "ctrl+s")
