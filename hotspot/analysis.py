@@ -14,7 +14,6 @@ from datetime import date
 import numpy as np
 import polars as pl
 import shapely
-from scipy.special import ndtr
 
 from hotspot import profiles
 from hotspot.definition import Definition, classify, fill_crime_type, load_definition
@@ -27,6 +26,7 @@ from hotspot.kde import default_bandwidth, kde_from_counts, kde_pad_cells
 from hotspot import localities as L
 from hotspot.localities import DEFAULT_AREA_SHARE, AdoptedLocality
 from hotspot.significance import locality_significance, window_test
+from hotspot.tails import normal_tail
 from hotspot.trend import MIN_STEPS, TOO_FEW_STEPS, MannKendall, mann_kendall
 from hotspot.weights import RasterNeighbours
 
@@ -708,7 +708,7 @@ def _emerging(prep: Prepared, inc: pl.DataFrame, months: list[date], params: Par
     den = sd[None, :] * np.sqrt((n * w - w**2) / (n - 1))[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(den > 0, (lag - xbar[None, :] * w[:, None]) / den, 0.0)
-    p = 2 * ndtr(-np.abs(z))
+    p = 2 * normal_tail(z)
     bins = np.zeros_like(z, dtype=np.int8)
     for t in range(T):  # BH per month over n tests (Benjamini & Hochberg 1995)
         # Only p <= alpha can pass, and those are the smallest p's, so their ranks among the

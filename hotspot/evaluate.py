@@ -35,7 +35,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 import shapely
-from scipy.special import ndtr
+from hotspot.tails import normal_tail
 
 from hotspot.rates import SMALL_BASE
 
@@ -102,7 +102,7 @@ def zones(x: np.ndarray, y: np.ndarray, place, ring_m: float = DEFAULT_RING_M, c
 
 def _p(z):
     z = np.asarray(z, dtype=float)
-    return np.where(np.isfinite(z), 2 * ndtr(-np.abs(z)), np.nan)
+    return np.where(np.isfinite(z), 2 * normal_tail(z), np.nan)
 
 
 def wdd(T0, T1, D0, D1, Ct0, Ct1, Cd0, Cd1, k_t: float = 1.0, k_d: float = 1.0, shared: bool = False,

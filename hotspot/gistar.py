@@ -20,11 +20,11 @@ Weights ``W`` are binary ``n x n`` SciPy sparse matrices WITHOUT self, or a
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.special import ndtr
+from hotspot.tails import normal_tail
 
 __all__ = [
     "GiStarResult",
@@ -76,7 +76,8 @@ def _row_weights(W) -> np.ndarray:
 def _check_w(W, n: int, copy: bool = True) -> sp.csr_array:
     if getattr(W, "_svtui_checked", False) and W.shape == (n, n):
         return W
-    if not sp.issparse(W):
+    sp = sys.modules.get("scipy.sparse")  # not loaded: W cannot be a sparse matrix
+    if sp is None or not sp.issparse(W):
         raise TypeError("W must be a scipy.sparse matrix (see hotspot.weights)")
     W = sp.csr_array(W, dtype=np.float64, copy=copy)  # never mutate the caller's matrix (unless told)
     if W.shape != (n, n):
@@ -107,6 +108,11 @@ def gi_star_z(x, W) -> np.ndarray:
     zero numerator, and gets z = 0.  Fewer than 3 cells raise ``ValueError``.
     Cost: one sparse mat-vec.
     """
+    return _z_and_sums(x, W)[0]
+
+
+def _z_and_sums(x, W) -> tuple[np.ndarray, np.ndarray | None]:
+    """(z, each cell's closed-neighbourhood sum of x, or None when every z is 0)."""
     x = _check_x(x)
     n = x.size
     raster = hasattr(W, "lag")  # hotspot.weights.RasterNeighbours: binary by construction
@@ -117,17 +123,44 @@ def gi_star_z(x, W) -> np.ndarray:
     xbar = x.mean()
     s = np.sqrt(max(np.mean(x * x) - xbar * xbar, 0.0))
     if s <= 1e-12 * max(1.0, abs(xbar)):
-        return np.zeros(n)
+        return np.zeros(n), None
     wi = W.wi if raster else _row_weights(W)
-    binary = raster or W.nnz == 0 or bool(np.all(W.data == 1.0))
-    w2 = wi if binary else np.asarray(W.multiply(W).sum(axis=1)).ravel() + 1.0
-    num = (W.lag(x) if raster else W @ x) + x - xbar * wi
-    var = (n * w2 - wi * wi) / (n - 1)
-    den = s * np.sqrt(np.clip(var, 0.0, None))
+    spread = getattr(W, "_svtui_gi_spread", None) if raster else None
+    if spread is None:  # sqrt((n sum w^2 - W_i^2) / (n - 1)): fixed by W, kept on a raster W
+        binary = raster or W.nnz == 0 or bool(np.all(W.data == 1.0))
+        w2 = wi if binary else np.asarray(W.multiply(W).sum(axis=1)).ravel() + 1.0
+        spread = np.sqrt(np.clip((n * w2 - wi * wi) / (n - 1), 0.0, None))
+        if raster:
+            W._svtui_gi_spread = spread
+    closed = (W.lag(x) if raster else W @ x) + x
+    num = closed - xbar * wi
+    den = s * spread
     z = np.zeros(n)
     ok = den > 0
-    z[ok] = num[ok] / den[ok]
-    return z
+    np.divide(num, den, out=z, where=ok)
+    return z, closed
+
+
+def _normal_tails(z: np.ndarray, closed: np.ndarray | None, W) -> np.ndarray:
+    """normal_tail(z) for every cell. On a raster most cells' closed neighbourhoods are empty,
+    and their z then depends on W_i alone (a whole number of cells, at most (2r + 1)^2): the
+    tail is computed once per such number and shared, the same value to the last bit."""
+    if closed is None or not hasattr(W, "lag"):
+        return normal_tail(z)
+    empty = closed == 0
+    if np.count_nonzero(empty) * 2 < z.size:
+        return normal_tail(z)
+    k = W.wi.astype(np.int64)
+    rep = np.full(int(k.max()) + 1, -1, dtype=np.int64)
+    where_empty = np.flatnonzero(empty)
+    rep[k[where_empty]] = where_empty  # one empty cell of each size stands for all of them
+    table = np.zeros(rep.size)
+    have = rep >= 0
+    table[have] = normal_tail(z[rep[have]])
+    tail = table[k]
+    busy = np.flatnonzero(~empty)
+    tail[busy] = normal_tail(z[busy])
+    return tail
 
 
 # --------------------------------------------------------------------------- permutation
@@ -362,14 +395,16 @@ def gi_star(x, W, permutations: int = 999, alpha: float = 0.05, fdr: bool = True
     cells takes a fraction of a second), so use R >= 2n / (alpha k) for the number k of
     hot cells you hope to resolve, or ``permutations=0`` (normal p, ArcGIS's default).
     """
-    z = gi_star_z(x, W)
+    z, closed = _z_and_sums(x, W)
     R = int(permutations)
     if R < 0 or R != permutations:
         raise ValueError("permutations must be a non-negative integer")
     if R:
         p_hot, p_cold = gi_star_permutation(x, W, R, seed)
     else:
-        p_hot, p_cold = ndtr(-z), ndtr(z)  # normal tails; scipy.special is far cheaper than stats
+        tail = _normal_tails(z, closed, W)  # the smaller normal tail, exact however far out
+        p_hot = np.where(z > 0, tail, 1.0 - tail)
+        p_cold = np.where(z < 0, tail, 1.0 - tail)
     side = np.where(z > 0, p_hot, np.where(z < 0, p_cold, np.minimum(p_hot, p_cold)))
     p = np.minimum(1.0, 2.0 * side)
     if fdr:

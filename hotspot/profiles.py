@@ -51,23 +51,40 @@ def add_flags(inc: pl.DataFrame, venues: pl.DataFrame | None, sexual_categories:
 
 
 def near_licensed(inc: pl.DataFrame, venues: pl.DataFrame | None) -> pl.Series:
-    """Name of the nearest licensed venue within NEAR_VENUE_M, or null."""
+    """Name of the nearest licensed venue less than NEAR_VENUE_M away, or null; of two venues
+    equally near, the one listed first.
+
+    A join on square buckets NEAR_VENUE_M wide: every venue that near lies in the incident's
+    bucket or one of its 8 neighbours, so each incident is measured only against those (the
+    same answer as a k-d tree query with that upper bound, without loading scipy.spatial).
+    """
     name = pl.Series("near_venue", [None] * inc.height, dtype=pl.Utf8)
     if venues is None or venues.height == 0 or inc.height == 0:
         return name
-    lic = venues.filter(pl.col("licensed").fill_null(False) & pl.col("easting").is_not_null())
+    lic = venues.filter(pl.col("licensed").fill_null(False) & pl.col("easting").is_not_null()
+                        & pl.col("northing").is_not_null())
     if lic.height == 0:
         return name
-    xy = inc.select(pl.col("easting").fill_null(np.nan), pl.col("northing").fill_null(np.nan)).to_numpy()
-    ok = np.isfinite(xy).all(axis=1)
-    idx = np.full(inc.height, lic.height)
-    if ok.any():
-        from scipy.spatial import cKDTree  # here: scipy.spatial costs ~0.2 s and most studies have no venues
-
-        _, found = cKDTree(lic.select("easting", "northing").to_numpy()).query(
-            xy[ok], k=1, distance_upper_bound=NEAR_VENUE_M
-        )
-        idx[ok] = found
+    r = NEAR_VENUE_M
+    bucket = [(pl.col("_x") / r).floor().cast(pl.Int64).alias("_bx"),
+              (pl.col("_y") / r).floor().cast(pl.Int64).alias("_by")]
+    spots = (lic.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("_v"),
+                        pl.col("easting").cast(pl.Float64).alias("_vx"),
+                        pl.col("northing").cast(pl.Float64).alias("_vy"))
+             .with_columns(pl.col("_vx").alias("_x"), pl.col("_vy").alias("_y")).with_columns(bucket))
+    spots = pl.concat([spots.with_columns(pl.col("_bx") + dx, pl.col("_by") + dy)
+                       for dx in (-1, 0, 1) for dy in (-1, 0, 1)])
+    pts = (inc.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("_i"),
+                      pl.col("easting").cast(pl.Float64).alias("_x"),
+                      pl.col("northing").cast(pl.Float64).alias("_y"))
+           .filter(pl.col("_x").is_finite() & pl.col("_y").is_finite()).with_columns(bucket))
+    d2 = (pl.col("_x") - pl.col("_vx")) ** 2 + (pl.col("_y") - pl.col("_vy")) ** 2
+    best = (pts.join(spots.drop("_x", "_y"), on=["_bx", "_by"])
+            .filter(d2 < r * r)
+            .group_by("_i")
+            .agg(pl.col("_v").sort_by(d2, "_v").first()))
+    idx = np.full(inc.height, lic.height, dtype=np.int64)
+    idx[best["_i"].to_numpy()] = best["_v"].to_numpy()
     names = lic["name"].append(pl.Series([None], dtype=pl.Utf8))
     return names.gather(idx).alias("near_venue")
 

@@ -26,8 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.special import bdtrc  # binom.sf without importing scipy.stats (~0.5 s per command)
+from hotspot.tails import binom_sf
 
 __all__ = ["WindowTest", "window_test", "bh_qvalues", "locality_significance"]
 
@@ -81,7 +80,10 @@ def window_test(counts: np.ndarray, W, cell_area: float, study_area: float) -> W
         cells = W.wi
     else:
         wi = getattr(W, "_svtui_wi", None)  # row sums + 1, cached by hotspot.gistar.checked_weights
-        W = W if sp.issparse(W) else sp.csr_array(W)
+        if not hasattr(W, "tocsr"):  # a dense array: as sparse (scipy.sparse only here)
+            import scipy.sparse as sp
+
+            W = sp.csr_array(W)
         win = W @ counts + counts
         cells = wi if wi is not None else np.asarray(W.sum(axis=1)).ravel() + 1.0
     share = np.minimum(cells * cell_area / study_area, 1.0)
@@ -89,7 +91,7 @@ def window_test(counts: np.ndarray, W, cell_area: float, study_area: float) -> W
     p = np.ones(n)
     hit = win > 0
     # P(X >= x) for X ~ Binomial(N, share): sf(x - 1).
-    p[hit] = bdtrc(np.round(win[hit]) - 1, total, share[hit])  # = scipy.stats.binom.sf (Cephes)
+    p[hit] = binom_sf(np.round(win[hit]) - 1, total, share[hit])  # = scipy.stats.binom.sf
     q = np.ones(n)
     cand = np.flatnonzero(p < 1.0)
     if cand.size:

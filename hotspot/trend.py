@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr
+from hotspot.tails import normal_tail
 
 __all__ = ["MannKendall", "mann_kendall", "MIN_STEPS"]
 
@@ -99,5 +99,5 @@ def mann_kendall(x, *, continuity: bool = True) -> MannKendall:
         n0 = n * (n - 1) / 2.0
         denom = np.sqrt(n0 * (n0 - tied_pairs))
         tau = np.where(denom > 0, s / denom, np.nan)
-    p = 2.0 * ndtr(-np.abs(z))
+    p = 2.0 * normal_tail(z)
     return MannKendall(s=s, var_s=var_s, z=z, p=p, tau=tau, n=n)

@@ -24,7 +24,6 @@ Euclidean band of ``sqrt(2)`` cells matches radius 1 exactly; for wider bands us
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
 __all__ = [
     "RasterNeighbours",
@@ -45,6 +44,8 @@ def _offsets(radius_cells: int) -> list[tuple[int, int]]:
 
 def _csr(i: np.ndarray, j: np.ndarray, n: int) -> sp.csr_array:
     """Binary CSR from (i, j) pairs; duplicates collapse to a single 1."""
+    import scipy.sparse as sp  # here, as in every builder: RasterNeighbours never needs it
+
     m = sp.csr_array(
         (np.ones(len(i), dtype=np.float64), (np.asarray(i, np.int64), np.asarray(j, np.int64))),
         shape=(n, n),
@@ -140,6 +141,8 @@ def grid_weights_for_cells(
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(hit.sum(axis=1), out=indptr[1:])
     indices = nbr[hit]
+    import scipy.sparse as sp
+
     m = sp.csr_array((np.ones(len(indices), dtype=np.float64), indices, indptr), shape=(n, n))
     m.sort_indices()  # a no-op when the cells come in raster order (the engine's case)
     return m
@@ -196,6 +199,9 @@ class RasterNeighbours:
         nr, nc = self.raster_shape
         r = self.radius
         tail = x.shape[1:]
+        busy = np.flatnonzero(x if x.ndim == 1 else np.any(x != 0, axis=tuple(range(1, x.ndim))))
+        if busy.size * 4 * len(self.offsets) < self.n:
+            return self._lag_sparse(x, busy)
         padded = np.zeros((nr + 2 * r, nc + 2 * r) + tail)
         padded.reshape((-1,) + tail)[self._pidx] = x
         # In-place adds of shifted views: no index arrays, no temporaries the size of the raster.
@@ -203,6 +209,18 @@ class RasterNeighbours:
         for dr, dc in self.offsets:
             out += padded[r + dr:r + dr + nr, r + dc:r + dc + nc]
         return out.reshape((-1,) + tail)[self.cell_flat]
+
+    def _lag_sparse(self, x: np.ndarray, busy: np.ndarray) -> np.ndarray:
+        """`lag` when few cells are non-zero (a month of offences on a force's grid): each
+        non-zero cell hands its value to its neighbours, offset by offset in the same order as
+        the dense sum, so every cell adds the same numbers in the same order (equal to the
+        last bit). Within one offset the targets are distinct cells, so `+=` is exact."""
+        out = np.zeros((self._padded_size,) + x.shape[1:])
+        src = self._pidx[busy]
+        vals = x[busy]
+        for s in self._shifts:
+            out[src - s] += vals
+        return out[self._pidx]
 
     def lag_rows(self, rows: np.ndarray, x: np.ndarray, at: np.ndarray) -> np.ndarray:
         """``(W @ X)[rows]`` where ``X`` is zero except the cells ``at``, which hold ``x``.

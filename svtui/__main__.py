@@ -1,5 +1,3 @@
-import sys
+from svtui.cli import run
 
-from svtui.cli import main
-
-sys.exit(main())
+run()

@@ -225,6 +225,9 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     _say(f"warning: {category.__name__}: {message}")
 
 
+_workbench_ran = False  # set when main() ran the TUI: `run` then exits the ordinary way
+
+
 def main(argv: list[str] | None = None, session=None) -> int:
     """Run one command. session: a hotspot.session.Session to use instead of loading the study
     options again (tests and batch callers share one load)."""
@@ -244,6 +247,9 @@ def main(argv: list[str] | None = None, session=None) -> int:
         try:
             if args.command is None:
                 from svtui.app import run_app
+
+                global _workbench_ran
+                _workbench_ran = True
 
                 return run_app(spec_from_args(args), cache=args.cache)
             fn = getattr(args, "_handler", None) or COMMANDS[args.command][1]
@@ -268,6 +274,29 @@ def main(argv: list[str] | None = None, session=None) -> int:
             quiet_after_command()
 
 
+def run() -> None:
+    """The process entry point (console script and `python -m svtui`): run one command, then
+    leave without tearing the interpreter down.
+
+    A command's output is complete when `main` returns; freeing every module and array after
+    that is about 0.1 s of waiting before the shell prompt comes back. So: flush the streams,
+    run what registered at exit (temporary folders, logging), and end the process. The
+    workbench (no command) exits the ordinary way.
+    """
+    code = main()
+    if _workbench_ran:
+        sys.exit(code)
+    import atexit
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader that went away: nothing more to say there
+            pass
+    atexit._run_exitfuncs()
+    os._exit(code if isinstance(code, int) else 1)
+
+
 def _silence_stdout() -> None:
     try:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -280,4 +309,4 @@ def print_json(obj) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -92,8 +92,11 @@ def engine_params(args, study):
 def run_engine(args, filters=None):
     """(study, prep, analysis) for the study options and the window in args, from one
     hotspot.session.Results (kept on args.results for the export)."""
-    from svtui.cli import results_from_args
+    from svtui.cli import results_from_args, session_from_args
 
+    # The analysis needs `prep`: made first, it also answers for the month span, which would
+    # otherwise classify the incidents a second time (Session.area_prep, for the workbench).
+    session_from_args(args).prep
     res = args.results = results_from_args(args)
     return res.study, res.prep, res.analysis
 

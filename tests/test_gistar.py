@@ -223,6 +223,46 @@ def test_raster_neighbours_equal_the_matrix(seed, radius, n, steps):
         np.testing.assert_allclose(a.p, b.p, rtol=1e-12, atol=0)
 
 
+@pytest.mark.parametrize("steps", [None, 3])
+def test_raster_lag_of_a_few_busy_cells_is_the_dense_sum_to_the_last_bit(steps):
+    """A month of offences leaves most cells empty: the lag then scatters from the busy cells
+    only, and must add the same numbers in the same order as the dense sum (harm is not whole)."""
+    rng = np.random.default_rng(4)
+    nr, nc = 120, 150
+    flat = np.sort(rng.choice(nr * nc, size=12_000, replace=False))
+    nb = RasterNeighbours((nr, nc), flat, 1)
+    shape = (len(flat),) if steps is None else (len(flat), steps)
+    x = np.zeros(shape)
+    busy = rng.choice(len(flat), size=200, replace=False)
+    x[busy] = rng.gamma(0.7, 900.0, (200,) + shape[1:])
+    sparse = nb.lag(x)
+    r, c = np.divmod(flat, nc)
+    W = grid_weights_for_cells(r, c, 1)
+    np.testing.assert_allclose(sparse, W @ x, rtol=1e-15, atol=0)
+    # the dense sum of shifted rasters, written out
+    padded = np.zeros((nr + 2, nc + 2) + shape[1:])
+    padded.reshape((-1,) + shape[1:])[nb._pidx] = x
+    out = np.zeros((nr, nc) + shape[1:])
+    for dr, dc in nb.offsets:
+        out += padded[1 + dr:1 + dr + nr, 1 + dc:1 + dc + nc]
+    np.testing.assert_array_equal(sparse, out.reshape((-1,) + shape[1:])[flat])
+
+
+def test_gi_star_shares_tails_between_empty_neighbourhoods_without_changing_them():
+    from hotspot.tails import normal_tail
+
+    rng = np.random.default_rng(5)
+    flat = np.sort(rng.choice(200 * 200, size=30_000, replace=False))
+    nb = RasterNeighbours((200, 200), flat, 1)
+    x = np.zeros(len(flat))
+    x[rng.choice(len(flat), 300, replace=False)] = rng.gamma(0.5, 300.0, 300)
+    res = gi_star(x, nb, permutations=0)
+    tail = normal_tail(res.z)
+    np.testing.assert_array_equal(res.p_hot, np.where(res.z > 0, tail, 1.0 - tail))
+    np.testing.assert_array_equal(res.p_cold, np.where(res.z < 0, tail, 1.0 - tail))
+    np.testing.assert_allclose(res.p_hot, norm.sf(res.z), rtol=1e-12)
+
+
 def test_raster_neighbours_match_esda():
     rng = np.random.default_rng(8)
     flat = np.sort(rng.choice(60 * 60, size=700, replace=False))

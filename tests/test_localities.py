@@ -7,6 +7,8 @@ import numpy as np
 import polars as pl
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.stats import binom
 
 from hotspot import localities as L
@@ -42,6 +44,32 @@ def test_budget_picks_the_top_cells_and_groups_touching_ones():
     # the polygon holds exactly its cells' centres
     cx, cy = g.centres()
     assert shapely.contains_xy(polys[0], cx, cy).sum() == 4
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10**6), st.integers(1, 25), st.integers(1, 25), st.floats(0.02, 0.7))
+def test_components_number_cells_as_scipy_ndimage_label_does(seed, nr, nc, density):
+    """Localities are the 8-connected groups of chosen cells, numbered in raster order of their
+    first cell: the same groups and numbers as scipy.ndimage.label with a 3x3 structure,
+    including groups touching only at a corner and across the raster's edges."""
+    ndimage = pytest.importorskip("scipy.ndimage")
+    rng = np.random.default_rng(seed)
+    mask = rng.random((nr, nc)) < density
+    flat = np.flatnonzero(mask)
+    if flat.size == 0:
+        return
+    lab, _ = ndimage.label(mask, structure=np.ones((3, 3), dtype=int))
+    expect = lab.ravel()[flat] - 1
+    shuffled = rng.permutation(flat.size)  # the chosen cells come best-first, not in raster order
+    np.testing.assert_array_equal(L.components8(flat[shuffled], nc), expect[shuffled])
+
+
+def test_components_join_diagonals_but_not_across_a_row_end():
+    # 0 . 1 / . 0 . on a 3-wide raster: (0,0)-(1,1) touch at a corner; (0,2) and (1,0) are
+    # consecutive flat indices 2 and 3 but sit at opposite ends of two rows
+    assert L.components8(np.array([0, 4, 2]), 3).tolist() == [0, 0, 0]
+    assert L.components8(np.array([2, 3]), 3).tolist() == [0, 1]
+    assert L.components8(np.array([5, 3]), 3).tolist() == [1, 0]
 
 
 def test_no_positive_score_no_locality_and_share_falls_short():

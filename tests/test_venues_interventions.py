@@ -325,3 +325,45 @@ def test_age_mask():
     (iv,) = read_interventions(EXAMPLES / "interventions_example.toml")[:1]
     assert iv.age_mask(np.array([10, 11, 17, 18, np.nan])).tolist() == [False, True, True, False, True]
     assert iv.age_mask(pl.Series([10, None, 12]), unknown=False).tolist() == [False, False, True]
+
+
+# ---------------------------------------------------------------------------- nearest venue
+
+def _venues(x, y, licensed=None):
+    n = len(x)
+    return pl.DataFrame({"easting": np.asarray(x, float), "northing": np.asarray(y, float),
+                         "licensed": licensed if licensed is not None else [True] * n,
+                         "name": [f"V{i}" for i in range(n)]})
+
+
+def test_nearest_licensed_venue_equals_a_kd_tree_query():
+    """The bucket join gives a k-d tree's answer (scipy cKDTree with the same upper bound) on
+    random points, including incidents without a point and venues beyond the study's edge."""
+    from scipy.spatial import cKDTree
+
+    from hotspot.profiles import NEAR_VENUE_M, near_licensed
+
+    rng = np.random.default_rng(11)
+    for _ in range(8):
+        n, v = int(rng.integers(1, 4000)), int(rng.integers(1, 200))
+        ex = rng.uniform(0, 3000, n)
+        ex[rng.random(n) < 0.05] = np.nan
+        inc = pl.DataFrame({"easting": ex, "northing": rng.uniform(0, 3000, n)})
+        ven = _venues(rng.uniform(-150, 3150, v), rng.uniform(-150, 3150, v))
+        got = near_licensed(inc, ven)
+        ok = np.isfinite(ex)
+        _, idx = cKDTree(ven.select("easting", "northing").to_numpy()).query(
+            inc.to_numpy()[ok], k=1, distance_upper_bound=NEAR_VENUE_M)
+        expect = np.full(n, None, dtype=object)
+        expect[np.flatnonzero(ok)] = [f"V{i}" if i < v else None for i in idx]
+        assert got.to_list() == expect.tolist()
+
+
+def test_nearest_venue_bound_is_strict_ties_go_to_the_first_and_unlicensed_are_ignored():
+    from hotspot.profiles import near_licensed
+
+    inc = pl.DataFrame({"easting": [50.0, 200.0, 1000.0, None], "northing": [0.0, 0.0, 0.0, 5.0]})
+    ven = _venues([0.0, 100.0, 1000.0], [0.0, 0.0, 0.0], licensed=[True, True, False])
+    # 50 m from V0 and V1 alike: V0 (listed first); exactly 100 m from V1: not near; V2 unlicensed
+    assert near_licensed(inc, ven).to_list() == ["V0", None, None, None]
+    assert near_licensed(inc, None).to_list() == [None] * 4
