@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -514,6 +515,7 @@ class Areas:
                  lsoa11_to_21: pl.DataFrame | None = None, notes: list[str] | None = None, *,
                  codes=None, geometry=None):
         self._cache: dict = {}
+        self._lock = threading.Lock()
         if lsoa is not None:
             self._cache["lsoa"] = lsoa
             codes = lsoa["lsoa_code"].tolist()
@@ -547,6 +549,25 @@ class Areas:
 
     def __len__(self) -> int:
         return len(self.geometry)
+
+    def study_polygon_soon(self) -> None:
+        """Start the union of the LSOAs (`study_polygon`) on a thread of its own: GEOS works
+        outside the GIL, so the union is ready by the time an analysis lays its grid."""
+        import threading
+
+        with self._lock:
+            if "study" in self._cache or "study_job" in self._cache:
+                return
+            job = threading.Thread(target=self.study_polygon, daemon=True, name="svtui-union")
+            self._cache["study_job"] = job
+        job.start()
+
+    def study_polygon(self):
+        """The union of the study's LSOAs (a shapely geometry in EPSG:27700), made once."""
+        with self._lock:
+            if "study" not in self._cache:
+                self._cache["study"] = shapely.union_all(self.geometry)
+            return self._cache["study"]
 
     def tree(self) -> shapely.STRtree:
         if "tree" not in self._cache:
@@ -717,9 +738,7 @@ def level_polygons(areas: Areas, level: str):
 
 def study_polygon(areas: Areas):
     """The union of the study's LSOAs (a shapely geometry in EPSG:27700, cached)."""
-    if "study" not in areas._cache:
-        areas._cache["study"] = shapely.union_all(areas.geometry)
-    return areas._cache["study"]
+    return areas.study_polygon()
 
 
 # --------------------------------------------------------------------------------------------

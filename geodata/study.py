@@ -410,37 +410,24 @@ def load_study(spec: StudySpec, progress: Progress | None = None, cache: bool | 
     ledger = Ledger()
     notes: list[str] = []
 
-    areas = None
-    if spec.areas is not None:
-        from geodata import areas as areas_mod  # geopandas: only when there are boundaries to read
-
-        say("Reading boundaries", 0.05)
-        areas = areas_mod.build_areas(spec.areas, spec.lookups)
-        notes.extend(getattr(areas, "notes", []))
-
-    say("Reading crimes", 0.2)
     if cache is None:
         cache = os.environ.get("SVTUI_CACHE") or False
-    frames, placed = [], []
-    # police.uk paths are read in one call, so a file two paths both name (a folder and a file
-    # in it) or a month given twice is read once; record extracts one by one.
-    police = [p for p in spec.crimes if _is_police_uk_source(p)]
-    for p in spec.crimes:
-        if p in police:
-            if p is not police[0]:
-                continue
-            if cache:
-                from geodata.cache import cached_police_uk
-
-                frames.append(cached_police_uk(police, areas, ledger=ledger, lazy=lazy,
-                                               cache_dir=None if cache is True else cache))
-                placed.append(True)  # the cache stores rows with their areas assigned
-            else:
-                frames.append(policeuk.read_police_uk(police, ledger=ledger))
-                placed.append(False)
-        else:
-            frames.append(_read_crimes(p, ledger))
-            placed.append(False)
+    areas = areas_job = None
+    if spec.areas is not None:
+        say("Reading boundaries", 0.05)
+        areas_job = _Background(_read_areas, spec)
+        if cache:  # the cache stores rows with their areas assigned: it needs them first
+            areas = areas_job.result()
+            notes.extend(areas.notes)
+    try:
+        frames, placed = _read_all_crimes(spec, areas, cache, ledger, lazy, say)
+    except BaseException:
+        if areas_job is not None:
+            areas_job.result()  # a boundary file that cannot be read is the first error, as ever
+        raise
+    if areas_job is not None and areas is None:
+        areas = areas_job.result()
+        notes.extend(areas.notes)
     out = []
     for frame, done in zip(frames, placed):  # every ledger entry exists before any is charged
         frame = _quarantine_bad_months(frame, ledger)
@@ -531,6 +518,69 @@ def _quarantine_bad_months(incidents: pl.DataFrame, ledger: Ledger) -> pl.DataFr
     if charged != rows.height:  # never drop a row the ledger cannot account for
         raise AssertionError("rows with out-of-range months belong to no ledger entry")
     return incidents.filter(~bad)
+
+
+class _Background:
+    """One function run on its own thread, its result (or exception) taken later: the boundary
+    file is read while the crime files are (shapely, PROJ and Polars work outside the GIL)."""
+
+    def __init__(self, fn, *args):
+        import threading
+
+        self._out = self._err = None
+        self._thread = threading.Thread(target=self._run, args=(fn, args), daemon=True,
+                                        name="svtui-load")
+        self._thread.start()
+
+    def _run(self, fn, args) -> None:
+        try:
+            self._out = fn(*args)
+        except BaseException as exc:  # noqa: BLE001 (handed to the caller by result())
+            self._err = exc
+
+    def result(self):
+        self._thread.join()
+        if self._err is not None:
+            err, self._err = self._err, None
+            raise err
+        return self._out
+
+
+def _read_areas(spec: StudySpec):
+    from geodata import areas as areas_mod
+
+    areas = areas_mod.build_areas(spec.areas, spec.lookups)
+    areas.study_polygon_soon()  # the union the engine lays its grid on, made while crimes are read
+    return areas
+
+
+def _read_all_crimes(spec: StudySpec, areas, cache, ledger: Ledger, lazy: bool, say):
+    """(frames, placed): each crime source read; placed says which have areas assigned.
+
+    police.uk paths are read in one call, so a file two paths both name (a folder and a file
+    in it) or a month given twice is read once; record extracts one by one."""
+    from geodata import policeuk
+
+    say("Reading crimes", 0.2)
+    frames, placed = [], []
+    police = [p for p in spec.crimes if _is_police_uk_source(p)]
+    for p in spec.crimes:
+        if p in police:
+            if p is not police[0]:
+                continue
+            if cache:
+                from geodata.cache import cached_police_uk
+
+                frames.append(cached_police_uk(police, areas, ledger=ledger, lazy=lazy,
+                                               cache_dir=None if cache is True else cache))
+                placed.append(True)  # the cache stores rows with their areas assigned
+            else:
+                frames.append(policeuk.read_police_uk(police, ledger=ledger))
+                placed.append(False)
+        else:
+            frames.append(_read_crimes(p, ledger))
+            placed.append(False)
+    return frames, placed
 
 
 def _assign_per_source(incidents: pl.DataFrame, areas, ledger: Ledger) -> pl.DataFrame:

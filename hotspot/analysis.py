@@ -316,7 +316,7 @@ def prepare(study, definition: str | Definition | None = None, params: Params = 
     areas = study.areas
     study_poly = None
     if areas is not None and len(areas):
-        study_poly = shapely.union_all(areas.geometry)
+        study_poly = areas.study_polygon()  # the union of the LSOAs (begun while the study loaded)
         minx, miny, maxx, maxy = study_poly.bounds
         study_area = float(study_poly.area)
     elif serious_xy.height:

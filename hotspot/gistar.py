@@ -150,7 +150,9 @@ def _normal_tails(z: np.ndarray, closed: np.ndarray | None, W) -> np.ndarray:
     empty = closed == 0
     if np.count_nonzero(empty) * 2 < z.size:
         return normal_tail(z)
-    k = W.wi.astype(np.int64)
+    k = getattr(W, "_svtui_wi_int", None)
+    if k is None:
+        k = W._svtui_wi_int = W.wi.astype(np.int64)
     rep = np.full(int(k.max()) + 1, -1, dtype=np.int64)
     where_empty = np.flatnonzero(empty)
     rep[k[where_empty]] = where_empty  # one empty cell of each size stands for all of them
@@ -296,13 +298,23 @@ def bh_threshold(p, alpha: float = 0.05) -> float:
         return 0.0
     if np.any(~np.isfinite(p)) or p.min() < 0 or p.max() > 1:
         raise ValueError("p-values must be finite and in [0, 1]")
+    return _bh_thresholds(p, (alpha,))[0]
+
+
+def _bh_thresholds(p: np.ndarray, alphas) -> list[float]:
+    """bh_threshold at several alphas from one sort (p already checked)."""
     m = p.size
     # Only p <= alpha can pass, and they are the smallest p's, so their ranks among these
     # candidates are their ranks among all m tests: sort the candidates only (10^6 cells).
-    cand = np.sort(p[p <= alpha * (1 + 1e-12)])
-    crit = np.arange(1, cand.size + 1) * (alpha / m)
-    passing = np.flatnonzero(cand <= crit * (1 + 1e-12))
-    return float(crit[passing[-1]]) if passing.size else 0.0
+    top = max(alphas)
+    cand = np.sort(p[p <= top * (1 + 1e-12)])
+    out = []
+    for alpha in alphas:
+        c = cand[:np.searchsorted(cand, alpha * (1 + 1e-12), side="right")]
+        crit = np.arange(1, c.size + 1) * (alpha / m)
+        passing = np.flatnonzero(c <= crit * (1 + 1e-12))
+        out.append(float(crit[passing[-1]]) if passing.size else 0.0)
+    return out
 
 
 def fdr_bh(p, alpha: float = 0.05) -> np.ndarray:
@@ -401,16 +413,23 @@ def gi_star(x, W, permutations: int = 999, alpha: float = 0.05, fdr: bool = True
         raise ValueError("permutations must be a non-negative integer")
     if R:
         p_hot, p_cold = gi_star_permutation(x, W, R, seed)
+        side = np.where(z > 0, p_hot, np.where(z < 0, p_cold, np.minimum(p_hot, p_cold)))
+        p = np.minimum(1.0, 2.0 * side)
     else:
         tail = _normal_tails(z, closed, W)  # the smaller normal tail, exact however far out
         p_hot = np.where(z > 0, tail, 1.0 - tail)
         p_cold = np.where(z < 0, tail, 1.0 - tail)
-    side = np.where(z > 0, p_hot, np.where(z < 0, p_cold, np.minimum(p_hot, p_cold)))
-    p = np.minimum(1.0, 2.0 * side)
+        p = 2.0 * tail  # the tail on z's side (both are 0.5 at z = 0), so p <= 1
     if fdr:
-        thr = bh_threshold(p, alpha)
-        significant = fdr_bh(p, alpha)
-        bins = classify_fdr(z, p)
+        # the cut-off at alpha and the three Gi_Bin levels' cut-offs, from one sort
+        cuts = [cut for _, cut in CONFIDENCE_LEVELS]
+        thr, *level_thr = _bh_thresholds(p, (alpha, *cuts))
+        significant = (p <= thr * (1 + 1e-12)) & (thr > 0)
+        level = np.zeros(z.size, dtype=np.int8)
+        for (code, _), t in reversed(list(zip(CONFIDENCE_LEVELS, level_thr))):
+            if t > 0:
+                level[p <= t * (1 + 1e-12)] = code
+        bins = (np.sign(z).astype(np.int8) * level).astype(np.int8)
     else:
         thr = float(alpha)
         significant = p <= alpha

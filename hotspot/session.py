@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import calendar
 import dataclasses
-import difflib
 import hashlib
 import math
 import re
@@ -583,6 +582,8 @@ class Session:
         if want.lower() in ("study", "all", "force") or target == _norm_name(self.study.name):
             return self.force()
         names = self._area_names()
+        import difflib  # here: only a name that is not found needs suggestions
+
         close = difflib.get_close_matches(want, names, n=5, cutoff=0.6)
         if not close:
             close = difflib.get_close_matches(want.lower(), [n.lower() for n in names], n=5, cutoff=0.6)
@@ -719,6 +720,8 @@ class Results:
                 raise NotFound("locality", want, ambiguous=[h[0] for h in hits])
             if hits:
                 return Locality(*hits[0])
+            import difflib
+
             close = difflib.get_close_matches(want.upper(), [i.upper() for i in ids], n=3, cutoff=0.6)
             close = [ids[[i.upper() for i in ids].index(c)] for c in close]
             close += difflib.get_close_matches(want, [n for n in names if n], n=3, cutoff=0.6)

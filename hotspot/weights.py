@@ -182,7 +182,15 @@ class RasterNeighbours:
         self._pidx = (rows + r) * self._pw + (cols + r)
         self._shifts = np.array([dr * self._pw + dc for dr, dc in self.offsets], dtype=np.int64)
         self._csr = None
-        self.wi = self.lag(np.ones(n)) + 1.0  # closed-neighbourhood size (self weight included)
+        # closed-neighbourhood size (self weight included): the lag of ones, counted on a
+        # one-byte raster (at most (2r + 1)^2 cells) instead of eight-byte floats
+        dt = np.uint8 if (2 * r + 1) ** 2 < 256 else np.int32
+        study = np.zeros((nr + 2 * r, nc + 2 * r), dtype=dt)
+        study.reshape(-1)[self._pidx] = 1
+        count = np.zeros((nr, nc), dtype=dt)
+        for dr, dc in self.offsets:
+            count += study[r + dr:r + dr + nr, r + dc:r + dc + nc]
+        self.wi = count.reshape(-1)[self.cell_flat].astype(np.float64) + 1.0
 
     @property
     def n(self) -> int:
