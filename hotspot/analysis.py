@@ -22,7 +22,7 @@ from hotspot.emerging import classify as classify_emerging
 from hotspot.gistar import gi_star, gi_star_permutation
 from hotspot.grid import Grid, centres_inside
 from hotspot.harm import add_harm
-from hotspot.kde import default_bandwidth, kde_from_counts, kde_pad_cells
+from hotspot.kde import default_bandwidth, kde_at, kde_pad_cells
 from hotspot import localities as L
 from hotspot.localities import DEFAULT_AREA_SHARE, AdoptedLocality
 from hotspot.significance import locality_significance, window_test
@@ -422,10 +422,9 @@ def cell_totals(prep: Prepared, inc: pl.DataFrame) -> tuple[np.ndarray, np.ndarr
 
 def kde_cells(prep: Prepared, per_cell: np.ndarray, bandwidth: float) -> np.ndarray:
     """Quartic KDE of per-cell values, read back at the study cells, in events per cell."""
-    full = np.zeros(prep.grid.n_cells)
-    full[prep.cell_flat] = per_cell
-    dens = kde_from_counts(full.reshape(prep.grid.shape), prep.grid.cell_size, bandwidth).ravel()
-    return dens[prep.cell_flat] * prep.grid.cell_area_km2
+    dens = kde_at(prep.grid.shape, prep.cell_flat, per_cell, prep.grid.cell_size, bandwidth,
+                  at=prep.cell_flat)
+    return dens * prep.grid.cell_area_km2
 
 
 def other_incidents(prep: Prepared, filters: Filters) -> pl.DataFrame:
@@ -495,9 +494,7 @@ def analyse(prep: Prepared, filters: Filters = Filters(), params: Params = Param
     say("Kernel density", 0.35)
 
     bw = params.bandwidth or default_bandwidth(prep.grid.cell_size)
-    full = np.zeros(prep.grid.n_cells)
-    full[prep.cell_flat] = counts
-    dens = kde_from_counts(full.reshape(prep.grid.shape), prep.grid.cell_size, bw).ravel()[prep.cell_flat]
+    dens = kde_at(prep.grid.shape, prep.cell_flat, counts, prep.grid.cell_size, bw, at=prep.cell_flat)
     other, _ = cell_totals(prep, other_incidents(prep, filters))
     score = map_score(prep, counts, other)  # the backtested ranking (docs/backtest.md)
     t["kde"] = time.perf_counter()

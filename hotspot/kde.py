@@ -35,7 +35,7 @@ import numpy as np
 
 from .grid import MIN_CELL_SIZE, Grid
 
-__all__ = ["KERNELS", "kernel_value", "kernel_stencil", "kde", "kde_from_counts",
+__all__ = ["KERNELS", "kernel_value", "kernel_stencil", "kde", "kde_from_counts", "kde_at",
            "default_bandwidth", "kde_pad_cells"]
 
 KERNELS = ("quartic", "gaussian")
@@ -107,16 +107,47 @@ def kde_from_counts(counts: np.ndarray, cell_size: float, bandwidth: float,
 def _scatter(counts: np.ndarray, nz: np.ndarray, stencil: np.ndarray) -> np.ndarray:
     """Direct convolution from the non-zero cells only (same result as mode="same")."""
     nr, nc = counts.shape
+    pad, r = _scatter_padded((nr, nc), nz, counts.ravel()[nz], stencil)
+    return pad[r:r + nr, r:r + nc].copy()
+
+
+def _scatter_padded(shape, nz: np.ndarray, vals: np.ndarray, stencil: np.ndarray):
+    """(padded raster, pad width r): each non-zero cell spreads its value over the stencil.
+    Within one stencil offset the target cells are distinct, so a plain indexed `+=` is exact;
+    every cell adds its contributions in the same offset order whatever the data."""
+    nr, nc = shape
     r = stencil.shape[0] // 2
+    pw = nc + 2 * r
     rows, cols = np.divmod(nz, nc)
-    vals = counts.ravel()[nz]
-    pad = np.zeros((nr + 2 * r, nc + 2 * r))
+    base = (rows + r) * pw + (cols + r)
+    pad = np.zeros((nr + 2 * r) * pw)
     for di in range(-r, r + 1):
         for dj in range(-r, r + 1):
             w = stencil[di + r, dj + r]
             if w:
-                np.add.at(pad, (rows + di + r, cols + dj + r), vals * w)
-    return pad[r:r + nr, r:r + nc].copy()
+                pad[base + (di * pw + dj)] += vals * w
+    return pad.reshape(nr + 2 * r, pw), r
+
+
+def kde_at(shape: tuple[int, int], flat: np.ndarray, values: np.ndarray, cell_size: float,
+           bandwidth: float, at: np.ndarray, kernel: str = "quartic") -> np.ndarray:
+    """``kde_from_counts`` of a raster that is zero except ``values`` at the cells ``flat``,
+    read at the cells ``at`` only (flat indices): the engine's case (a few thousand occupied
+    cells on a force's grid), without building or copying the whole surface twice."""
+    values = np.asarray(values, dtype=float)
+    if not np.all(np.isfinite(values)):
+        raise ValueError("counts must be finite")
+    keep = values != 0
+    flat, values = np.asarray(flat)[keep], values[keep]
+    nr, nc = shape
+    stencil = kernel_stencil(bandwidth, cell_size, kernel) * 1e6
+    if stencil.shape != (1, 1) and flat.size * stencil.size <= 2 * nr * nc:
+        pad, r = _scatter_padded(shape, flat, values, stencil)
+        rows, cols = np.divmod(np.asarray(at), nc)
+        return pad[rows + r, cols + r]
+    full = np.zeros(nr * nc)
+    full[flat] = values
+    return kde_from_counts(full.reshape(shape), cell_size, bandwidth, kernel).ravel()[at]
 
 
 def kde(grid: Grid, x, y, bandwidth: float | None = None, kernel: str = "quartic",

@@ -287,7 +287,25 @@ def binom_sf(k, n, p) -> np.ndarray:
     rest = ok & (k >= 0) & (k < n)
     out[rest & (p == 0)] = 0.0
     out[rest & (p == 1)] = 1.0
-    mid = rest & (p > 0) & (p < 1)
-    if mid.any():
-        out[mid] = _binom_sf_inner(k[mid], n[mid], p[mid])
+    mid = np.flatnonzero(rest & (p > 0) & (p < 1))
+    if mid.size:
+        out[mid] = _distinct(_binom_sf_inner, k[mid], n[mid], p[mid])
     return out.reshape(shape)
+
+
+def _distinct(fn, *cols: np.ndarray) -> np.ndarray:
+    """fn over the distinct rows of `cols` only, spread back: a scan test's windows repeat a
+    few hundred (count, size) pairs across hundreds of thousands of cells."""
+    if cols[0].size < 256:
+        return fn(*cols)
+    order = np.lexsort(cols[::-1])
+    s = [c[order] for c in cols]
+    new = np.ones(order.size, dtype=bool)
+    for c in s:
+        new[1:] &= c[1:] == c[:-1]
+    new = ~new
+    new[0] = True
+    vals = fn(*[c[new] for c in s])
+    out = np.empty(order.size)
+    out[order] = vals[np.cumsum(new) - 1]
+    return out

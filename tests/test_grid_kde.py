@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hotspot.grid import MIN_CELL_SIZE, NICE_CELL_SIZES, Grid, default_cell_size
-from hotspot.kde import (default_bandwidth, kde, kde_from_counts, kde_pad_cells,
+from hotspot.kde import (default_bandwidth, kde, kde_at, kde_from_counts, kde_pad_cells,
                          kernel_stencil, kernel_value)
 
 
@@ -148,6 +148,27 @@ def test_kde_is_linear_in_counts():
     np.testing.assert_allclose(kde_from_counts(a + 2 * b, 150.0, 450.0), da + 2 * db,
                                atol=1e-9)
     assert (da >= 0).all()
+
+
+@pytest.mark.parametrize("density", [0.002, 0.6])
+def test_kde_read_at_cells_is_the_surface_at_those_cells(density):
+    """The engine reads the surface at its study cells only: the same numbers, to the last
+    bit, as the whole surface (sparse data scattered; dense data through the FFT), and the
+    scattered surface equals the FFT's within its round-off."""
+    pytest.importorskip("scipy.signal")
+    rng = np.random.default_rng(9)
+    shape = (90, 120)
+    counts = np.where(rng.random(shape) < density, rng.gamma(0.8, 300.0, shape), 0.0)
+    flat = np.flatnonzero(rng.random(shape[0] * shape[1]) < 0.7)
+    counts.ravel()[np.setdiff1d(np.arange(counts.size), flat)] = 0.0  # values only on study cells
+    at = np.sort(rng.choice(counts.size, 4000, replace=False))
+    whole = kde_from_counts(counts, 100.0, 300.0)
+    got = kde_at(shape, flat, counts.ravel()[flat], 100.0, 300.0, at=at)
+    np.testing.assert_array_equal(got, whole.ravel()[at])
+    from scipy.signal import fftconvolve
+
+    ref = fftconvolve(counts, kernel_stencil(300.0, 100.0) * 1e6, mode="same")
+    np.testing.assert_allclose(got, ref.ravel()[at], rtol=1e-9, atol=1e-9 * ref.max())
 
 
 def test_default_bandwidth_rule():
