@@ -136,13 +136,12 @@ def to_bng(geoms: np.ndarray, crs) -> np.ndarray:
     The same operation geopandas' ``to_crs`` runs: one always-xy pyproj Transformer applied to
     every coordinate at once (``shapely.transform``).
     """
-    from pyproj import Transformer
+    from geodata.crs import project
 
     src = "EPSG:4326" if isinstance(crs, str) and _LONLAT_NAME.match(crs) else pyproj_crs(crs)
-    tr = Transformer.from_crs(src, "EPSG:27700", always_xy=True)
 
     def move(xy: np.ndarray) -> np.ndarray:
-        x, y = tr.transform(xy[:, 0], xy[:, 1])
+        x, y = project(src, "EPSG:27700", xy[:, 0], xy[:, 1])
         return np.column_stack([x, y])
 
     out = shapely.transform(geoms, move)

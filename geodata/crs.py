@@ -1,10 +1,15 @@
 """Coordinate handling: everything inside svtui is British National Grid metres (EPSG:27700).
 
 Transformers are cached because building one costs milliseconds and readers call them per file.
+A pyproj Transformer builds its PROJ operation again in every thread that uses it (about 25 ms
+each, a search of PROJ's database), and the readers work on several threads: so every transform
+runs on one thread of its own (`project`), which builds each operation once per process.
 """
 from __future__ import annotations
 
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 # svtui works offline and sends nothing anywhere: PROJ must never reach for its content
@@ -28,23 +33,40 @@ LONLAT_BOUNDS = (-8.7, 49.8, 2.0, 61.0)
 
 
 @lru_cache(maxsize=8)
-def _transformer(src: str, dst: str) -> Transformer:
+def _transformer(src, dst) -> Transformer:
     return Transformer.from_crs(src, dst, always_xy=True)
+
+
+_PROJ_LOCK = threading.Lock()
+_proj_pool: ThreadPoolExecutor | None = None
+
+
+def _run_xy(src, dst, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    a, b = _transformer(src, dst).transform(x, y)
+    return np.asarray(a), np.asarray(b)
+
+
+def project(src, dst, x, y) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) in CRS `src` -> CRS `dst` (always x/lon first), on the projection thread.
+
+    src and dst: anything pyproj takes ("EPSG:4326", a pyproj CRS). NaN in, NaN out."""
+    global _proj_pool
+    x = np.asarray(x, dtype="float64")
+    y = np.asarray(y, dtype="float64")
+    with _PROJ_LOCK:
+        if _proj_pool is None:
+            _proj_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="svtui-proj")
+        pool = _proj_pool
+    return pool.submit(_run_xy, src, dst, x, y).result()
 
 
 def lonlat_to_bng(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """WGS84 lon/lat degrees -> BNG easting/northing metres (NaN in, NaN out)."""
-    x, y = _transformer("EPSG:4326", "EPSG:27700").transform(
-        np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64")
-    )
-    return np.asarray(x), np.asarray(y)
+    return project("EPSG:4326", "EPSG:27700", lon, lat)
 
 
 def bng_to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    lon, lat = _transformer("EPSG:27700", "EPSG:4326").transform(
-        np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64")
-    )
-    return np.asarray(lon), np.asarray(lat)
+    return project("EPSG:27700", "EPSG:4326", x, y)
 
 
 def in_lonlat_box(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:

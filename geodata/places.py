@@ -275,12 +275,11 @@ def find_place(places: gpd.GeoDataFrame, key: str) -> int | None:
 
 def write_adopted(path, records: list[dict], geoms_bng) -> None:
     """Write an adopted-localities file per the contract (used by tests and the sample review)."""
-    from geodata.crs import _transformer
+    from geodata.crs import project
 
-    tr = _transformer(BNG, WGS84)
     feats = []
     for rec, g in zip(records, geoms_bng):
-        g4326 = shapely.transform(g, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+        g4326 = shapely.transform(g, lambda xy: np.column_stack(project(BNG, WGS84, xy[:, 0], xy[:, 1])))
         feats.append({"type": "Feature", "properties": rec, "geometry": shapely.geometry.mapping(g4326)})
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
