@@ -758,8 +758,11 @@ def point_in_lsoa(areas: Areas, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return hit
     idx = np.flatnonzero(ok)
     # police.uk snaps crimes to shared map points: test each distinct point once.
-    uniq, inv = np.unique(np.column_stack([x[idx], y[idx]]), axis=0, return_inverse=True)
-    inp, tre = areas.tree().query(shapely.points(uniq[:, 0], uniq[:, 1]), predicate="intersects")
+    # (x, y) as one complex number: np.unique on it sorts by x then y, far faster than axis=0
+    xy = np.empty(idx.size, dtype=np.complex128)
+    xy.real, xy.imag = x[idx], y[idx]
+    uniq, inv = np.unique(xy, return_inverse=True)
+    inp, tre = areas.tree().query(shapely.points(uniq.real, uniq.imag), predicate="intersects")
     if len(inp):
         big = np.iinfo(np.int64).max
         first = np.full(len(uniq), big, dtype=np.int64)
