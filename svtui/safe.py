@@ -55,6 +55,14 @@ def plain(text: object, max_len: int | None = 200, lines: bool = False) -> str:
     overwrite another.
     """
     s = "" if text is None else str(text)
+    if not (s.isascii() and s.isprintable()):  # printable ASCII (most data) has nothing to strip
+        s = _clean(s, lines)
+    if max_len is not None and len(s) > max_len:
+        s = s[: max_len - 1] + "…" if max_len >= 1 else ""
+    return s
+
+
+def _clean(s: str, lines: bool) -> str:
     s = _SURROGATES.sub("\ufffd", s)
     s = _ESCAPES.sub("", s)
     if lines:
@@ -63,10 +71,7 @@ def plain(text: object, max_len: int | None = 200, lines: bool = False) -> str:
     else:
         s = _LINE_BREAKS.sub(" ", s)
         s = _CONTROLS.sub("", s)
-    s = _BIDI.sub("", s)
-    if max_len is not None and len(s) > max_len:
-        s = s[: max_len - 1] + "…" if max_len >= 1 else ""
-    return s
+    return _BIDI.sub("", s)
 
 
 def block(text: object) -> str:
