@@ -46,18 +46,27 @@ def _run_xy(src, dst, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndar
     return np.asarray(a), np.asarray(b)
 
 
+def _pool() -> ThreadPoolExecutor:
+    global _proj_pool
+    with _PROJ_LOCK:
+        if _proj_pool is None:
+            _proj_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="svtui-proj")
+        return _proj_pool
+
+
 def project(src, dst, x, y) -> tuple[np.ndarray, np.ndarray]:
     """(x, y) in CRS `src` -> CRS `dst` (always x/lon first), on the projection thread.
 
     src and dst: anything pyproj takes ("EPSG:4326", a pyproj CRS). NaN in, NaN out."""
-    global _proj_pool
     x = np.asarray(x, dtype="float64")
     y = np.asarray(y, dtype="float64")
-    with _PROJ_LOCK:
-        if _proj_pool is None:
-            _proj_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="svtui-proj")
-        pool = _proj_pool
-    return pool.submit(_run_xy, src, dst, x, y).result()
+    return _pool().submit(_run_xy, src, dst, x, y).result()
+
+
+def prepare_lonlat_to_bng() -> None:
+    """Start building the lon/lat -> BNG operation now, without waiting for it (a reader about
+    to need it calls this first, so the build overlaps other reading)."""
+    _pool().submit(_run_xy, "EPSG:4326", "EPSG:27700", np.zeros(1), np.zeros(1))
 
 
 def lonlat_to_bng(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

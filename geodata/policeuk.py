@@ -662,7 +662,9 @@ _HASH_SEED = 20240401
 # in-memory engine runs these plans 2-4x faster than its streaming engine, whose start-up cost
 # dominates a file of a few thousand rows (bench/bench_reader.py measures both ends).
 FILE_ENGINE = "in-memory"
-_LOCATION_MEMO: dict[str | None, tuple[str | None, str | None]] = {}
+# location -> (_location, location_type) for every label seen in this process, as a frame
+_LOCATION_MEMO = [pl.DataFrame(schema={"location": pl.Utf8, "_location": pl.Utf8,
+                                       "location_type": pl.Utf8, "_seen": pl.Boolean})]
 _LOCATION_MEMO_MAX = 2_000_000
 _MEMO_LOCK = threading.Lock()
 
@@ -703,29 +705,27 @@ def _mapping(name: str, table: pl.DataFrame, outputs: list[str]) -> dict[str, pl
 
 
 def _location_table(labels: pl.Series) -> pl.DataFrame:
-    """location -> `_location` (cleaned) and `location_type`, computed only for labels not seen
-    before in this process (labels repeat month after month)."""
-    keys = labels.to_list()
+    """location -> `_location` (cleaned) and `location_type` for the distinct `labels`, computed
+    only for labels not seen before in this process (labels repeat month after month)."""
+    keys = labels.rename("location").to_frame()
     with _MEMO_LOCK:
-        new = [v for v in keys if v not in _LOCATION_MEMO]
-    found: dict = {}
-    if new:
-        calc = pl.DataFrame({"location": pl.Series(new, dtype=pl.Utf8)}).select(
+        memo = _LOCATION_MEMO[0]
+    got = keys.join(memo, on="location", how="left", nulls_equal=True)
+    fresh = got.filter(pl.col("_seen").is_null())
+    if fresh.height:
+        calc = fresh.select(
             "location",
             _strip("location").str.replace_all(r"\s+", " ").alias("_location"),
             location_type_expr(pl.col("location")).alias("location_type"),
+            pl.lit(True).alias("_seen"),
         )
-        found = dict(zip(calc["location"].to_list(),
-                         zip(calc["_location"].to_list(), calc["location_type"].to_list())))
-    with _MEMO_LOCK:  # entries are never removed, so a label seen above is still there
-        if len(_LOCATION_MEMO) + len(found) <= _LOCATION_MEMO_MAX:
-            _LOCATION_MEMO.update(found)
-        vals = [found[k] if k in found else _LOCATION_MEMO[k] for k in keys]
-    return pl.DataFrame({
-        "location": pl.Series(keys, dtype=pl.Utf8),
-        "_location": pl.Series([v[0] for v in vals], dtype=pl.Utf8),
-        "location_type": pl.Series([v[1] for v in vals], dtype=pl.Utf8),
-    })
+        with _MEMO_LOCK:  # another thread may have added some of them meanwhile
+            memo = _LOCATION_MEMO[0]
+            if memo.height + calc.height <= _LOCATION_MEMO_MAX:
+                add = calc.join(memo.select("location"), on="location", how="anti", nulls_equal=True)
+                _LOCATION_MEMO[0] = pl.concat([memo, add])
+        got = pl.concat([got.filter(pl.col("_seen").is_not_null()), calc])
+    return got.drop("_seen")
 
 
 # --------------------------------------------------------------------------------------------

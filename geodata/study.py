@@ -412,6 +412,10 @@ def load_study(spec: StudySpec, progress: Progress | None = None, cache: bool | 
 
     if cache is None:
         cache = os.environ.get("SVTUI_CACHE") or False
+    if spec.crimes or spec.areas is not None:
+        from geodata.crs import prepare_lonlat_to_bng
+
+        prepare_lonlat_to_bng()  # police.uk points and most boundary files are lon/lat
     areas = areas_job = None
     if spec.areas is not None:
         say("Reading boundaries", 0.05)
