@@ -111,8 +111,10 @@ def gi_star_z(x, W) -> np.ndarray:
     return _z_and_sums(x, W)[0]
 
 
-def _z_and_sums(x, W) -> tuple[np.ndarray, np.ndarray | None]:
-    """(z, each cell's closed-neighbourhood sum of x, or None when every z is 0)."""
+def _z_and_sums(x, W) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """(z, each cell's closed-neighbourhood sum of x, and on a raster the z of a cell whose
+    closed neighbourhood sums to 0, by its size W_i = 0, 1, ... (2r + 1)^2); the last two are
+    None when every z is 0."""
     x = _check_x(x)
     n = x.size
     raster = hasattr(W, "lag")  # hotspot.weights.RasterNeighbours: binary by construction
@@ -123,7 +125,7 @@ def _z_and_sums(x, W) -> tuple[np.ndarray, np.ndarray | None]:
     xbar = x.mean()
     s = np.sqrt(max(np.mean(x * x) - xbar * xbar, 0.0))
     if s <= 1e-12 * max(1.0, abs(xbar)):
-        return np.zeros(n), None
+        return np.zeros(n), None, None
     wi = W.wi if raster else _row_weights(W)
     spread = getattr(W, "_svtui_gi_spread", None) if raster else None
     if spread is None:  # sqrt((n sum w^2 - W_i^2) / (n - 1)): fixed by W, kept on a raster W
@@ -138,28 +140,29 @@ def _z_and_sums(x, W) -> tuple[np.ndarray, np.ndarray | None]:
     z = np.zeros(n)
     ok = den > 0
     np.divide(num, den, out=z, where=ok)
-    return z, closed
+    if not raster:
+        return z, closed, None
+    # The same arithmetic on the possible sizes alone (element by element the same IEEE
+    # operations, so the same numbers to the last bit as above for such cells).
+    v = np.arange(len(W.offsets) + 2, dtype=np.float64)
+    den_v = s * np.sqrt(np.clip((n * v - v * v) / (n - 1), 0.0, None))
+    z_v = np.zeros(v.size)
+    np.divide(0.0 - xbar * v, den_v, out=z_v, where=den_v > 0)
+    return z, closed, z_v
 
 
-def _normal_tails(z: np.ndarray, closed: np.ndarray | None, W) -> np.ndarray:
+def _normal_tails(z: np.ndarray, closed: np.ndarray | None, z_empty: np.ndarray | None, W) -> np.ndarray:
     """normal_tail(z) for every cell. On a raster most cells' closed neighbourhoods are empty,
-    and their z then depends on W_i alone (a whole number of cells, at most (2r + 1)^2): the
-    tail is computed once per such number and shared, the same value to the last bit."""
-    if closed is None or not hasattr(W, "lag"):
+    and their z then depends on W_i alone (`z_empty`): the tail is computed once per size."""
+    if z_empty is None:
         return normal_tail(z)
     empty = closed == 0
     if np.count_nonzero(empty) * 2 < z.size:
         return normal_tail(z)
     k = getattr(W, "_svtui_wi_int", None)
     if k is None:
-        k = W._svtui_wi_int = W.wi.astype(np.int64)
-    rep = np.full(int(k.max()) + 1, -1, dtype=np.int64)
-    where_empty = np.flatnonzero(empty)
-    rep[k[where_empty]] = where_empty  # one empty cell of each size stands for all of them
-    table = np.zeros(rep.size)
-    have = rep >= 0
-    table[have] = normal_tail(z[rep[have]])
-    tail = table[k]
+        k = W._svtui_wi_int = W.wi.astype(np.intp)
+    tail = normal_tail(z_empty)[k]
     busy = np.flatnonzero(~empty)
     tail[busy] = normal_tail(z[busy])
     return tail
@@ -407,7 +410,7 @@ def gi_star(x, W, permutations: int = 999, alpha: float = 0.05, fdr: bool = True
     cells takes a fraction of a second), so use R >= 2n / (alpha k) for the number k of
     hot cells you hope to resolve, or ``permutations=0`` (normal p, ArcGIS's default).
     """
-    z, closed = _z_and_sums(x, W)
+    z, closed, z_empty = _z_and_sums(x, W)
     R = int(permutations)
     if R < 0 or R != permutations:
         raise ValueError("permutations must be a non-negative integer")
@@ -416,9 +419,10 @@ def gi_star(x, W, permutations: int = 999, alpha: float = 0.05, fdr: bool = True
         side = np.where(z > 0, p_hot, np.where(z < 0, p_cold, np.minimum(p_hot, p_cold)))
         p = np.minimum(1.0, 2.0 * side)
     else:
-        tail = _normal_tails(z, closed, W)  # the smaller normal tail, exact however far out
-        p_hot = np.where(z > 0, tail, 1.0 - tail)
-        p_cold = np.where(z < 0, tail, 1.0 - tail)
+        tail = _normal_tails(z, closed, z_empty, W)  # the smaller normal tail, exact however far out
+        upper = 1.0 - tail
+        p_hot = np.where(z > 0, tail, upper)
+        p_cold = np.where(z < 0, tail, upper)
         p = 2.0 * tail  # the tail on z's side (both are 0.5 at z = 0), so p <= 1
     if fdr:
         # the cut-off at alpha and the three Gi_Bin levels' cut-offs, from one sort
@@ -429,7 +433,9 @@ def gi_star(x, W, permutations: int = 999, alpha: float = 0.05, fdr: bool = True
         for (code, _), t in reversed(list(zip(CONFIDENCE_LEVELS, level_thr))):
             if t > 0:
                 level[p <= t * (1 + 1e-12)] = code
-        bins = (np.sign(z).astype(np.int8) * level).astype(np.int8)
+        if R:
+            level[z == 0] = 0  # no direction, no bin (without permutations z = 0 has p = 1)
+        bins = np.negative(level, out=level, where=z < 0)
     else:
         thr = float(alpha)
         significant = p <= alpha
