@@ -419,7 +419,9 @@ def load_study(spec: StudySpec, progress: Progress | None = None, cache: bool | 
     areas = areas_job = None
     if spec.areas is not None:
         say("Reading boundaries", 0.05)
-        areas_job = _Background(_read_areas, spec)
+        from geodata.background import Background  # read while the crime files are
+
+        areas_job = Background(_read_areas, spec)
         if cache:  # the cache stores rows with their areas assigned: it needs them first
             areas = areas_job.result()
             notes.extend(areas.notes)
@@ -522,32 +524,6 @@ def _quarantine_bad_months(incidents: pl.DataFrame, ledger: Ledger) -> pl.DataFr
     if charged != rows.height:  # never drop a row the ledger cannot account for
         raise AssertionError("rows with out-of-range months belong to no ledger entry")
     return incidents.filter(~bad)
-
-
-class _Background:
-    """One function run on its own thread, its result (or exception) taken later: the boundary
-    file is read while the crime files are (shapely, PROJ and Polars work outside the GIL)."""
-
-    def __init__(self, fn, *args):
-        import threading
-
-        self._out = self._err = None
-        self._thread = threading.Thread(target=self._run, args=(fn, args), daemon=True,
-                                        name="svtui-load")
-        self._thread.start()
-
-    def _run(self, fn, args) -> None:
-        try:
-            self._out = fn(*args)
-        except BaseException as exc:  # noqa: BLE001 (handed to the caller by result())
-            self._err = exc
-
-    def result(self):
-        self._thread.join()
-        if self._err is not None:
-            err, self._err = self._err, None
-            raise err
-        return self._out
 
 
 def _read_areas(spec: StudySpec):
