@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 import shapely
 
+from geodata.background import Background
 from hotspot import profiles
 from hotspot.definition import Definition, classify, fill_crime_type, load_definition
 from hotspot.emerging import category_names
@@ -343,11 +344,16 @@ def prepare(study, definition: str | Definition | None = None, params: Params = 
     lookup = np.full(grid.n_cells + 1, -1, dtype=np.int64)
     lookup[cell_flat] = np.arange(len(cell_flat))
     inc = inc.with_columns(pl.Series("cell", lookup[np.where(inc_flat >= 0, inc_flat, grid.n_cells)]))
+    # the cells' names and streets (Polars) on a second thread while the neighbourhoods (NumPy)
+    # are laid out here: both work outside the GIL
+    labels_job = Background(lambda: (L.cell_labels(inc), L.street_counts(inc)))
     neighbours = RasterNeighbours(grid.shape, cell_flat, params.radius_cells)
 
     month_list, month_notes = complete_months(inc)
     notes.extend(month_notes)
     hierarchy = areas.hierarchy if areas is not None else pl.DataFrame(schema={"lsoa_code": pl.Utf8})
+    area_index = build_area_index(hierarchy)
+    cell_info, cell_streets = labels_job.result()
     return Prepared(
         study_name=study.name,
         synthetic=study.synthetic,
@@ -362,10 +368,10 @@ def prepare(study, definition: str | Definition | None = None, params: Params = 
         neighbours=neighbours,
         study_area_m2=study_area,
         months=month_list,
-        area_index=build_area_index(hierarchy),
+        area_index=area_index,
         notes=notes,
-        cell_info=L.cell_labels(inc),
-        cell_streets=L.street_counts(inc),
+        cell_info=cell_info,
+        cell_streets=cell_streets,
         study_poly=study_poly,
         seconds=time.perf_counter() - t0,
     )
