@@ -174,6 +174,7 @@ class Prepared:
     cell_streets: pl.DataFrame = field(default_factory=pl.DataFrame)  # (cell, street, k) whole study  # whole-study harm and labels per cell (ids, names)
     seconds: float = 0.0
     cache: dict = field(default_factory=dict)
+    cell_lookup: np.ndarray | None = None  # grid flat id -> study-cell index (-1 outside); n_cells + 1 long
 
     @property
     def n_cells(self) -> int:
@@ -373,6 +374,7 @@ def prepare(study, definition: str | Definition | None = None, params: Params = 
         cell_info=cell_info,
         cell_streets=cell_streets,
         study_poly=study_poly,
+        cell_lookup=lookup,
         seconds=time.perf_counter() - t0,
     )
 
@@ -429,7 +431,7 @@ def cell_totals(prep: Prepared, inc: pl.DataFrame) -> tuple[np.ndarray, np.ndarr
 def kde_cells(prep: Prepared, per_cell: np.ndarray, bandwidth: float) -> np.ndarray:
     """Quartic KDE of per-cell values, read back at the study cells, in events per cell."""
     dens = kde_at(prep.grid.shape, prep.cell_flat, per_cell, prep.grid.cell_size, bandwidth,
-                  at=prep.cell_flat)
+                  at=prep.cell_flat, lookup=prep.cell_lookup)
     return dens * prep.grid.cell_area_km2
 
 
@@ -500,7 +502,8 @@ def analyse(prep: Prepared, filters: Filters = Filters(), params: Params = Param
     say("Kernel density", 0.35)
 
     bw = params.bandwidth or default_bandwidth(prep.grid.cell_size)
-    dens = kde_at(prep.grid.shape, prep.cell_flat, counts, prep.grid.cell_size, bw, at=prep.cell_flat)
+    dens = kde_at(prep.grid.shape, prep.cell_flat, counts, prep.grid.cell_size, bw, at=prep.cell_flat,
+                  lookup=prep.cell_lookup)
     other, _ = cell_totals(prep, other_incidents(prep, filters))
     score = map_score(prep, counts, other)  # the backtested ranking (docs/backtest.md)
     t["kde"] = time.perf_counter()
@@ -636,8 +639,10 @@ def _locality_table(prep: Prepared, inc: pl.DataFrame, labels: np.ndarray, group
         schema_overrides={"geometry_wkb": pl.Binary},
     ).join(groups, on="index", how="left").join(info.rename({"cell": "anchor"}), on="anchor", how="left")
     members = inc.select(pl.Series("index", member), "cell", "harm").filter(pl.col("index") >= 0)
-    lookup = np.full(grid.n_cells + 1, -1, dtype=np.int64)
-    lookup[prep.cell_flat] = np.arange(prep.n_cells)
+    lookup = prep.cell_lookup
+    if lookup is None:
+        lookup = np.full(grid.n_cells + 1, -1, dtype=np.int64)
+        lookup[prep.cell_flat] = np.arange(prep.n_cells)
     venue = L.top_venue(members, prep.venues, labels, grid, lookup)
     # Name: the anchor cell's most frequent street label, else the locality's (both whole-study,
     # so a name does not move with the window); a named venue inside it comes first.

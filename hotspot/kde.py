@@ -130,21 +130,43 @@ def _scatter_padded(shape, nz: np.ndarray, vals: np.ndarray, stencil: np.ndarray
 
 
 def kde_at(shape: tuple[int, int], flat: np.ndarray, values: np.ndarray, cell_size: float,
-           bandwidth: float, at: np.ndarray, kernel: str = "quartic") -> np.ndarray:
+           bandwidth: float, at: np.ndarray, kernel: str = "quartic",
+           lookup: np.ndarray | None = None) -> np.ndarray:
     """``kde_from_counts`` of a raster that is zero except ``values`` at the cells ``flat``,
     read at the cells ``at`` only (flat indices): the engine's case (a few thousand occupied
-    cells on a force's grid), without building or copying the whole surface twice."""
+    cells on a force's grid), without building the whole surface.
+
+    lookup: optional, raster flat index -> position in ``at`` (-1 for cells not read), when
+    the caller keeps one (the engine's study-cell index)."""
     values = np.asarray(values, dtype=float)
     if not np.all(np.isfinite(values)):
         raise ValueError("counts must be finite")
     keep = values != 0
     flat, values = np.asarray(flat)[keep], values[keep]
     nr, nc = shape
+    at = np.asarray(at)
     stencil = kernel_stencil(bandwidth, cell_size, kernel) * 1e6
     if stencil.shape != (1, 1) and flat.size * stencil.size <= 2 * nr * nc:
-        pad, r = _scatter_padded(shape, flat, values, stencil)
-        rows, cols = np.divmod(np.asarray(at), nc)
-        return pad[rows + r, cols + r]
+        if lookup is None:
+            lookup = np.full(nr * nc, -1, dtype=np.int64)
+            lookup[at] = np.arange(at.size)
+        # Each occupied cell hands its value to the cells its stencil reaches that are read,
+        # offset by offset in the order of `_scatter_padded`, so every cell adds the same
+        # numbers in the same order as the whole surface would (equal to the last bit).
+        out = np.zeros(at.size)
+        rows, cols = np.divmod(flat, nc)
+        r = stencil.shape[0] // 2
+        for di in range(-r, r + 1):
+            for dj in range(-r, r + 1):
+                w = stencil[di + r, dj + r]
+                if not w:
+                    continue
+                rr, cc = rows + di, cols + dj
+                on = (rr >= 0) & (rr < nr) & (cc >= 0) & (cc < nc)
+                pos = lookup[rr[on] * nc + cc[on]]
+                hit = pos >= 0
+                out[pos[hit]] += values[on][hit] * w
+        return out
     full = np.zeros(nr * nc)
     full[flat] = values
     return kde_from_counts(full.reshape(shape), cell_size, bandwidth, kernel).ravel()[at]

@@ -182,6 +182,7 @@ class RasterNeighbours:
         self._pidx = (rows + r) * self._pw + (cols + r)
         self._shifts = np.array([dr * self._pw + dc for dr, dc in self.offsets], dtype=np.int64)
         self._csr = None
+        self._plut = None
         # closed-neighbourhood size (self weight included): the lag of ones, counted on a
         # one-byte raster (at most (2r + 1)^2 cells) instead of eight-byte floats
         dt = np.uint8 if (2 * r + 1) ** 2 < 256 else np.int32
@@ -223,12 +224,18 @@ class RasterNeighbours:
         non-zero cell hands its value to its neighbours, offset by offset in the same order as
         the dense sum, so every cell adds the same numbers in the same order (equal to the
         last bit). Within one offset the targets are distinct cells, so `+=` is exact."""
-        out = np.zeros((self._padded_size,) + x.shape[1:])
+        if self._plut is None:  # padded raster index -> study cell (-1 off the study)
+            plut = np.full(self._padded_size, -1, dtype=np.int32 if self.n < 2**31 - 1 else np.int64)
+            plut[self._pidx] = np.arange(self.n)
+            self._plut = plut
+        out = np.zeros((self.n,) + x.shape[1:])
         src = self._pidx[busy]
         vals = x[busy]
         for s in self._shifts:
-            out[src - s] += vals
-        return out[self._pidx]
+            j = self._plut[src - s]
+            hit = j >= 0
+            out[j[hit]] += vals[hit]
+        return out
 
     def lag_rows(self, rows: np.ndarray, x: np.ndarray, at: np.ndarray) -> np.ndarray:
         """``(W @ X)[rows]`` where ``X`` is zero except the cells ``at``, which hold ``x``.
