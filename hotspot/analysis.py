@@ -303,6 +303,12 @@ def classified_incidents(study, definition: Definition) -> pl.DataFrame:
     return profiles.add_flags(inc, study.venues, definition.themed("sexual"))
 
 
+def _fit_grid(minx: float, miny: float, maxx: float, maxy: float, params: Params) -> Grid:
+    cell = params.cell_size or engine_cell_size(maxx - minx, maxy - miny)
+    bw = params.bandwidth or default_bandwidth(cell)
+    return Grid.fit(np.array([minx, maxx]), np.array([miny, maxy]), cell, pad=kde_pad_cells(bw, cell))
+
+
 def prepare(study, definition: str | Definition | None = None, params: Params = Params()) -> Prepared:
     """Classify, weight harm, lay the grid and its weights: everything filters don't change."""
     t0 = time.perf_counter()
@@ -312,31 +318,33 @@ def prepare(study, definition: str | Definition | None = None, params: Params = 
         if not name:
             name = "west-mercia" if study.has_records() else "police-uk-proxy"
         definition = load_definition(name)
-    inc = classified_incidents(study, definition)
-
-    serious_xy = inc.filter(pl.col("serious") & pl.col("easting").is_not_null())
+    # classified on a second thread (Polars) while the grid and its mask (shapely, NumPy) are laid
+    inc_job = Background(classified_incidents, study, definition)
     areas = study.areas
-    study_poly = None
+    study_poly = mask = None
     if areas is not None and len(areas):
         study_poly = areas.study_polygon()  # the union of the LSOAs (begun while the study loaded)
         minx, miny, maxx, maxy = study_poly.bounds
         study_area = float(study_poly.area)
-    elif serious_xy.height:
-        xs, ys = serious_xy["easting"].to_numpy(), serious_xy["northing"].to_numpy()
-        minx, miny, maxx, maxy = xs.min(), ys.min(), xs.max(), ys.max()
-        study_area = 0.0
+        grid = _fit_grid(minx, miny, maxx, maxy, params)
+        mask = centres_inside(grid, study_poly)
+        inc = inc_job.result()
     else:
-        minx = miny = 0.0
-        maxx = maxy = 1000.0
+        inc = inc_job.result()
+        serious_xy = inc.filter(pl.col("serious") & pl.col("easting").is_not_null())
+        if serious_xy.height:
+            xs, ys = serious_xy["easting"].to_numpy(), serious_xy["northing"].to_numpy()
+            minx, miny, maxx, maxy = xs.min(), ys.min(), xs.max(), ys.max()
+        else:
+            minx = miny = 0.0
+            maxx = maxy = 1000.0
         study_area = 0.0
-    cell = params.cell_size or engine_cell_size(maxx - minx, maxy - miny)
-    bw = params.bandwidth or default_bandwidth(cell)
-    grid = Grid.fit(np.array([minx, maxx]), np.array([miny, maxy]), cell, pad=kde_pad_cells(bw, cell))
+        grid = _fit_grid(minx, miny, maxx, maxy, params)
     inc_flat = grid.flat_index(inc["easting"].fill_null(np.nan).to_numpy(), inc["northing"].fill_null(np.nan).to_numpy())
     occupied = np.zeros(grid.n_cells, dtype=bool)
     occupied[inc_flat[inc_flat >= 0]] = True
-    if study_poly is not None:
-        inside = centres_inside(grid, study_poly) | occupied
+    if mask is not None:
+        inside = mask | occupied
     else:
         inside = np.ones(grid.n_cells, dtype=bool)
         notes.append("No boundary file: the study area is the grid around the incidents; PAI needs boundaries.")
@@ -486,6 +494,9 @@ def analyse(prep: Prepared, filters: Filters = Filters(), params: Params = Param
     counts = np.bincount(cell[ok], minlength=n).astype(float)
     harm = np.bincount(cell[ok], weights=inc["harm"].to_numpy()[ok], minlength=n)
 
+    # The scan test (what decides 'significant') on a second thread while Gi* runs here.
+    wt_job = Background(window_test, counts, prep.neighbours, prep.grid.cell_area,
+                        prep.study_area_m2 or float(n * prep.grid.cell_area))
     # Gi* per cell is kept for the map's shading and for analysts who know it; it does not
     # decide what is 'significant' for a locality (hotspot.significance says why).
     perm = params.permutations if params.inference == "permutation" else 0
@@ -511,7 +522,7 @@ def analyse(prep: Prepared, filters: Filters = Filters(), params: Params = Param
 
     labels, groups = L.assign(prep.grid, prep.cell_flat, score, params.area_share, prep.study_area_m2,
                               params.max_localities, params.adopted)
-    wt = window_test(counts, prep.neighbours, prep.grid.cell_area, prep.study_area_m2 or float(n * prep.grid.cell_area))
+    wt = wt_job.result()
     loc = _locality_table(prep, inc, labels, groups, wt, gi_h.z, params)
     idx = labels[np.maximum(cell, 0)]
     ids = loc.sort("index")["locality_id"].to_list() if loc.height else []
