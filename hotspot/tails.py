@@ -58,6 +58,19 @@ def _horner(num: np.ndarray, den: np.ndarray, y: np.ndarray, cn, cd) -> None:
         den *= y
 
 
+def _cody_ratio(x: np.ndarray, c, d) -> np.ndarray:
+    """Cody's rational form P(x)/Q(x): P's leading coefficient is c[-1], the others c[0..m]
+    from the top; Q is monic with d[0..m] (m = len(d) - 1), both by Horner's rule in place."""
+    m = len(d) - 1
+    num = c[-1] * x
+    den = x.copy()
+    _horner(num, den, x, c[:m], d[:m])
+    num += c[m]
+    den += d[m]
+    num /= den
+    return num
+
+
 def erfc_pos(y: np.ndarray) -> np.ndarray:
     """erfc(y) for finite y >= 0 (a 1-d float array), Cody's three intervals."""
     out = np.empty_like(y)
@@ -65,16 +78,9 @@ def erfc_pos(y: np.ndarray) -> np.ndarray:
     i = np.flatnonzero(small)
     if i.size:
         ys = y[i]
-        z = ys * ys
-        num = _A[4] * z
-        den = z.copy()
-        _horner(num, den, z, _A[:3], _B[:3])
-        num += _A[3]
-        den += _B[3]
-        num /= den
-        num *= ys
-        np.subtract(1.0, num, out=num)
-        out[i] = num
+        r = _cody_ratio(ys * ys, _A, _B)
+        r *= ys
+        out[i] = np.subtract(1.0, r, out=r)  # 1 - erf
     i = np.flatnonzero(~small)
     if i.size == 0:
         return out
@@ -83,28 +89,16 @@ def erfc_pos(y: np.ndarray) -> np.ndarray:
     r = np.empty_like(ys)
     j = np.flatnonzero(mid)
     if j.size:
-        v = ys[j]
-        num = _C[8] * v
-        den = v.copy()
-        _horner(num, den, v, _C[:7], _D[:7])
-        num += _C[7]
-        den += _D[7]
-        num /= den
-        r[j] = num
+        r[j] = _cody_ratio(ys[j], _C, _D)
     j = np.flatnonzero(~mid)
     if j.size:
         v = ys[j]
         z = 1.0 / (v * v)
-        num = _P[5] * z
-        den = z.copy()
-        _horner(num, den, z, _P[:4], _Q[:4])
-        num += _P[4]
-        den += _Q[4]
-        num /= den
-        num *= z
-        np.subtract(_SQRPI, num, out=num)
-        num /= v
-        r[j] = num
+        q = _cody_ratio(z, _P, _Q)
+        q *= z
+        np.subtract(_SQRPI, q, out=q)
+        q /= v
+        r[j] = q
     # exp(-y^2) = exp(-t^2) exp(-(y - t)(y + t)), t = y rounded down to 1/16: the large part is
     # an exact table entry, so exp's error does not grow with y^2 (Cody's device).
     k = np.minimum(ys * 16.0, _E16.size - 1).astype(np.int64)
