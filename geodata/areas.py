@@ -553,14 +553,11 @@ class Areas:
     def study_polygon_soon(self) -> None:
         """Start the union of the LSOAs (`study_polygon`) on a thread of its own: GEOS works
         outside the GIL, so the union is ready by the time an analysis lays its grid."""
-        import threading
+        from geodata.background import Background
 
         with self._lock:
-            if "study" in self._cache or "study_job" in self._cache:
-                return
-            job = threading.Thread(target=self.study_polygon, daemon=True, name="svtui-union")
-            self._cache["study_job"] = job
-        job.start()
+            if "study" not in self._cache and "study_job" not in self._cache:
+                self._cache["study_job"] = Background(self.study_polygon)
 
     def study_polygon(self):
         """The union of the study's LSOAs (a shapely geometry in EPSG:27700), made once."""

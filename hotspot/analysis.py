@@ -303,6 +303,17 @@ def classified_incidents(study, definition: Definition) -> pl.DataFrame:
     return profiles.add_flags(inc, study.venues, definition.themed("sexual"))
 
 
+def study_fields(study, definition: Definition, inc: pl.DataFrame) -> dict:
+    """The Prepared fields that come from the study and its classified incidents alone, the
+    same for `prepare` and the area figures' `area_prep`; plus `month_notes`."""
+    months, month_notes = complete_months(inc)
+    areas = study.areas
+    hierarchy = areas.hierarchy if areas is not None else pl.DataFrame(schema={"lsoa_code": pl.Utf8})
+    return dict(study_name=study.name, synthetic=study.synthetic, definition=definition, incidents=inc,
+                serious=inc.filter(pl.col("serious")), venues=study.venues, hierarchy=hierarchy,
+                months=months, area_index=build_area_index(hierarchy), month_notes=month_notes)
+
+
 def _fit_grid(minx: float, miny: float, maxx: float, maxy: float, params: Params) -> Grid:
     cell = params.cell_size or engine_cell_size(maxx - minx, maxy - miny)
     bw = params.bandwidth or default_bandwidth(cell)
@@ -358,26 +369,16 @@ def prepare(study, definition: str | Definition | None = None, params: Params = 
     labels_job = Background(lambda: (L.cell_labels(inc), L.street_counts(inc)))
     neighbours = RasterNeighbours(grid.shape, cell_flat, params.radius_cells)
 
-    month_list, month_notes = complete_months(inc)
-    notes.extend(month_notes)
-    hierarchy = areas.hierarchy if areas is not None else pl.DataFrame(schema={"lsoa_code": pl.Utf8})
-    area_index = build_area_index(hierarchy)
+    common = study_fields(study, definition, inc)
+    notes.extend(common.pop("month_notes"))
     cell_info, cell_streets = labels_job.result()
     return Prepared(
-        study_name=study.name,
-        synthetic=study.synthetic,
-        definition=definition,
-        incidents=inc,
-        serious=inc.filter(pl.col("serious")),
+        **common,
         other=inc.filter(~pl.col("serious") & (pl.col("cell") >= 0)).select("month", "cell", "harm"),
-        venues=study.venues,
-        hierarchy=hierarchy,
         grid=grid,
         cell_flat=cell_flat,
         neighbours=neighbours,
         study_area_m2=study_area,
-        months=month_list,
-        area_index=area_index,
         notes=notes,
         cell_info=cell_info,
         cell_streets=cell_streets,

@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from hotspot import profiles
-from hotspot.analysis import Filters, Prepared, build_area_index, classified_incidents, complete_months, select
+from hotspot.analysis import Filters, Prepared, classified_incidents, select, study_fields
 from hotspot.trend import mann_kendall
 
 __all__ = [
@@ -100,24 +100,15 @@ def area_prep(study, definition) -> Prepared:
     and neighbours are None), so it never goes to `analyse`.
     """
     inc = classified_incidents(study, definition)
-    month_list, month_notes = complete_months(inc)
-    areas = study.areas
-    hierarchy = areas.hierarchy if areas is not None else pl.DataFrame(schema={"lsoa_code": pl.Utf8})
+    common = study_fields(study, definition, inc)
+    month_notes = common.pop("month_notes")
     return Prepared(
-        study_name=study.name,
-        synthetic=study.synthetic,
-        definition=definition,
-        incidents=inc,
-        serious=inc.filter(pl.col("serious")),
+        **common,
         other=inc.head(0).select("month", "harm"),
-        venues=study.venues,
-        hierarchy=hierarchy,
         grid=None,
         cell_flat=None,
         neighbours=None,
         study_area_m2=0.0,
-        months=month_list,
-        area_index=build_area_index(hierarchy),
         notes=month_notes,  # the months' notes only: the study's own notes come from `prepare`
     )
 

@@ -90,7 +90,7 @@ def kde_from_counts(counts: np.ndarray, cell_size: float, bandwidth: float,
     elif nz.size * stencil.size <= 2 * counts.size:
         # Sparse data (a month of one force on a fine grid): scatter the stencil from the
         # occupied cells, exact and far cheaper than an FFT over the whole grid.
-        out = _scatter(counts, nz, stencil)
+        out = _scatter(counts.shape, nz, counts.ravel()[nz], stencil).reshape(counts.shape)
     else:
         from scipy.signal import fftconvolve  # here, not at import: scipy.signal pulls in scipy.stats (~0.5 s)
 
@@ -104,29 +104,35 @@ def kde_from_counts(counts: np.ndarray, cell_size: float, bandwidth: float,
     return out
 
 
-def _scatter(counts: np.ndarray, nz: np.ndarray, stencil: np.ndarray) -> np.ndarray:
-    """Direct convolution from the non-zero cells only (same result as mode="same")."""
-    nr, nc = counts.shape
-    pad, r = _scatter_padded((nr, nc), nz, counts.ravel()[nz], stencil)
-    return pad[r:r + nr, r:r + nc].copy()
+def _scatter(shape, flat: np.ndarray, values: np.ndarray, stencil: np.ndarray,
+             lookup: np.ndarray | None = None, n_out: int | None = None) -> np.ndarray:
+    """Direct convolution from the non-zero cells only (the same result as ``mode="same"``).
 
-
-def _scatter_padded(shape, nz: np.ndarray, vals: np.ndarray, stencil: np.ndarray):
-    """(padded raster, pad width r): each non-zero cell spreads its value over the stencil.
-    Within one stencil offset the target cells are distinct, so a plain indexed `+=` is exact;
-    every cell adds its contributions in the same offset order whatever the data."""
+    Each occupied cell (``flat``, ``values``) hands its value to the cells its stencil reaches,
+    offset by offset; within one offset the targets are distinct cells, so a plain indexed
+    ``+=`` is exact, and every cell adds its contributions in the same order whatever it is
+    read into. The output is the whole raster (``lookup`` None) or ``n_out`` cells, where
+    ``lookup`` maps a raster flat index to its output position (-1: not read).
+    """
     nr, nc = shape
+    out = np.zeros(nr * nc if lookup is None else n_out)
+    rows, cols = np.divmod(flat, nc)
     r = stencil.shape[0] // 2
-    pw = nc + 2 * r
-    rows, cols = np.divmod(nz, nc)
-    base = (rows + r) * pw + (cols + r)
-    pad = np.zeros((nr + 2 * r) * pw)
     for di in range(-r, r + 1):
         for dj in range(-r, r + 1):
             w = stencil[di + r, dj + r]
-            if w:
-                pad[base + (di * pw + dj)] += vals * w
-    return pad.reshape(nr + 2 * r, pw), r
+            if not w:
+                continue
+            rr, cc = rows + di, cols + dj
+            on = (rr >= 0) & (rr < nr) & (cc >= 0) & (cc < nc)
+            pos = rr[on] * nc + cc[on]
+            vals = values[on]
+            if lookup is not None:
+                pos = lookup[pos]
+                hit = pos >= 0
+                pos, vals = pos[hit], vals[hit]
+            out[pos] += vals * w
+    return out
 
 
 def kde_at(shape: tuple[int, int], flat: np.ndarray, values: np.ndarray, cell_size: float,
@@ -150,23 +156,7 @@ def kde_at(shape: tuple[int, int], flat: np.ndarray, values: np.ndarray, cell_si
         if lookup is None:
             lookup = np.full(nr * nc, -1, dtype=np.int64)
             lookup[at] = np.arange(at.size)
-        # Each occupied cell hands its value to the cells its stencil reaches that are read,
-        # offset by offset in the order of `_scatter_padded`, so every cell adds the same
-        # numbers in the same order as the whole surface would (equal to the last bit).
-        out = np.zeros(at.size)
-        rows, cols = np.divmod(flat, nc)
-        r = stencil.shape[0] // 2
-        for di in range(-r, r + 1):
-            for dj in range(-r, r + 1):
-                w = stencil[di + r, dj + r]
-                if not w:
-                    continue
-                rr, cc = rows + di, cols + dj
-                on = (rr >= 0) & (rr < nr) & (cc >= 0) & (cc < nc)
-                pos = lookup[rr[on] * nc + cc[on]]
-                hit = pos >= 0
-                out[pos[hit]] += values[on][hit] * w
-        return out
+        return _scatter(shape, flat, values, stencil, lookup, at.size)
     full = np.zeros(nr * nc)
     full[flat] = values
     return kde_from_counts(full.reshape(shape), cell_size, bandwidth, kernel).ravel()[at]
