@@ -412,10 +412,10 @@ def load_study(spec: StudySpec, progress: Progress | None = None, cache: bool | 
 
     if cache is None:
         cache = os.environ.get("SVTUI_CACHE") or False
-    if spec.crimes or spec.areas is not None:
+    if spec.crimes and not cache:  # a cache hit converts nothing; a boundary file alone waits
         from geodata.crs import prepare_lonlat_to_bng
 
-        prepare_lonlat_to_bng()  # police.uk points and most boundary files are lon/lat
+        prepare_lonlat_to_bng()  # police.uk points are lon/lat, and so are most boundary files
     areas = areas_job = None
     if spec.areas is not None:
         say("Reading boundaries", 0.05)
@@ -427,7 +427,7 @@ def load_study(spec: StudySpec, progress: Progress | None = None, cache: bool | 
             notes.extend(areas.notes)
     try:
         frames, placed = _read_all_crimes(spec, areas, cache, ledger, lazy, say)
-    except BaseException:
+    except Exception:  # (ctrl-C does not wait for the boundary thread)
         if areas_job is not None:
             areas_job.result()  # a boundary file that cannot be read is the first error, as ever
         raise
