@@ -359,10 +359,17 @@ def classify_fdr(z, p) -> np.ndarray:
     result is monotone: an FDR bin is never further from 0 than the uncorrected bin."""
     z = np.asarray(z, dtype=np.float64).ravel()
     p = np.asarray(p, dtype=np.float64).ravel()
+    return _fdr_bins(z, p, [bh_threshold(p, cut) for _, cut in CONFIDENCE_LEVELS])
+
+
+def _fdr_bins(z: np.ndarray, p: np.ndarray, level_thr) -> np.ndarray:
+    """Gi_Bin codes from the BH cut-offs of CONFIDENCE_LEVELS (in its order), signed by z."""
     level = np.zeros(z.size, dtype=np.int8)
-    for code, cut in reversed(CONFIDENCE_LEVELS):
-        level[fdr_bh(p, cut)] = code
-    return (np.sign(z).astype(np.int8) * level).astype(np.int8)
+    for (code, _), t in reversed(list(zip(CONFIDENCE_LEVELS, level_thr))):
+        if t > 0:
+            level[p <= t * (1 + 1e-12)] = code
+    level[z == 0] = 0  # no direction, no bin
+    return np.negative(level, out=level, where=z < 0)
 
 
 # --------------------------------------------------------------------------- all in one
@@ -429,13 +436,7 @@ def gi_star(x, W, permutations: int = 999, alpha: float = 0.05, fdr: bool = True
         cuts = [cut for _, cut in CONFIDENCE_LEVELS]
         thr, *level_thr = _bh_thresholds(p, (alpha, *cuts))
         significant = (p <= thr * (1 + 1e-12)) & (thr > 0)
-        level = np.zeros(z.size, dtype=np.int8)
-        for (code, _), t in reversed(list(zip(CONFIDENCE_LEVELS, level_thr))):
-            if t > 0:
-                level[p <= t * (1 + 1e-12)] = code
-        if R:
-            level[z == 0] = 0  # no direction, no bin (without permutations z = 0 has p = 1)
-        bins = np.negative(level, out=level, where=z < 0)
+        bins = _fdr_bins(z, p, level_thr)
     else:
         thr = float(alpha)
         significant = p <= alpha
